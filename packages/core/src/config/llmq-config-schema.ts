@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { formatValidationError } from '../jobs/format-validation-error.js';
+
+const providerName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'provider names are lowercase letters, digits, "-" and "_"');
+
+const openAICompatibleProvider = z.strictObject({
+  type: z.literal('openai-compatible'),
+  /** Server root including the API version path, e.g. `http://127.0.0.1:8000/v1`. */
+  base_url: z.url({ protocol: /^https?$/ }),
+  /** Name of the environment variable holding the key; servers without auth need none. */
+  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  /** Whether the server has `/embeddings`. Default: true. */
+  embeddings: z.boolean().default(true),
+  /** Extra headers sent on every call (no secrets here: use api_key_env). */
+  headers: z.record(z.string(), z.string()).optional(),
+});
+
+const limitSchema = z.strictObject({
+  rpm: z.number().int().positive().optional(),
+  tpm: z.number().int().positive().optional(),
+});
+
+/** The `LLMQ_CONFIG` file (YAML or JSON). Every section is optional. */
+export const llmqConfigSchema = z.strictObject({
+  providers: z
+    .record(providerName, openAICompatibleProvider)
+    .refine((providers) => !['openai', 'anthropic', 'google'].some((name) => name in providers), {
+      message: 'openai, anthropic and google are built in; declare custom providers under another name',
+    })
+    .default({}),
+  limits: z.record(z.string().min(1), limitSchema).default({}),
+  aliases: z
+    .record(
+      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'alias names have no "/"'),
+      z.array(z.string().min(1)).min(1),
+    )
+    .default({}),
+});
+
+export type LlmqConfig = z.infer<typeof llmqConfigSchema>;
+export type OpenAICompatibleProviderConfig = LlmqConfig['providers'][string];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function parseLlmqConfig(text: string, source: string): LlmqConfig {
+  let raw: unknown;
+  try {
+    raw = text.trim() === '' ? {} : parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`${source}: not valid YAML or JSON: ${(error as Error).message}`);
+  }
+  const parsed = llmqConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) throw new ConfigError(`${source}: ${formatValidationError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** Reads and validates the config file; no path means the empty config. */
+export async function loadLlmqConfig(path: string | undefined): Promise<LlmqConfig> {
+  if (path === undefined || path === '') return llmqConfigSchema.parse({});
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`LLMQ_CONFIG: cannot read ${path}: ${(error as Error).message}`);
+  }
+  return parseLlmqConfig(text, path);
+}

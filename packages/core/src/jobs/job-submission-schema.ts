@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { resolveModel, type ModelCatalog } from '../catalog/model-catalog.js';
+import { chatRequestSchema } from './chat-request-schema.js';
+import { embeddingRequestSchema } from './embedding-request-schema.js';
+
+export const JOB_TYPES = ['chat', 'embedding'] as const;
+export type JobType = (typeof JOB_TYPES)[number];
+
+const metadataSchema = z
+  .record(z.string().max(64, 'keys are at most 64 characters'), z.string().max(512, 'values are strings of at most 512 characters'), {
+    error: 'must be an object of string values',
+  })
+  .refine((metadata) => Object.keys(metadata).length <= 16, { message: 'at most 16 keys' });
+
+const webhookSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' }).max(2048),
+});
+
+const fallbacksSchema = z.array(z.string().min(1)).max(5, 'at most 5 fallback models');
+
+const common = {
+  fallbacks: fallbacksSchema.optional(),
+  webhook: webhookSchema.optional(),
+  metadata: metadataSchema.optional(),
+};
+
+const chatJobSchema = z.strictObject({ type: z.literal('chat'), request: chatRequestSchema, ...common });
+const embeddingJobSchema = z.strictObject({
+  type: z.literal('embedding'),
+  request: embeddingRequestSchema,
+  ...common,
+});
+
+const baseSubmissionSchema = z.discriminatedUnion('type', [chatJobSchema, embeddingJobSchema], {
+  error: (issue) =>
+    issue.input === undefined
+      ? 'is required: "chat" or "embedding"'
+      : `must be "chat" or "embedding" (got ${JSON.stringify(issue.input)})`,
+});
+
+export type JobSubmission = z.infer<typeof baseSubmissionSchema>;
+export type ChatJobSubmission = z.infer<typeof chatJobSchema>;
+export type EmbeddingJobSubmission = z.infer<typeof embeddingJobSchema>;
+
+/**
+ * The schema of `POST /v1/jobs` bodies for one deployment: the static shape plus the checks
+ * that need the catalog (providers exist, aliases resolve, the provider can serve the job type).
+ * The API validates with it at submit time and the worker re-validates what it dequeues.
+ */
+export function createJobSubmissionSchema(catalog: ModelCatalog) {
+  return baseSubmissionSchema.superRefine((submission, context) => {
+    const models: Array<{ name: string; path: Array<string | number> }> = [
+      { name: submission.request.model, path: ['request', 'model'] },
+      ...(submission.fallbacks ?? []).map((name, index) => ({ name, path: ['fallbacks', index] })),
+    ];
+    for (const model of models) {
+      const resolution = resolveModel(catalog, model.name);
+      if (!resolution.ok) {
+        context.addIssue({ code: 'custom', path: model.path, message: resolution.problem });
+        continue;
+      }
+      if (submission.type !== 'embedding') continue;
+      for (const reference of resolution.chain) {
+        const provider = catalog.providers.get(reference.provider);
+        if (provider && !provider.supportsEmbeddings) {
+          context.addIssue({
+            code: 'custom',
+            path: model.path,
+            message: `provider "${provider.name}" does not serve embedding jobs`,
+          });
+        }
+      }
+    }
+  });
+}

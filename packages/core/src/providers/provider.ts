@@ -1,0 +1,46 @@
+import type { ChatRequest } from '../jobs/chat-request-schema.js';
+import type { ChatCompletionResult, EmbeddingResult } from './chat-completion.js';
+
+/** Per-call options every model method takes. */
+export interface CallOptions {
+  /** Aborts the call (cancellation, shutdown); the adapter rejects with a `canceled` ProviderError. */
+  signal?: AbortSignal;
+  /** Per-attempt time limit in milliseconds; the adapter rejects with a `timeout` ProviderError. */
+  timeoutMs: number;
+}
+
+/**
+ * A chat model of one provider. Adapters translate the OpenAI-shaped request into the provider's
+ * wire format and the answer back, and throw only `ProviderError`.
+ */
+export interface ChatModel {
+  /** Provider name as used in model references (`openai`, a configured name, ...). */
+  readonly provider: string;
+  /** The provider's model id (`gpt-4o-mini`). */
+  readonly modelId: string;
+  /** One provider call; `request.model` is ignored in favour of `modelId`. */
+  doGenerate(request: ChatRequest, options: CallOptions): Promise<ChatCompletionResult>;
+}
+
+export interface EmbeddingModel {
+  readonly provider: string;
+  readonly modelId: string;
+  /** Most inputs one provider call accepts; callers split larger batches. */
+  readonly maxEmbeddingsPerCall: number;
+  /** One provider call for at most `maxEmbeddingsPerCall` inputs; results keep input order. */
+  doEmbed(
+    inputs: readonly string[],
+    settings: { dimensions?: number | undefined; user?: string | undefined },
+    options: CallOptions,
+  ): Promise<{ embeddings: number[][]; promptTokens: number }>;
+}
+
+/** Builds model instances for one provider. */
+export interface Provider {
+  readonly name: string;
+  chatModel(modelId: string): ChatModel;
+  /** Undefined when the provider has no embeddings. */
+  embeddingModel?(modelId: string): EmbeddingModel;
+}
+
+export type { ChatCompletionResult, EmbeddingResult };

@@ -1,0 +1,212 @@
+import type { Redis } from 'ioredis';
+import type { JobError, JobObject, JobStatus, JobUsage } from '../jobs/job-object.js';
+import { isEnded, JOB_STATUSES } from '../jobs/job-object.js';
+import type { JobSubmission } from '../jobs/job-submission-schema.js';
+import type { ChatCompletionResult, EmbeddingResult } from '../providers/chat-completion.js';
+import { JOB_EVENTS_CHANNEL, jobIndexPrefix, jobRecordKey } from './job-keys.js';
+import { readLuaScript } from './lua-scripts.js';
+
+interface StoreCommands {
+  llmqCreateJob(key: string, ...args: string[]): Promise<number>;
+  llmqTransitionJob(key: string, ...args: string[]): Promise<string[]>;
+}
+
+export interface JobStoreOptions {
+  redis: Redis;
+  /** How long an ended job stays readable, in milliseconds. Default: 7 days. */
+  retentionMs?: number;
+}
+
+/** A job as stored: the submission and everything that happened to it. */
+export interface JobRecord {
+  id: string;
+  tenant: string;
+  status: JobStatus;
+  submission: JobSubmission;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  attempts: number;
+  result: ChatCompletionResult | EmbeddingResult | null;
+  error: JobError | null;
+  usage: JobUsage | null;
+}
+
+export type TransitionOutcome =
+  | { outcome: 'ok'; record: JobRecord | null }
+  | { outcome: 'missing' }
+  | { outcome: 'conflict'; current: JobStatus };
+
+export interface TransitionOptions {
+  tenant: string;
+  jobId: string;
+  to: JobStatus;
+  from: readonly JobStatus[];
+  /** Fields to write; see transition-job.lua for the `+`, `?` and `-` prefixes. */
+  fields?: Record<string, string | number>;
+  returnRecord?: boolean;
+}
+
+export interface ListOptions {
+  tenant: string;
+  status?: JobStatus | undefined;
+  /** Return jobs older than this id (the previous page's `next_cursor`). */
+  after?: string | undefined;
+  limit: number;
+}
+
+const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** Job records in Redis: the source of truth for the job object, apart from BullMQ's own state. */
+export class JobStore {
+  readonly #redis: Redis & StoreCommands;
+  readonly retentionMs: number;
+
+  constructor(options: JobStoreOptions) {
+    this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+    const redis = options.redis as Redis & StoreCommands;
+    if (typeof redis.llmqTransitionJob !== 'function') {
+      redis.defineCommand('llmqCreateJob', { numberOfKeys: 1, lua: readLuaScript('create-job') });
+      redis.defineCommand('llmqTransitionJob', { numberOfKeys: 1, lua: readLuaScript('transition-job') });
+    }
+    this.#redis = redis;
+  }
+
+  /** Writes a new queued job; false when the id is taken. */
+  async create(options: { tenant: string; jobId: string; submission: JobSubmission; createdAt: number }): Promise<boolean> {
+    const created = await this.#redis.llmqCreateJob(
+      jobRecordKey(options.tenant, options.jobId),
+      jobIndexPrefix(options.tenant),
+      options.jobId,
+      'queued',
+      'tenant',
+      options.tenant,
+      'submission',
+      JSON.stringify(options.submission),
+      'created_at',
+      String(options.createdAt),
+      'attempts',
+      '0',
+    );
+    return created === 1;
+  }
+
+  /** Removes a record that never reached the queue (the enqueue after `create` failed). */
+  async discard(tenant: string, jobId: string): Promise<void> {
+    const prefix = jobIndexPrefix(tenant);
+    const pipeline = this.#redis.multi().del(jobRecordKey(tenant, jobId)).zrem(prefix, jobId);
+    for (const status of JOB_STATUSES) pipeline.zrem(`${prefix}:${status}`, jobId);
+    await pipeline.exec();
+  }
+
+  async get(tenant: string, jobId: string): Promise<JobRecord | null> {
+    const fields = await this.#redis.hgetall(jobRecordKey(tenant, jobId));
+    return parseRecord(fields);
+  }
+
+  async transition(options: TransitionOptions): Promise<TransitionOutcome> {
+    const args: string[] = [
+      jobIndexPrefix(options.tenant),
+      options.to,
+      options.from.join(','),
+      String(isEnded(options.to) ? this.retentionMs : 0),
+      JOB_EVENTS_CHANNEL,
+      options.returnRecord ? '1' : '0',
+    ];
+    for (const [field, value] of Object.entries(options.fields ?? {})) args.push(field, String(value));
+    const reply = await this.#redis.llmqTransitionJob(jobRecordKey(options.tenant, options.jobId), ...args);
+    const [outcome, ...rest] = reply;
+    if (outcome === 'missing') return { outcome: 'missing' };
+    if (outcome === 'conflict') return { outcome: 'conflict', current: rest[0] as JobStatus };
+    return { outcome: 'ok', record: options.returnRecord ? parseRecord(pairsToObject(rest)) : null };
+  }
+
+  /** Newest first; records that expired are dropped from the index as they are met. */
+  async list(options: ListOptions): Promise<{ records: JobRecord[]; hasMore: boolean }> {
+    const prefix = jobIndexPrefix(options.tenant);
+    const index = options.status ? `${prefix}:${options.status}` : prefix;
+    const records: JobRecord[] = [];
+    let upper = options.after ? `(${options.after}` : '+';
+    // A page can meet expired entries; read on until it is full or the index ends.
+    for (let round = 0; round < 10; round += 1) {
+      const want = options.limit - records.length + 1;
+      const ids = await this.#redis.zrevrangebylex(index, upper, '-', 'LIMIT', 0, want);
+      if (ids.length === 0) return { records, hasMore: false };
+      const pipeline = this.#redis.pipeline();
+      for (const id of ids) pipeline.hgetall(jobRecordKey(options.tenant, id));
+      const replies = (await pipeline.exec()) ?? [];
+      const stale: string[] = [];
+      for (const [position, id] of ids.entries()) {
+        const record = parseRecord((replies[position]?.[1] ?? {}) as Record<string, string>);
+        if (record === null) stale.push(id);
+        else if (records.length < options.limit) records.push(record);
+        else return { records, hasMore: true };
+      }
+      if (stale.length > 0) await this.#removeFromIndexes(prefix, stale);
+      if (ids.length < want) return { records, hasMore: false };
+      upper = `(${ids[ids.length - 1] ?? ''}`;
+    }
+    return { records, hasMore: true };
+  }
+
+  async #removeFromIndexes(prefix: string, ids: string[]): Promise<void> {
+    const pipeline = this.#redis.pipeline().zrem(prefix, ...ids);
+    for (const status of JOB_STATUSES) pipeline.zrem(`${prefix}:${status}`, ...ids);
+    await pipeline.exec();
+  }
+}
+
+function pairsToObject(pairs: string[]): Record<string, string> {
+  const object: Record<string, string> = {};
+  for (let index = 0; index + 1 < pairs.length; index += 2) object[pairs[index] as string] = pairs[index + 1] as string;
+  return object;
+}
+
+function parseJson<T>(text: string | undefined): T | null {
+  return text === undefined || text === '' ? null : (JSON.parse(text) as T);
+}
+
+function parseTime(text: string | undefined): number | null {
+  return text === undefined || text === '' ? null : Number(text);
+}
+
+function parseRecord(fields: Record<string, string>): JobRecord | null {
+  if (fields.id === undefined || fields.submission === undefined || fields.tenant === undefined) return null;
+  return {
+    id: fields.id,
+    tenant: fields.tenant,
+    status: fields.status as JobStatus,
+    submission: JSON.parse(fields.submission) as JobSubmission,
+    createdAt: Number(fields.created_at),
+    startedAt: parseTime(fields.started_at),
+    finishedAt: parseTime(fields.finished_at),
+    attempts: Number(fields.attempts ?? 0),
+    result: parseJson(fields.result),
+    error: parseJson(fields.error),
+    usage: parseJson(fields.usage),
+  };
+}
+
+const toSeconds = (milliseconds: number | null) => (milliseconds === null ? null : Math.floor(milliseconds / 1000));
+
+/** The public job object of a record. */
+export function toJobObject(record: JobRecord): JobObject {
+  const { submission } = record;
+  return {
+    id: record.id,
+    object: 'job',
+    type: submission.type,
+    status: record.status,
+    model: submission.request.model,
+    fallbacks: submission.fallbacks ?? [],
+    attempts: record.attempts,
+    metadata: submission.metadata ?? {},
+    webhook: submission.webhook ? { url: submission.webhook.url } : null,
+    created_at: toSeconds(record.createdAt) ?? 0,
+    started_at: toSeconds(record.startedAt),
+    finished_at: toSeconds(record.finishedAt),
+    result: record.result,
+    error: record.error,
+    usage: record.usage,
+  };
+}

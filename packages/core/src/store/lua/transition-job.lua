@@ -1,0 +1,76 @@
+--[[
+  Moves a job record to a new status, keeping the per-tenant status indexes in step, and
+  announces the change. Atomic, so a worker finishing a job and a client canceling it cannot
+  both win.
+
+  KEYS[1]  job record hash                   llmq:{t:<tenant>}:job:<id>
+  ARGV[1]  index key prefix, same hash tag   llmq:{t:<tenant>}:jobs
+  ARGV[2]  new status
+  ARGV[3]  comma-separated statuses the job may move from
+  ARGV[4]  retention in milliseconds; > 0 makes the record expire (ended jobs)
+  ARGV[5]  pub/sub channel for the change ('' for none)
+  ARGV[6]  '1' to return the record's fields after the change
+  ARGV[7..] field/value pairs; a field named '+name' is incremented by the value,
+            '?name' is set only when absent, '-name' is deleted (value ignored)
+
+  Returns {'ok', field, value, ...}, {'missing'} or {'conflict', <current status>}.
+]]
+local record = KEYS[1]
+local current = redis.call('HGET', record, 'status')
+if not current then
+  return {'missing'}
+end
+
+local allowed = false
+for status in string.gmatch(ARGV[3], '[^,]+') do
+  if status == current then
+    allowed = true
+  end
+end
+if not allowed then
+  return {'conflict', current}
+end
+
+local target = ARGV[2]
+for index = 7, #ARGV, 2 do
+  local field = ARGV[index]
+  local value = ARGV[index + 1]
+  local op = string.sub(field, 1, 1)
+  if op == '+' then
+    redis.call('HINCRBY', record, string.sub(field, 2), value)
+  elseif op == '?' then
+    redis.call('HSETNX', record, string.sub(field, 2), value)
+  elseif op == '-' then
+    redis.call('HDEL', record, string.sub(field, 2))
+  else
+    redis.call('HSET', record, field, value)
+  end
+end
+redis.call('HSET', record, 'status', target)
+
+local id = redis.call('HGET', record, 'id')
+if current ~= target then
+  redis.call('ZREM', ARGV[1] .. ':' .. current, id)
+  redis.call('ZADD', ARGV[1] .. ':' .. target, 0, id)
+end
+
+local retention = tonumber(ARGV[4])
+if retention > 0 then
+  redis.call('PEXPIRE', record, retention)
+end
+
+if ARGV[5] ~= '' then
+  redis.call('PUBLISH', ARGV[5], cjson.encode({
+    id = id,
+    tenant = redis.call('HGET', record, 'tenant'),
+    status = target,
+    previous = current,
+  }))
+end
+
+if ARGV[6] == '1' then
+  local reply = redis.call('HGETALL', record)
+  table.insert(reply, 1, 'ok')
+  return reply
+end
+return {'ok'}
