@@ -32,10 +32,14 @@ const embeddingJobSchema = z.strictObject({
 });
 
 const baseSubmissionSchema = z.discriminatedUnion('type', [chatJobSchema, embeddingJobSchema], {
-  error: (issue) =>
-    issue.input === undefined
+  error: (issue) => {
+    const input: unknown = issue.input;
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'the body must be a JSON object';
+    const type = (input as Record<string, unknown>).type;
+    return type === undefined
       ? 'is required: "chat" or "embedding"'
-      : `must be "chat" or "embedding" (got ${JSON.stringify(issue.input)})`,
+      : `must be "chat" or "embedding" (got ${JSON.stringify(type)})`;
+  },
 });
 
 export type JobSubmission = z.infer<typeof baseSubmissionSchema>;

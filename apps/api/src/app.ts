@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Queue } from 'bullmq';
+import type { JobStore, LlmJobData, Logger, ModelCatalog } from '@llmq/core';
+import { requireApiKey } from './auth.js';
+import { errorHandler, notFoundHandler } from './error-handler.js';
+import type { JobEvents } from './job-events.js';
+import { jobsRoutes } from './routes/jobs-routes.js';
+
+export interface AppOptions {
+  queue: Queue<LlmJobData>;
+  store: JobStore;
+  events: JobEvents;
+  logger: Logger;
+  config: {
+    /** API key -> tenant. */
+    apiKeys: ReadonlyMap<string, string>;
+    catalog: ModelCatalog;
+    /** Largest accepted request body in bytes. */
+    maxBodyBytes: number;
+  };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** Builds the HTTP app from its dependencies; `main.ts` owns the server and the connections. */
+export function createApp(options: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(
+    pinoHttp({
+      logger: options.logger,
+      genReqId: (request, response) => {
+        const incoming = request.headers['x-request-id'];
+        const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+        response.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_request, response, error) =>
+        error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
+      quietReqLogger: true,
+    }),
+  );
+  app.get('/healthz', (_request, response) => {
+    response.json({ status: 'ok' });
+  });
+  app.use('/v1', requireApiKey(options.config.apiKeys));
+  app.use('/v1', express.json({ limit: options.config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
+  app.use(jobsRoutes({ queue: options.queue, store: options.store, events: options.events, catalog: options.config.catalog }));
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,46 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { HttpError } from './http-error.js';
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+/** Turns body-parser failures (they carry `type` and `status`) into our error type. */
+function fromBodyParser(error: BodyParserError): HttpError | undefined {
+  switch (error.type) {
+    case 'entity.too.large':
+      return new HttpError(413, 'payload_too_large', `request body is larger than the limit of ${error.limit ?? '?'} bytes`);
+    case 'entity.parse.failed':
+      return new HttpError(400, 'invalid_request', 'request body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError(415, 'unsupported_media_type', 'request body must be UTF-8 JSON');
+    case 'request.aborted':
+      return new HttpError(400, 'invalid_request', 'request body was cut off');
+    default:
+      return undefined;
+  }
+}
+
+/** The one place every error body is written; anything unexpected is a 500 with no detail. */
+export const errorHandler: ErrorRequestHandler = (error: unknown, request, response, next) => {
+  if (response.headersSent) {
+    next(error);
+    return;
+  }
+  const httpError =
+    error instanceof HttpError ? error : typeof error === 'object' && error !== null ? fromBodyParser(error as BodyParserError) : undefined;
+  if (httpError === undefined) {
+    request.log.error({ err: error }, 'unhandled error');
+    response.status(500).json({ error: { type: 'internal', message: 'internal error; the request id is in x-request-id' } });
+    return;
+  }
+  if (httpError.status >= 500) request.log.warn({ err: httpError }, httpError.message);
+  response.status(httpError.status).json({ error: { type: httpError.type, message: httpError.message, ...httpError.details } });
+};
+
+export const notFoundHandler: RequestHandler = (request) => {
+  throw new HttpError(404, 'not_found', `no route for ${request.method} ${request.path}`);
+};

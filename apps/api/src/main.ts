@@ -1,0 +1,54 @@
+import { once } from 'node:events';
+import { Redis } from 'ioredis';
+import {
+  createLlmQueue,
+  createLogger,
+  createModelCatalog,
+  JobStore,
+  loadLlmqConfig,
+} from '@llmq/core';
+import { createApp } from './app.js';
+import { parseApiEnv } from './config.js';
+import { JobEvents } from './job-events.js';
+
+async function main(): Promise<void> {
+  const env = parseApiEnv(process.env);
+  const logger = createLogger({ name: 'api', level: env.LOG_LEVEL });
+  const config = await loadLlmqConfig(env.LLMQ_CONFIG);
+
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  const subscriber = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = createLlmQueue({ connection: redis, attempts: env.LLMQ_JOB_ATTEMPTS });
+  const store = new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 });
+  const events = await JobEvents.start({ subscriber, logger });
+
+  const app = createApp({
+    queue,
+    store,
+    events,
+    logger,
+    config: { apiKeys: env.LLMQ_API_KEYS, catalog: createModelCatalog(config), maxBodyBytes: env.LLMQ_MAX_BODY_BYTES },
+  });
+  const server = app.listen(env.PORT, env.HOST);
+  await once(server, 'listening');
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : env.PORT;
+  logger.info({ port, tenants: new Set(env.LLMQ_API_KEYS.values()).size }, 'api listening');
+
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'api shutting down');
+    server.close();
+    server.closeIdleConnections();
+    await events.close();
+    await queue.close();
+    await redis.quit().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

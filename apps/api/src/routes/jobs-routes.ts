@@ -1,0 +1,136 @@
+import { Router, type Request } from 'express';
+import type { Queue } from 'bullmq';
+import { z } from 'zod';
+import {
+  createJobId,
+  createJobSubmissionSchema,
+  formatValidationError,
+  isEnded,
+  isJobId,
+  JOB_STATUSES,
+  toJobObject,
+  type JobStore,
+  type LlmJobData,
+  type ModelCatalog,
+} from '@llmq/core';
+import { tenantOf } from '../auth.js';
+import { HttpError } from '../http-error.js';
+import type { JobEvents } from '../job-events.js';
+
+export interface JobsRoutesOptions {
+  queue: Queue<LlmJobData>;
+  store: JobStore;
+  events: JobEvents;
+  catalog: ModelCatalog;
+}
+
+/** Longest `?wait=` a client may ask for, in seconds. */
+export const MAX_WAIT_SECONDS = 60;
+
+const getQuerySchema = z.strictObject({
+  wait: z.coerce
+    .number({ error: 'must be a number of seconds' })
+    .min(0, 'must be at least 0')
+    .max(MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}`)
+    .optional(),
+});
+
+const listQuerySchema = z.strictObject({
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(100).default(20),
+  status: z.enum(JOB_STATUSES, { error: `must be one of ${JOB_STATUSES.join(', ')}` }).optional(),
+  after: z.string().refine(isJobId, 'must be a job id from a previous page').optional(),
+});
+
+function parseQuery<T extends z.ZodType>(schema: T, request: Request): z.infer<T> {
+  const parsed = schema.safeParse(request.query);
+  if (!parsed.success) {
+    throw new HttpError(400, 'invalid_request', `query: ${formatValidationError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+const notFound = (id: string) => new HttpError(404, 'not_found', `no job with id "${id}"`);
+
+export function jobsRoutes(options: JobsRoutesOptions): Router {
+  const { queue, store, events } = options;
+  const submissionSchema = createJobSubmissionSchema(options.catalog);
+  const router = Router();
+
+  router.post('/v1/jobs', async (request, response) => {
+    const tenant = tenantOf(request);
+    if (!request.is('application/json')) {
+      throw new HttpError(415, 'unsupported_media_type', 'send the job as JSON with "Content-Type: application/json"');
+    }
+    const parsed = submissionSchema.safeParse(request.body);
+    if (!parsed.success) throw new HttpError(400, 'invalid_request', formatValidationError(parsed.error));
+    const submission = parsed.data;
+    const createdAt = Date.now();
+    const jobId = createJobId(createdAt);
+    await store.create({ tenant, jobId, submission, createdAt });
+    try {
+      await queue.add(
+        submission.type,
+        { tenant, jobId, type: submission.type, model: submission.request.model },
+        { jobId },
+      );
+    } catch (error) {
+      await store.discard(tenant, jobId).catch(() => undefined);
+      throw error;
+    }
+    request.log.info({ jobId, type: submission.type, model: submission.request.model }, 'job accepted');
+    const record = await store.get(tenant, jobId);
+    if (record === null) throw new HttpError(503, 'unavailable', 'the job was accepted but cannot be read back yet');
+    response.status(202).location(`/v1/jobs/${jobId}`).json(toJobObject(record));
+  });
+
+  router.get('/v1/jobs/:id', async (request, response) => {
+    const tenant = tenantOf(request);
+    const { id } = request.params;
+    const query = parseQuery(getQuerySchema, request);
+    if (!isJobId(id)) throw notFound(id);
+    const waitMs = Math.round((query.wait ?? 0) * 1000);
+    let stopListening = () => {};
+    const ended = new Promise<void>((resolve) => {
+      if (waitMs === 0) return resolve();
+      // Listen before reading, so an end that lands between the two is not missed.
+      const timer = setTimeout(resolve, waitMs);
+      const off = events.on(tenant, id, (event) => {
+        if (isEnded(event.status)) resolve();
+      });
+      const onClose = () => resolve();
+      request.once('close', onClose);
+      stopListening = () => {
+        clearTimeout(timer);
+        off();
+        request.off('close', onClose);
+      };
+    });
+    try {
+      let record = await store.get(tenant, id);
+      if (record === null) throw notFound(id);
+      if (waitMs > 0 && !isEnded(record.status)) {
+        await ended;
+        record = (await store.get(tenant, id)) ?? record;
+      }
+      request.log.debug({ jobId: id, status: record.status }, 'job read');
+      response.json(toJobObject(record));
+    } finally {
+      stopListening();
+    }
+  });
+
+  router.get('/v1/jobs', async (request, response) => {
+    const tenant = tenantOf(request);
+    const query = parseQuery(listQuerySchema, request);
+    const page = await store.list({ tenant, status: query.status, after: query.after, limit: query.limit });
+    const data = page.records.map(toJobObject);
+    response.json({
+      object: 'list',
+      data,
+      has_more: page.hasMore,
+      next_cursor: page.hasMore ? (data[data.length - 1]?.id ?? null) : null,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,3 @@
+export { createLlmJobProcessor, type LlmJobProcessorOptions } from './llm-job-processor.js';
+export { ModelRouter } from './model-router.js';
+export { parseWorkerEnv } from './config.js';

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { describe, expect } from 'vitest';
+import { redisTest } from '@llmq/devkit/vitest';
+import { createJobId } from '../jobs/job-id.js';
+import type { JobSubmission } from '../jobs/job-submission-schema.js';
+import { JOB_EVENTS_CHANNEL } from './job-keys.js';
+import { JobStore, toJobObject } from './job-store.js';
+
+const submission: JobSubmission = {
+  type: 'chat',
+  request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+  metadata: { doc: '42' },
+};
+
+const test = redisTest.extend('store', async ({ redisUrl }, { onCleanup }) => {
+  const redis = new Redis(redisUrl);
+  onCleanup(() => void redis.quit());
+  // A fresh tenant per test is a fresh key prefix: every key carries the tenant's hash tag.
+  return { redis, store: new JobStore({ redis, retentionMs: 60_000 }), tenant: `t${randomUUID().slice(0, 8)}` };
+});
+
+describe('JobStore', () => {
+  test('creates, reads and moves a job through its statuses', async ({ store: { store, tenant } }) => {
+    const jobId = createJobId();
+    expect(await store.create({ tenant, jobId, submission, createdAt: 1_763_683_200_123 })).toBe(true);
+    expect(await store.create({ tenant, jobId, submission, createdAt: 1 })).toBe(false);
+
+    const running = await store.transition({
+      tenant,
+      jobId,
+      to: 'running',
+      from: ['queued'],
+      fields: { '+attempts': 1, '?started_at': 1_763_683_201_000 },
+      returnRecord: true,
+    });
+    expect(running.outcome).toBe('ok');
+    if (running.outcome === 'ok') expect(running.record?.attempts).toBe(1);
+
+    // `?` keeps the first start time across attempts.
+    await store.transition({ tenant, jobId, to: 'running', from: ['running'], fields: { '+attempts': 1, '?started_at': 9 } });
+    await store.transition({
+      tenant,
+      jobId,
+      to: 'succeeded',
+      from: ['running'],
+      fields: { usage: JSON.stringify({ input_tokens: 3, output_tokens: 4 }), finished_at: 1_763_683_209_999 },
+    });
+    const record = await store.get(tenant, jobId);
+    expect(record).not.toBeNull();
+    if (record === null) return;
+    expect(toJobObject(record)).toMatchObject({
+      id: jobId,
+      object: 'job',
+      type: 'chat',
+      status: 'succeeded',
+      model: 'openai/gpt-4o-mini',
+      attempts: 2,
+      metadata: { doc: '42' },
+      created_at: 1_763_683_200,
+      started_at: 1_763_683_201,
+      finished_at: 1_763_683_209,
+      usage: { input_tokens: 3, output_tokens: 4 },
+      error: null,
+    });
+  });
+
+  test('refuses a transition from a status the job is not in', async ({ store: { store, tenant } }) => {
+    const jobId = createJobId();
+    await store.create({ tenant, jobId, submission, createdAt: Date.now() });
+    await store.transition({ tenant, jobId, to: 'canceled', from: ['queued', 'running'] });
+    expect(await store.transition({ tenant, jobId, to: 'succeeded', from: ['running'] })).toEqual({
+      outcome: 'conflict',
+      current: 'canceled',
+    });
+    expect(await store.transition({ tenant, jobId: createJobId(), to: 'running', from: ['queued'] })).toEqual({
+      outcome: 'missing',
+    });
+  });
+
+  test('ended jobs expire after the retention', async ({ store: { store, redis, tenant } }) => {
+    const jobId = createJobId();
+    await store.create({ tenant, jobId, submission, createdAt: Date.now() });
+    const key = `llmq:{t:${tenant}}:job:${jobId}`;
+    expect(await redis.pttl(key)).toBe(-1);
+    await store.transition({ tenant, jobId, to: 'failed', from: ['queued'] });
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(59_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  });
+
+  test('publishes every status change', async ({ redisUrl, store: { store, tenant } }) => {
+    const subscriber = new Redis(redisUrl);
+    const messages: unknown[] = [];
+    subscriber.on('message', (_channel, message: string) => messages.push(JSON.parse(message)));
+    await subscriber.subscribe(JOB_EVENTS_CHANNEL);
+    const jobId = createJobId();
+    await store.create({ tenant, jobId, submission, createdAt: Date.now() });
+    await store.transition({ tenant, jobId, to: 'running', from: ['queued'] });
+    await store.transition({ tenant, jobId, to: 'succeeded', from: ['running'] });
+    await expect.poll(() => messages.length).toBe(2);
+    expect(messages).toEqual([
+      { id: jobId, tenant, status: 'running', previous: 'queued' },
+      { id: jobId, tenant, status: 'succeeded', previous: 'running' },
+    ]);
+    await subscriber.quit();
+  });
+
+  test('lists newest first with a cursor and a status filter, skipping expired records', async ({
+    store: { store, redis, tenant },
+  }) => {
+    const ids: string[] = [];
+    for (let index = 0; index < 7; index += 1) {
+      const jobId = createJobId(1_000_000 + index);
+      ids.push(jobId);
+      await store.create({ tenant, jobId, submission, createdAt: 1_000_000 + index });
+    }
+    for (const jobId of [ids[1], ids[3], ids[5]]) {
+      if (jobId) await store.transition({ tenant, jobId, to: 'failed', from: ['queued'] });
+    }
+    const newestFirst = [...ids].reverse();
+    const first = await store.list({ tenant, limit: 3 });
+    expect(first.records.map((record) => record.id)).toEqual(newestFirst.slice(0, 3));
+    expect(first.hasMore).toBe(true);
+    const second = await store.list({ tenant, limit: 3, after: newestFirst[2] });
+    expect(second.records.map((record) => record.id)).toEqual(newestFirst.slice(3, 6));
+    const third = await store.list({ tenant, limit: 3, after: newestFirst[5] });
+    expect(third.records.map((record) => record.id)).toEqual(newestFirst.slice(6));
+    expect(third.hasMore).toBe(false);
+
+    const failed = await store.list({ tenant, status: 'failed', limit: 10 });
+    expect(failed.records.map((record) => record.id)).toEqual([ids[5], ids[3], ids[1]]);
+    const queued = await store.list({ tenant, status: 'queued', limit: 10 });
+    expect(queued.records.map((record) => record.id)).toEqual([ids[6], ids[4], ids[2], ids[0]]);
+
+    // A record that expired disappears from the list and from the index.
+    await redis.del(`llmq:{t:${tenant}}:job:${ids[6]}`);
+    const afterExpiry = await store.list({ tenant, limit: 2 });
+    expect(afterExpiry.records.map((record) => record.id)).toEqual([ids[5], ids[4]]);
+    expect(await redis.zscore(`llmq:{t:${tenant}}:jobs`, ids[6] ?? '')).toBeNull();
+  });
+
+  test('tenants never see each other', async ({ store: { store, tenant } }) => {
+    const jobId = createJobId();
+    await store.create({ tenant, jobId, submission, createdAt: Date.now() });
+    expect(await store.get(`${tenant}x`, jobId)).toBeNull();
+    expect((await store.list({ tenant: `${tenant}x`, limit: 10 })).records).toEqual([]);
+  });
+});

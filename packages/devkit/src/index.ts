@@ -1,0 +1,3 @@
+export * from './app-process.js';
+export * from './free-port.js';
+export * from './redis-server.js';
