@@ -47,8 +47,17 @@ export function createApp(options: AppOptions): Express {
     response.json({ status: 'ok' });
   });
   app.use('/v1', requireApiKey(options.config.apiKeys));
-  app.use('/v1', express.json({ limit: options.config.maxBodyBytes, type: ['application/json', 'application/*+json'] }));
-  app.use(jobsRoutes({ queue: options.queue, store: options.store, events: options.events, catalog: options.config.catalog }));
+  app.use(
+    '/v1',
+    express.json({
+      limit: options.config.maxBodyBytes,
+      strict: false,
+      type: ['application/json', 'application/*+json'],
+    }),
+  );
+  app.use(
+    jobsRoutes({ queue: options.queue, store: options.store, events: options.events, catalog: options.config.catalog }),
+  );
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -4,12 +4,16 @@ import { formatValidationError } from '@llmq/core';
 /** `tenant:key,tenant:key` -> key -> tenant. */
 export function parseApiKeys(text: string): Map<string, string> {
   const keys = new Map<string, string>();
-  for (const entry of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const colon = entry.indexOf(':');
     const tenant = entry.slice(0, colon);
     const key = entry.slice(colon + 1);
     if (colon <= 0 || key.length === 0) throw new Error('each entry must be "tenant:key"');
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(tenant)) throw new Error(`tenant names are letters, digits, "_" and "-" (got "${tenant}")`);
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(tenant))
+      throw new Error(`tenant names are letters, digits, "_" and "-" (got "${tenant}")`);
     if (key.length < 16) throw new Error(`keys must be at least 16 characters (tenant "${tenant}")`);
     if (keys.has(key)) throw new Error(`a key is listed twice (tenant "${tenant}")`);
     keys.set(key, tenant);
@@ -33,9 +37,17 @@ const envSchema = z.object({
   LLMQ_CONFIG: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest request body, bytes. Default 4 MiB (room for a few data-URL images). */
-  LLMQ_MAX_BODY_BYTES: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  LLMQ_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
   /** How long ended jobs stay readable, seconds. Default 7 days. */
-  LLMQ_RETENTION_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 60 * 60),
+  LLMQ_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 60 * 60),
   /** Provider attempts per job. Default 5. */
   LLMQ_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
 });

@@ -11,7 +11,11 @@ interface BodyParserError {
 function fromBodyParser(error: BodyParserError): HttpError | undefined {
   switch (error.type) {
     case 'entity.too.large':
-      return new HttpError(413, 'payload_too_large', `request body is larger than the limit of ${error.limit ?? '?'} bytes`);
+      return new HttpError(
+        413,
+        'payload_too_large',
+        `request body is larger than the limit of ${error.limit ?? '?'} bytes`,
+      );
     case 'entity.parse.failed':
       return new HttpError(400, 'invalid_request', 'request body is not valid JSON');
     case 'encoding.unsupported':
@@ -31,14 +35,22 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, request, respo
     return;
   }
   const httpError =
-    error instanceof HttpError ? error : typeof error === 'object' && error !== null ? fromBodyParser(error as BodyParserError) : undefined;
+    error instanceof HttpError
+      ? error
+      : typeof error === 'object' && error !== null
+        ? fromBodyParser(error as BodyParserError)
+        : undefined;
   if (httpError === undefined) {
     request.log.error({ err: error }, 'unhandled error');
-    response.status(500).json({ error: { type: 'internal', message: 'internal error; the request id is in x-request-id' } });
+    response
+      .status(500)
+      .json({ error: { type: 'internal', message: 'internal error; the request id is in x-request-id' } });
     return;
   }
   if (httpError.status >= 500) request.log.warn({ err: httpError }, httpError.message);
-  response.status(httpError.status).json({ error: { type: httpError.type, message: httpError.message, ...httpError.details } });
+  response
+    .status(httpError.status)
+    .json({ error: { type: httpError.type, message: httpError.message, ...httpError.details } });
 };
 
 export const notFoundHandler: RequestHandler = (request) => {

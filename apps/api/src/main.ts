@@ -1,12 +1,6 @@
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
-import {
-  createLlmQueue,
-  createLogger,
-  createModelCatalog,
-  JobStore,
-  loadLlmqConfig,
-} from '@llmq/core';
+import { createLlmQueue, createLogger, createModelCatalog, JobStore, loadLlmqConfig } from '@llmq/core';
 import { createApp } from './app.js';
 import { parseApiEnv } from './config.js';
 import { JobEvents } from './job-events.js';

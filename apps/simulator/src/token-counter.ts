@@ -48,10 +48,7 @@ export interface CountableMessage {
  *   + tokens(JSON of the tool definitions), when tools are given (OpenAI's real tool encoding
  *     is private; the JSON is a stable stand-in of the same order of magnitude).
  */
-export function countChatPromptTokens(
-  messages: readonly CountableMessage[],
-  toolDefinitionsJson?: string,
-): number {
+export function countChatPromptTokens(messages: readonly CountableMessage[], toolDefinitionsJson?: string): number {
   let total = TOKENS_FOR_REPLY_PRIMING;
   for (const message of messages) {
     total += TOKENS_PER_MESSAGE + countTextTokens(message.role) + countTextTokens(message.text);

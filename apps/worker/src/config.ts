@@ -13,9 +13,17 @@ const envSchema = z.object({
   /** Jobs one worker process runs at once. Calls are I/O-bound, so the default is high: 64. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100_000).default(64),
   /** Time limit of one provider call, ms. Default 10 minutes: long generations take minutes. */
-  LLMQ_PROVIDER_TIMEOUT_MS: z.coerce.number().int().positive().default(10 * 60 * 1000),
+  LLMQ_PROVIDER_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 60 * 1000),
   /** How long ended jobs stay readable, seconds. Default 7 days. */
-  LLMQ_RETENTION_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 60 * 60),
+  LLMQ_RETENTION_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 60 * 60),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: optionalText.pipe(z.url().optional()),
 });

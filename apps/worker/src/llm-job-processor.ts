@@ -68,11 +68,16 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     try {
       const parsed = submissionSchema.safeParse(start.record.submission);
       if (!parsed.success) {
-        throw new ProviderError({ provider: 'llmq', kind: 'invalid_request', message: formatValidationError(parsed.error) });
+        throw new ProviderError({
+          provider: 'llmq',
+          kind: 'invalid_request',
+          message: formatValidationError(parsed.error),
+        });
       }
       const submission = parsed.data;
       const [reference] = router.chain(submission.request.model, submission.fallbacks);
-      if (reference === undefined) throw new ProviderError({ provider: 'llmq', kind: 'invalid_request', message: 'no model' });
+      if (reference === undefined)
+        throw new ProviderError({ provider: 'llmq', kind: 'invalid_request', message: 'no model' });
       const callOptions = { timeoutMs: options.providerTimeoutMs };
       const started = performance.now();
       const outcome: JobOutcome<unknown> =
@@ -84,9 +89,17 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
         jobId,
         to: 'succeeded',
         from: ['running'],
-        fields: { result: JSON.stringify(outcome.result), usage: JSON.stringify(outcome.usage), finished_at: Date.now(), '-error': '' },
+        fields: {
+          result: JSON.stringify(outcome.result),
+          usage: JSON.stringify(outcome.usage),
+          finished_at: Date.now(),
+          '-error': '',
+        },
       });
-      log.info({ model: `${reference.provider}/${reference.modelId}`, ms: Math.round(performance.now() - started) }, 'job succeeded');
+      log.info(
+        { model: `${reference.provider}/${reference.modelId}`, ms: Math.round(performance.now() - started) },
+        'job succeeded',
+      );
       return { status: 'succeeded' };
     } catch (thrown) {
       const error = asProviderError(thrown);

@@ -26,7 +26,11 @@ export class ModelRouter {
     for (const name of [model, ...fallbacks]) {
       const resolution = resolveModel(this.#catalog, name);
       if (!resolution.ok) {
-        throw new ProviderError({ provider: 'llmq', kind: 'invalid_request', message: `${name}: ${resolution.problem}` });
+        throw new ProviderError({
+          provider: 'llmq',
+          kind: 'invalid_request',
+          message: `${name}: ${resolution.problem}`,
+        });
       }
       chain.push(...resolution.chain);
     }

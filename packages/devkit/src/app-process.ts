@@ -58,7 +58,9 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
   clearTimeout(timer);
   if (outcome !== 'ready') {
     child.kill('SIGKILL');
-    throw new Error(`${options.name} ${outcome === 'exited' ? 'exited' : 'was not ready'}:\n${lines.slice(-30).join('\n')}`);
+    throw new Error(
+      `${options.name} ${outcome === 'exited' ? 'exited' : 'was not ready'}:\n${lines.slice(-30).join('\n')}`,
+    );
   }
   return {
     name: options.name,

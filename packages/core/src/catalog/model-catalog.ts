@@ -19,9 +19,7 @@ export interface ModelCatalog {
   aliases: ReadonlyMap<string, readonly string[]>;
 }
 
-export type ModelResolution =
-  | { ok: true; chain: ModelReference[] }
-  | { ok: false; problem: string };
+export type ModelResolution = { ok: true; chain: ModelReference[] } | { ok: false; problem: string };
 
 /**
  * Resolves a model field (`provider/model` or an alias) into the chain of concrete models it

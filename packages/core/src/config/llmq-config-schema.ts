@@ -12,7 +12,10 @@ const openAICompatibleProvider = z.strictObject({
   /** Server root including the API version path, e.g. `http://127.0.0.1:8000/v1`. */
   base_url: z.url({ protocol: /^https?$/ }),
   /** Name of the environment variable holding the key; servers without auth need none. */
-  api_key_env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(),
+  api_key_env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional(),
   /** Whether the server has `/embeddings`. Default: true. */
   embeddings: z.boolean().default(true),
   /** Extra headers sent on every call (no secrets here: use api_key_env). */

@@ -5,11 +5,9 @@ const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
 const imagePart = z.strictObject({
   type: z.literal('image_url'),
   image_url: z.strictObject({
-    url: z
-      .string()
-      .refine((url) => url.startsWith('data:image/') || url.startsWith('https://'), {
-        message: 'must be a data:image/... URL or an https:// URL',
-      }),
+    url: z.string().refine((url) => url.startsWith('data:image/') || url.startsWith('https://'), {
+      message: 'must be a data:image/... URL or an https:// URL',
+    }),
     detail: z.enum(['auto', 'low', 'high']).optional(),
   }),
 });
@@ -63,9 +61,7 @@ export const chatMessageSchema = z.discriminatedUnion(
   { error: 'role must be one of system, developer, user, assistant, tool' },
 );
 
-const functionName = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-"');
+const functionName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "_" or "-"');
 
 const jsonObject = z.record(z.string(), z.unknown());
 

@@ -9,7 +9,10 @@ export const embeddingRequestSchema = z.strictObject({
   input: z.union(
     [
       z.string().min(1, 'must not be empty'),
-      z.array(z.string().min(1, 'must not be empty')).min(1, 'must contain at least one string').max(MAX_EMBEDDING_INPUTS),
+      z
+        .array(z.string().min(1, 'must not be empty'))
+        .min(1, 'must contain at least one string')
+        .max(MAX_EMBEDDING_INPUTS),
     ],
     { error: 'must be a non-empty string or an array of non-empty strings' },
   ),

@@ -7,9 +7,13 @@ export const JOB_TYPES = ['chat', 'embedding'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
 
 const metadataSchema = z
-  .record(z.string().max(64, 'keys are at most 64 characters'), z.string().max(512, 'values are strings of at most 512 characters'), {
-    error: 'must be an object of string values',
-  })
+  .record(
+    z.string().max(64, 'keys are at most 64 characters'),
+    z.string().max(512, 'values are strings of at most 512 characters'),
+    {
+      error: 'must be an object of string values',
+    },
+  )
   .refine((metadata) => Object.keys(metadata).length <= 16, { message: 'at most 16 keys' });
 
 const webhookSchema = z.strictObject({

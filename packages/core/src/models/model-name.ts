@@ -11,9 +11,7 @@ const PROVIDER_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 // `meta-llama/Llama-3.1-8B-Instruct`, `models/gemini-2.5-flash`.
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,199}$/;
 
-export type ModelNameParse =
-  | { ok: true; reference: ModelReference }
-  | { ok: false; problem: string };
+export type ModelNameParse = { ok: true; reference: ModelReference } | { ok: false; problem: string };
 
 /** Parses `provider/model`; the problem text is written to be shown to the caller. */
 export function parseModelName(name: string): ModelNameParse {
@@ -24,10 +22,16 @@ export function parseModelName(name: string): ModelNameParse {
   const provider = name.slice(0, slash);
   const modelId = name.slice(slash + 1);
   if (!PROVIDER_NAME.test(provider)) {
-    return { ok: false, problem: `provider "${provider}" is not a valid provider name (lowercase letters, digits, "-" and "_")` };
+    return {
+      ok: false,
+      problem: `provider "${provider}" is not a valid provider name (lowercase letters, digits, "-" and "_")`,
+    };
   }
   if (!MODEL_ID.test(modelId) || modelId.endsWith('/')) {
-    return { ok: false, problem: `model id "${modelId}" is malformed (letters, digits and . _ : @ / + -, at most 200)` };
+    return {
+      ok: false,
+      problem: `model id "${modelId}" is malformed (letters, digits and . _ : @ / + -, at most 200)`,
+    };
   }
   return { ok: true, reference: { provider, modelId } };
 }

@@ -16,11 +16,7 @@ const DURATION = /^(\d+(?:\.\d+)?)s$/;
  * or an HTTP date, then Gemini's `RetryInfo.retryDelay` ("1.5s") in the error body.
  * `now` is injectable for the HTTP-date form.
  */
-export function parseRetryAfter(
-  headers: HeaderSource,
-  body?: unknown,
-  now: number = Date.now(),
-): number | undefined {
+export function parseRetryAfter(headers: HeaderSource, body?: unknown, now: number = Date.now()): number | undefined {
   const milliseconds = header(headers, 'retry-after-ms');
   if (milliseconds !== undefined && milliseconds.trim() !== '') {
     const value = Number(milliseconds);
@@ -60,6 +56,7 @@ function findDetails(body: unknown): unknown[] {
   }
   if (typeof body !== 'object' || body === null) return [];
   const record = body as Record<string, unknown>;
-  const error = typeof record.error === 'object' && record.error !== null ? (record.error as Record<string, unknown>) : record;
+  const error =
+    typeof record.error === 'object' && record.error !== null ? (record.error as Record<string, unknown>) : record;
   return Array.isArray(error.details) ? error.details : [];
 }

@@ -38,7 +38,13 @@ describe('JobStore', () => {
     if (running.outcome === 'ok') expect(running.record?.attempts).toBe(1);
 
     // `?` keeps the first start time across attempts.
-    await store.transition({ tenant, jobId, to: 'running', from: ['running'], fields: { '+attempts': 1, '?started_at': 9 } });
+    await store.transition({
+      tenant,
+      jobId,
+      to: 'running',
+      from: ['running'],
+      fields: { '+attempts': 1, '?started_at': 9 },
+    });
     await store.transition({
       tenant,
       jobId,

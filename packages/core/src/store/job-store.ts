@@ -33,9 +33,7 @@ export interface JobRecord {
 }
 
 export type TransitionOutcome =
-  | { outcome: 'ok'; record: JobRecord | null }
-  | { outcome: 'missing' }
-  | { outcome: 'conflict'; current: JobStatus };
+  { outcome: 'ok'; record: JobRecord | null } | { outcome: 'missing' } | { outcome: 'conflict'; current: JobStatus };
 
 export interface TransitionOptions {
   tenant: string;
@@ -73,7 +71,12 @@ export class JobStore {
   }
 
   /** Writes a new queued job; false when the id is taken. */
-  async create(options: { tenant: string; jobId: string; submission: JobSubmission; createdAt: number }): Promise<boolean> {
+  async create(options: {
+    tenant: string;
+    jobId: string;
+    submission: JobSubmission;
+    createdAt: number;
+  }): Promise<boolean> {
     const created = await this.#redis.llmqCreateJob(
       jobRecordKey(options.tenant, options.jobId),
       jobIndexPrefix(options.tenant),

@@ -1,9 +1,4 @@
-import {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-} from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { kindFromStatus, ProviderError, type ProviderErrorKind } from '../provider-error.js';
 import { parseRetryAfter } from '../parse-retry-after.js';
 
@@ -16,7 +11,12 @@ export function mapOpenAIError(provider: string, error: unknown): ProviderError 
     return new ProviderError({ provider, kind: 'canceled', message: 'the call was aborted', cause: error });
   }
   if (error instanceof APIConnectionTimeoutError) {
-    return new ProviderError({ provider, kind: 'timeout', message: 'the provider did not answer in time', cause: error });
+    return new ProviderError({
+      provider,
+      kind: 'timeout',
+      message: 'the provider did not answer in time',
+      cause: error,
+    });
   }
   if (error instanceof APIConnectionError) {
     const reason = error.cause instanceof Error ? `: ${error.cause.message}` : '';

@@ -56,7 +56,11 @@ export class OpenAIEmbeddingModel implements EmbeddingModel {
     const embeddings: number[][] = new Array<number[]>(inputs.length);
     for (const item of parsed.data.data) embeddings[item.index] = item.embedding;
     if (embeddings.some((embedding) => embedding === undefined)) {
-      throw new ProviderError({ provider: this.provider, kind: 'provider_error', message: 'embedding indexes do not match the inputs' });
+      throw new ProviderError({
+        provider: this.provider,
+        kind: 'provider_error',
+        message: 'embedding indexes do not match the inputs',
+      });
     }
     return { embeddings, promptTokens: parsed.data.usage?.prompt_tokens ?? 0 };
   }

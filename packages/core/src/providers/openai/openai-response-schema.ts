@@ -25,7 +25,11 @@ export const openAIChatCompletionSchema = z.object({
     )
     .min(1),
   usage: z
-    .object({ prompt_tokens: z.number(), completion_tokens: z.number().optional(), total_tokens: z.number().optional() })
+    .object({
+      prompt_tokens: z.number(),
+      completion_tokens: z.number().optional(),
+      total_tokens: z.number().optional(),
+    })
     .nullable()
     .optional(),
 });

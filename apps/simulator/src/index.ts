@@ -1,0 +1,32 @@
+/**
+ * @llmq/simulator: a local HTTP server speaking the real OpenAI wire format, with deterministic
+ * replies, real token counts, fault injection, strict sliding-window rate limits and statistics.
+ * Point the official SDK at it with `baseURL: `${url}/v1``.
+ */
+export { createSimulator, type Simulator } from './server.js';
+export type { SimulatorControl } from './control-routes.js';
+export type { SettingsUpdate, SettingsView, SimulatorOptions } from './simulator-options.js';
+export { simulatedChatReply, type SimulatedChatReply } from './openai-chat-request.js';
+export { simulatedEmbedding, embeddingToBase64 } from './embedding-generator.js';
+export { DEFAULT_EMBEDDING_DIMENSIONS, MAX_EMBEDDING_INPUTS } from './openai-embeddings.js';
+export {
+  countChatPromptTokens,
+  countTextTokens,
+  TOKENS_FOR_REPLY_PRIMING,
+  TOKENS_PER_MESSAGE,
+  type CountableMessage,
+} from './token-counter.js';
+export { generateReply, type GeneratedReply, type ReplyRequest, type SimulatedToolCall } from './reply-generator.js';
+export {
+  DEFAULT_TIMEOUT_THEN_OK_DELAY_MS,
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultRule,
+  type FaultRuleStatus,
+} from './fault-rules.js';
+export { GLOBAL_LIMIT_KEY, type RateLimit, type RateLimits, type WindowStats } from './rate-limiter.js';
+export { formatResetDuration } from './rate-limit-headers.js';
+export { RATE_WINDOW_MS } from './rate-window.js';
+export type { RequestLogEntry, SimulatorStats } from './stats.js';
+export type { ProviderEndpoint, PreparedCall, SimulatedFailure, WireFormat } from './provider-endpoint.js';
+export { WireError } from './wire-error.js';

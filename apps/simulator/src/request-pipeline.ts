@@ -1,0 +1,164 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FaultKind, FaultRuleBook, InjectedFault } from './fault-rules.js';
+import { BodyTooLargeError, parseJson, readBody, writeWireError } from './http-io.js';
+import type { PreparedCall, ProviderEndpoint } from './provider-endpoint.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { SimulatorSettings } from './simulator-options.js';
+import type { StatsRecorder } from './stats.js';
+import { WireError } from './wire-error.js';
+
+/** Everything shared by every provider endpoint; one per simulator. */
+export interface PipelineContext {
+  readonly settings: SimulatorSettings;
+  readonly faults: FaultRuleBook;
+  readonly limiter: RateLimiter;
+  readonly stats: StatsRecorder;
+  /** Responses held open by a "hang" fault, so `close()` can release them. */
+  readonly hanging: Set<ServerResponse>;
+  readonly clock: () => number;
+  readonly maxBodyBytes: number;
+}
+
+interface RequestRecord {
+  time: number;
+  path: string;
+}
+
+function retryHeaders(fault: InjectedFault): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (fault.retryAfterMs !== undefined) headers['retry-after-ms'] = String(fault.retryAfterMs);
+  if (fault.retryAfterSeconds !== undefined) headers['retry-after'] = String(fault.retryAfterSeconds);
+  return headers;
+}
+
+/**
+ * Answers one provider request. Order, as on the real APIs: authentication, body validation,
+ * then (simulator only) injected faults, then the rate windows, then the latency wait. Errors
+ * are answered at once; only successes wait for the configured latency.
+ */
+export async function handleProviderRequest(
+  context: PipelineContext,
+  endpoint: ProviderEndpoint,
+  request: IncomingMessage,
+  response: ServerResponse,
+  pathname: string,
+): Promise<void> {
+  const record: RequestRecord = { time: Date.now(), path: pathname };
+  const fail = (error: WireError, model: string | null, fault: FaultKind | null, headers = {}): void => {
+    writeWireError(response, error, headers);
+    context.stats.record({ ...record, model, status: error.status, promptTokens: 0, completionTokens: 0, fault });
+  };
+  const { wire } = endpoint;
+
+  const key = wire.readApiKey(request);
+  if (key === undefined) return fail(wire.renderFailure({ kind: 'missing_api_key' }), null, null);
+  const acceptedKeys = context.settings.apiKeys;
+  if (acceptedKeys !== undefined && !acceptedKeys.has(key)) {
+    return fail(wire.renderFailure({ kind: 'invalid_api_key', key }), null, null);
+  }
+
+  let body: Buffer;
+  try {
+    body = await readBody(request, context.maxBodyBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) {
+      return fail(wire.renderFailure({ kind: 'body_too_large', limitBytes: error.limitBytes }), null, null);
+    }
+    return; // The client went away mid-body: nobody to answer.
+  }
+  const json = parseJson(body);
+  if (!json.ok) return fail(wire.renderFailure({ kind: 'invalid_json' }), null, null);
+
+  let call: PreparedCall;
+  try {
+    call = endpoint.prepare(json.value, pathname);
+  } catch (error) {
+    if (error instanceof WireError) return fail(error, null, null);
+    throw error;
+  }
+
+  const fault = context.faults.take(pathname, call.model);
+  let extraDelayMs = 0;
+  if (fault !== undefined) {
+    switch (fault.kind) {
+      case '429': {
+        const resetMs = fault.retryAfterMs ?? (fault.retryAfterSeconds ?? 1) * 1000;
+        const injected = context.limiter.injectedRateLimit(call.model, context.clock(), resetMs);
+        const headers = { ...injected.headers, ...retryHeaders(fault) };
+        return fail(wire.renderFailure(injected.failure), call.model, fault.kind, headers);
+      }
+      case 'insufficient_quota':
+        return fail(wire.renderFailure({ kind: 'insufficient_quota' }), call.model, fault.kind, retryHeaders(fault));
+      case '500':
+        return fail(wire.renderFailure({ kind: 'server_error' }), call.model, fault.kind, retryHeaders(fault));
+      case '503':
+        return fail(wire.renderFailure({ kind: 'overloaded' }), call.model, fault.kind, retryHeaders(fault));
+      case 'hang':
+        context.hanging.add(response);
+        response.once('close', () => context.hanging.delete(response));
+        context.stats.record({
+          ...record,
+          model: call.model,
+          status: 0,
+          promptTokens: 0,
+          completionTokens: 0,
+          fault: fault.kind,
+        });
+        return;
+      case 'reset':
+        context.stats.record({
+          ...record,
+          model: call.model,
+          status: 0,
+          promptTokens: 0,
+          completionTokens: 0,
+          fault: fault.kind,
+        });
+        // RST rather than FIN: the client sees ECONNRESET, as when a proxy drops the connection.
+        request.socket.resetAndDestroy();
+        return;
+      case 'timeout_then_ok':
+        extraDelayMs = fault.delayMs;
+        break;
+    }
+  }
+
+  const tokens = call.promptTokens + call.completionTokens;
+  const decision = context.limiter.admit(call.model, tokens, context.clock());
+  if (!decision.admitted) {
+    return fail(wire.renderFailure(decision.failure), call.model, null, decision.headers);
+  }
+  context.stats.record({
+    ...record,
+    model: call.model,
+    status: 200,
+    promptTokens: call.promptTokens,
+    completionTokens: call.completionTokens,
+    fault: fault?.kind ?? null,
+  });
+  answerAfterDelay(context, call, response, decision.headers, record.time, extraDelayMs);
+}
+
+function answerAfterDelay(
+  context: PipelineContext,
+  call: PreparedCall,
+  response: ServerResponse,
+  headers: Record<string, string>,
+  receivedAt: number,
+  extraDelayMs: number,
+): void {
+  const { settings } = context;
+  const jitter = settings.jitterMs > 0 ? Math.random() * settings.jitterMs : 0;
+  const delayMs = settings.latencyMs + jitter + extraDelayMs;
+  const answer = (): void => {
+    if (response.destroyed || response.writableEnded) return;
+    call.respond(response, { chunkDelayMs: settings.chunkDelayMs, headers, receivedAt });
+  };
+  if (delayMs <= 0) {
+    answer();
+    return;
+  }
+  // One plain timer per waiting request: 10,000 of them cost little, and closing clears them.
+  const timer = setTimeout(answer, delayMs);
+  response.once('close', () => clearTimeout(timer));
+}

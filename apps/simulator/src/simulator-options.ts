@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import type { FaultRule } from './fault-rules.js';
+import type { RateLimits } from './rate-limiter.js';
+
+export const rateLimitSchema = z.strictObject({
+  rpm: z.int().min(1).optional(),
+  tpm: z.int().min(1).optional(),
+});
+export const rateLimitsSchema = z.record(z.string().min(1), rateLimitSchema);
+
+/** Settings that can change while the simulator runs (`PUT /_sim/config`, `configure`). */
+export const settingsUpdateSchema = z.strictObject({
+  latencyMs: z.number().min(0).optional(),
+  jitterMs: z.number().min(0).optional(),
+  chunkDelayMs: z.number().min(0).optional(),
+  /** Replaces all limits; null or {} removes them. Windows and their maxima are kept. */
+  limits: rateLimitsSchema.nullable().optional(),
+  /** Replaces the accepted keys; null accepts any non-empty key again. */
+  apiKeys: z.array(z.string().min(1)).nullable().optional(),
+});
+export type SettingsUpdate = z.infer<typeof settingsUpdateSchema>;
+
+export interface SimulatorOptions {
+  /** Wait before a successful answer, ms. Default 0: answer synchronously, no timer at all. */
+  latencyMs?: number;
+  /** Extra wait drawn uniformly from [0, jitterMs), added to `latencyMs`. Default 0. */
+  jitterMs?: number;
+  /** Pause between streamed chunks, ms. Default 0: the whole stream in one write. */
+  chunkDelayMs?: number;
+  /** Accepted API keys. Default: any non-empty key. */
+  apiKeys?: readonly string[];
+  /** Per-model limits, "*" for all models together. Default: none. */
+  limits?: RateLimits;
+  /** Fault rules active from the start. Default: none. */
+  faults?: readonly FaultRule[];
+  /** Request-log entries kept (oldest dropped first). Default 200,000. */
+  requestLogCapacity?: number;
+  /** Largest request body accepted, bytes. Default 32 MiB. */
+  maxBodyBytes?: number;
+  /** Monotonic clock for rate windows, ms. Default `performance.now`; injectable for tests. */
+  clock?: () => number;
+  /** Called with unexpected errors (a bug, not bad input). Default: one JSON line on stderr. */
+  onError?: (error: unknown) => void;
+}
+
+/** The live, resolved settings the pipeline reads on every request. */
+export interface SimulatorSettings {
+  latencyMs: number;
+  jitterMs: number;
+  chunkDelayMs: number;
+  /** Undefined = any non-empty key. */
+  apiKeys: ReadonlySet<string> | undefined;
+}
+
+/** Settings as `GET /_sim/config` shows them: keys are counted, never echoed. */
+export interface SettingsView {
+  latencyMs: number;
+  jitterMs: number;
+  chunkDelayMs: number;
+  limits: RateLimits;
+  /** Number of accepted keys; null = any non-empty key. */
+  apiKeyCount: number | null;
+}
+
+export function resolveSettings(options: SimulatorOptions): SimulatorSettings {
+  const parsed = settingsUpdateSchema.parse({
+    latencyMs: options.latencyMs,
+    jitterMs: options.jitterMs,
+    chunkDelayMs: options.chunkDelayMs,
+    limits: options.limits,
+    apiKeys: options.apiKeys === undefined ? undefined : [...options.apiKeys],
+  });
+  return {
+    latencyMs: parsed.latencyMs ?? 0,
+    jitterMs: parsed.jitterMs ?? 0,
+    chunkDelayMs: parsed.chunkDelayMs ?? 0,
+    apiKeys: parsed.apiKeys ? new Set(parsed.apiKeys) : undefined,
+  };
+}
+
+/** Applies a validated update in place; fields left out keep their value. */
+export function applySettingsUpdate(settings: SimulatorSettings, update: SettingsUpdate): void {
+  if (update.latencyMs !== undefined) settings.latencyMs = update.latencyMs;
+  if (update.jitterMs !== undefined) settings.jitterMs = update.jitterMs;
+  if (update.chunkDelayMs !== undefined) settings.chunkDelayMs = update.chunkDelayMs;
+  if (update.apiKeys !== undefined) settings.apiKeys = update.apiKeys ? new Set(update.apiKeys) : undefined;
+}

@@ -1,0 +1,118 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.js';
+import { startAppProcess, type AppProcess } from './app-process.js';
+import { removeDir, startRedisServer, type RunningRedis } from './redis-server.js';
+
+const repositoryRoot = new URL('../../../', import.meta.url).pathname;
+export const appEntry = (app: 'api' | 'worker' | 'simulator') => join(repositoryRoot, 'apps', app, 'src', 'main.ts');
+
+export interface StackOptions {
+  /** Worker processes. Default: 1. */
+  workers?: number;
+  /** Extra environment of every worker (e.g. WORKER_CONCURRENCY). */
+  workerEnv?: Record<string, string>;
+  apiEnv?: Record<string, string>;
+  simulatorEnv?: Record<string, string>;
+  /** `LLMQ_CONFIG` contents (YAML/JSON); `{simulator}` is replaced by the simulator's URL. */
+  config?: string;
+  /** Use this Redis instead of a private one. */
+  redisUrl?: string;
+  /** Lines of every process go here too (for debugging a failing test). */
+  onLine?: (line: string) => void;
+}
+
+export interface Stack {
+  apiUrl: string;
+  simulatorUrl: string;
+  redisUrl: string;
+  redis: RunningRedis | undefined;
+  api: AppProcess;
+  workers: AppProcess[];
+  simulator: AppProcess;
+  /** `tenant -> key` of the keys the API accepts. */
+  keys: Record<string, string>;
+  /** Starts one more worker process with the stack's environment. */
+  addWorker(env?: Record<string, string>): Promise<AppProcess>;
+  stop(): Promise<void>;
+}
+
+export const STACK_KEYS = { alpha: 'alpha-key-0123456789abcdef', beta: 'beta-key-0123456789abcdef' };
+
+/** Redis, the simulator, the API and workers, each a real process, wired together on loopback. */
+export async function startLlmqStack(options: StackOptions = {}): Promise<Stack> {
+  const dir = await mkdtemp(join(tmpdir(), 'llmq-stack-'));
+  const redis = options.redisUrl ? undefined : await startRedisServer({ dir: join(dir, 'redis') });
+  const redisUrl = options.redisUrl ?? redis?.url ?? '';
+  const onLine = options.onLine;
+
+  const simulatorPort = await freePort();
+  const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
+  const simulator = await startAppProcess({
+    name: 'simulator',
+    entry: appEntry('simulator'),
+    env: { SIM_PORT: String(simulatorPort), ...options.simulatorEnv },
+    readyWhen: 'listening',
+    ...(onLine ? { onLine } : {}),
+  });
+
+  const configPath = join(dir, 'llmq.yaml');
+  await writeFile(configPath, (options.config ?? '').replaceAll('{simulator}', simulatorUrl));
+  const common = {
+    REDIS_URL: redisUrl,
+    LLMQ_CONFIG: configPath,
+    OPENAI_API_KEY: 'sk-simulator-key',
+    OPENAI_BASE_URL: `${simulatorUrl}/v1`,
+    LOG_LEVEL: 'info',
+  };
+
+  const apiPort = await freePort();
+  const api = await startAppProcess({
+    name: 'api',
+    entry: appEntry('api'),
+    env: {
+      ...common,
+      PORT: String(apiPort),
+      HOST: '127.0.0.1',
+      LLMQ_API_KEYS: Object.entries(STACK_KEYS)
+        .map(([tenant, key]) => `${tenant}:${key}`)
+        .join(','),
+      ...options.apiEnv,
+    },
+    readyWhen: 'api listening',
+    ...(onLine ? { onLine } : {}),
+  });
+
+  const workers: AppProcess[] = [];
+  const addWorker = async (env: Record<string, string> = {}) => {
+    const worker = await startAppProcess({
+      name: `worker-${workers.length + 1}`,
+      entry: appEntry('worker'),
+      env: { ...common, ...options.workerEnv, ...env },
+      readyWhen: 'worker ready',
+      ...(onLine ? { onLine } : {}),
+    });
+    workers.push(worker);
+    return worker;
+  };
+  await Promise.all(Array.from({ length: options.workers ?? 1 }, () => addWorker()));
+
+  return {
+    apiUrl: `http://127.0.0.1:${apiPort}`,
+    simulatorUrl,
+    redisUrl,
+    redis,
+    api,
+    workers,
+    simulator,
+    keys: { ...STACK_KEYS },
+    addWorker,
+    stop: async () => {
+      await Promise.all([api.stop(), ...workers.map((worker) => worker.stop())]);
+      await simulator.stop();
+      await redis?.stop();
+      await removeDir(dir);
+    },
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * The local stack behind `npm start`: a private redis-server unless REDIS_URL is set, the provider
+ * simulator unless a provider key is set, then the API and one worker. Ctrl-C stops everything.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, startAppProcess, startRedisServer, type AppProcess } from '@llmq/devkit';
+
+const root = new URL('..', import.meta.url).pathname;
+const stateDir = join(root, '.llmq');
+mkdirSync(stateDir, { recursive: true });
+
+const stops: Array<() => Promise<unknown>> = [];
+const print = (line = '') => process.stdout.write(`${line}\n`);
+const relay = (name: string) => (line: string) => {
+  if (process.env.LLMQ_DEV_QUIET !== '1') process.stdout.write(`[${name}] ${line}\n`);
+};
+
+function demoApiKeys(): string {
+  if (process.env.LLMQ_API_KEYS) return process.env.LLMQ_API_KEYS;
+  const file = join(stateDir, 'dev-api-keys');
+  if (!existsSync(file)) writeFileSync(file, `demo:llmq-demo-${randomBytes(12).toString('hex')}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function main(): Promise<void> {
+  const env: Record<string, string | undefined> = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+
+  if (process.env.REDIS_URL) {
+    env.REDIS_URL = process.env.REDIS_URL;
+  } else {
+    const redis = await startRedisServer({ dir: join(stateDir, 'redis'), appendOnly: true });
+    stops.push(() => redis.stop());
+    env.REDIS_URL = redis.url;
+    print(`redis      ${redis.url} (private, data in .llmq/redis)`);
+  }
+
+  const hasProviderKey = Boolean(process.env.OPENAI_API_KEY);
+  if (!hasProviderKey) {
+    const port = await freePort();
+    const simulator = await startAppProcess({
+      name: 'simulator',
+      entry: join(root, 'apps/simulator/src/main.ts'),
+      env: { SIM_PORT: String(port), SIM_LATENCY_MS: process.env.SIM_LATENCY_MS ?? '300' },
+      readyWhen: 'listening',
+      onLine: relay('simulator'),
+    });
+    stops.push(() => simulator.stop());
+    env.OPENAI_BASE_URL = `http://127.0.0.1:${port}/v1`;
+    env.OPENAI_API_KEY = 'sk-simulator';
+    print(`simulator  http://127.0.0.1:${port} (no provider key set: openai/* answers from the simulator)`);
+  }
+
+  const apiKeys = demoApiKeys();
+  const port = Number(process.env.PORT ?? 8080);
+  const processes: AppProcess[] = [];
+  processes.push(
+    await startAppProcess({
+      name: 'api',
+      entry: join(root, 'apps/api/src/main.ts'),
+      env: { ...env, PORT: String(port), HOST: process.env.HOST ?? '127.0.0.1', LLMQ_API_KEYS: apiKeys },
+      readyWhen: 'api listening',
+      onLine: relay('api'),
+    }),
+  );
+  processes.push(
+    await startAppProcess({
+      name: 'worker',
+      entry: join(root, 'apps/worker/src/main.ts'),
+      env,
+      readyWhen: 'worker ready',
+      onLine: relay('worker'),
+    }),
+  );
+  for (const app of processes) stops.unshift(() => app.stop());
+
+  const key = apiKeys.split(',')[0]?.split(':').slice(1).join(':') ?? '';
+  const url = `http://127.0.0.1:${port}`;
+  print();
+  print(`llmq is running: ${url}`);
+  print(`API key:    ${key}`);
+  print();
+  print('Submit a job, then wait up to 30 s for its result:');
+  print(`  curl -s ${url}/v1/jobs -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\`);
+  print(
+    `    -d '{"type":"chat","request":{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"Hello!"}]}}'`,
+  );
+  print(`  curl -s '${url}/v1/jobs/<id>?wait=30' -H 'Authorization: Bearer ${key}'`);
+  print();
+  print('Ctrl-C stops everything.');
+}
+
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const stop of stops) await stop().catch(() => undefined);
+  }
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+main().catch(async (error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  await stopAll(1);
+});
