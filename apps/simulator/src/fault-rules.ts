@@ -7,12 +7,23 @@ import { z } from 'zod';
  * - "500": server error; "503": overloaded.
  * - "hang": never answers, until the client gives up or the simulator closes.
  * - "reset": the connection is reset (TCP RST) without an answer.
+ * - "hold": waits until the fault rules next change (set, cleared or reset), then is answered
+ *   normally: a pause button for tests that must see exactly what is in flight.
  * - "timeout_then_ok": answers normally but only after `delay_ms` (default 30 s), i.e. after a
  *   typical client timeout; the simulator still counts the call as served, like a provider that
  *   finished the work the client stopped waiting for. With `count: 1` it is "first attempt times
  *   out, the retry succeeds".
  */
-export const FAULT_KINDS = ['429', '500', '503', 'hang', 'reset', 'insufficient_quota', 'timeout_then_ok'] as const;
+export const FAULT_KINDS = [
+  '429',
+  '500',
+  '503',
+  'hang',
+  'reset',
+  'insufficient_quota',
+  'timeout_then_ok',
+  'hold',
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Default `delay_ms` of "timeout_then_ok". */

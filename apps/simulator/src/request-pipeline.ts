@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultKind, FaultRuleBook, InjectedFault } from './fault-rules.js';
+import type { HoldGate } from './hold-gate.js';
 import { BodyTooLargeError, parseJson, readBody, writeWireError } from './http-io.js';
 import type { PreparedCall, ProviderEndpoint } from './provider-endpoint.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -15,6 +16,8 @@ export interface PipelineContext {
   readonly stats: StatsRecorder;
   /** Responses held open by a "hang" fault, so `close()` can release them. */
   readonly hanging: Set<ServerResponse>;
+  /** Requests parked by a "hold" fault until the rules change. */
+  readonly held: HoldGate;
   readonly clock: () => number;
   readonly maxBodyBytes: number;
 }
@@ -34,7 +37,8 @@ function retryHeaders(fault: InjectedFault): Record<string, string> {
 /**
  * Answers one provider request. Order, as on the real APIs: authentication, body validation,
  * then (simulator only) injected faults, then the rate windows, then the latency wait. Errors
- * are answered at once; only successes wait for the configured latency.
+ * are answered at once; only successes wait for the configured latency. A held request meets the
+ * rate windows when it is released, as if it arrived then.
  */
 export async function handleProviderRequest(
   context: PipelineContext,
@@ -80,6 +84,14 @@ export async function handleProviderRequest(
   const fault = context.faults.take(pathname, call.model);
   let extraDelayMs = 0;
   if (fault !== undefined) {
+    const noAnswer = {
+      ...record,
+      model: call.model,
+      status: 0,
+      promptTokens: 0,
+      completionTokens: 0,
+      fault: fault.kind,
+    };
     switch (fault.kind) {
       case '429': {
         const resetMs = fault.retryAfterMs ?? (fault.retryAfterSeconds ?? 1) * 1000;
@@ -96,27 +108,15 @@ export async function handleProviderRequest(
       case 'hang':
         context.hanging.add(response);
         response.once('close', () => context.hanging.delete(response));
-        context.stats.record({
-          ...record,
-          model: call.model,
-          status: 0,
-          promptTokens: 0,
-          completionTokens: 0,
-          fault: fault.kind,
-        });
-        return;
+        return context.stats.record(noAnswer);
       case 'reset':
-        context.stats.record({
-          ...record,
-          model: call.model,
-          status: 0,
-          promptTokens: 0,
-          completionTokens: 0,
-          fault: fault.kind,
-        });
+        context.stats.record(noAnswer);
         // RST rather than FIN: the client sees ECONNRESET, as when a proxy drops the connection.
         request.socket.resetAndDestroy();
         return;
+      case 'hold':
+        if (!(await context.held.wait(response))) return context.stats.record(noAnswer);
+        break;
       case 'timeout_then_ok':
         extraDelayMs = fault.delayMs;
         break;

@@ -12,21 +12,24 @@ const request = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, cont
 
 describe('server', () => {
   it('holds 2,000 concurrent requests open and answers them all', async () => {
-    // 1 s, not 200 ms: the SDK client shares this process and its CPUs with the server, and its
-    // 2,000 requests arrive spread over ~0.4 s, so a shorter wait ends the first before the last.
-    const current = await startSimulator({ latencyMs: 1000 });
+    // A "hold" fault parks every request until the rules change, so the test sees all 2,000 open
+    // at once however slowly this shared-CPU client sends them; then the 200 ms latency applies.
+    const current = await startSimulator({ latencyMs: 200, faults: [{ fault: 'hold' }] });
     running = current;
-    const started = Date.now();
-    const results = await Promise.all(
-      Array.from({ length: 2000 }, () => current.client.chat.completions.create(request)),
-    );
+    const pending = Promise.all(Array.from({ length: 2000 }, () => current.client.chat.completions.create(request)));
+    await expect.poll(() => current.simulator.stats().held, { timeout: 10_000 }).toBe(2000);
+    expect(current.simulator.stats().inFlight.current).toBe(2000);
+
+    const released = performance.now();
+    current.simulator.setFaults([]);
+    const results = await pending;
+    expect(performance.now() - released).toBeGreaterThanOrEqual(199);
     expect(results.every((result) => result.choices[0]?.finish_reason === 'stop')).toBe(true);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
     const stats = current.simulator.stats();
     expect(stats.inFlight.peak).toBe(2000);
     expect(stats.requests.byStatus).toEqual({ '200': 2000 });
     await expect.poll(() => current.simulator.stats().inFlight.current).toBe(0);
-  }, 15_000);
+  }, 20_000);
 
   it('answers at once with latencyMs 0, and waits with latency plus jitter', async () => {
     const current = await startSimulator();

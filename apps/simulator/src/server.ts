@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { performance } from 'node:perf_hooks';
 import { handleControlRequest, type SimulatorControl } from './control-routes.js';
 import { FaultRuleBook } from './fault-rules.js';
+import { HoldGate } from './hold-gate.js';
 import { DEFAULT_MAX_BODY_BYTES, writeWireError } from './http-io.js';
 import { openAIEndpoints, openAIWire } from './openai-routes.js';
 import type { ProviderEndpoint } from './provider-endpoint.js';
@@ -45,20 +46,29 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     limiter,
     stats: new StatsRecorder(options.requestLogCapacity),
     hanging: new Set(),
+    held: new HoldGate(),
     clock: options.clock ?? (() => performance.now()),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   };
   const endpoints: readonly ProviderEndpoint[] = openAIEndpoints;
 
   const control: SimulatorControl = {
-    stats: () => context.stats.snapshot(limiter.statistics(context.clock()), context.hanging.size),
+    stats: () =>
+      context.stats.snapshot(limiter.statistics(context.clock()), {
+        hanging: context.hanging.size,
+        held: context.held.size,
+      }),
     requests: (since = 0) => context.stats.requestsSince(since),
     faults: () => context.faults.list(),
-    setFaults: (rules) => context.faults.replace(rules),
+    setFaults: (rules) => {
+      context.faults.replace(rules);
+      context.held.releaseAll();
+    },
     reset: () => {
       context.stats.reset();
       limiter.clear();
       context.faults.clear();
+      context.held.releaseAll();
     },
     configure: (update) => {
       const parsed = settingsUpdateSchema.parse(update);

@@ -38,6 +38,8 @@ export interface SimulatorStats {
   inFlight: { current: number; peak: number };
   /** Requests hanging on a "hang" fault right now. */
   hanging: number;
+  /** Requests parked by a "hold" fault right now. */
+  held: number;
   /** Tokens of admitted requests (the ones answered or being answered successfully). */
   tokens: { prompt: number; completion: number };
   /** Rate windows by model, plus "*" for all models together. */
@@ -115,7 +117,7 @@ export class StatsRecorder {
     return ordered.filter((entry) => entry.time >= since);
   }
 
-  snapshot(windows: Record<string, WindowStats>, hanging: number): SimulatorStats {
+  snapshot(windows: Record<string, WindowStats>, parked: { hanging: number; held: number }): SimulatorStats {
     return {
       since: this.since,
       requests: {
@@ -127,7 +129,8 @@ export class StatsRecorder {
       },
       faults: { injected: this.faultsInjected, byKind: { ...this.faultsByKind } },
       inFlight: { current: this.inFlight, peak: this.peakInFlight },
-      hanging,
+      hanging: parked.hanging,
+      held: parked.held,
       tokens: { prompt: this.promptTokens, completion: this.completionTokens },
       windows,
     };

@@ -11,6 +11,7 @@ export * from './logging/logger.js';
 export * from './models/model-name.js';
 export * from './providers/chat-completion.js';
 export * from './providers/openai/openai-provider.js';
+export * from './providers/call-guard.js';
 export * from './providers/parse-retry-after.js';
 export * from './providers/provider-error.js';
 export * from './providers/provider.js';

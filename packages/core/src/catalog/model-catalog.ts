@@ -1,7 +1,14 @@
+import type { ChatRequest } from '../jobs/chat-request-schema.js';
 import { parseModelName, type ModelReference } from '../models/model-name.js';
 
 /** How llmq talks to a provider. */
-export type ProviderKind = 'openai' | 'openai-compatible';
+export type ProviderKind = 'openai' | 'openai-compatible' | 'anthropic' | 'google';
+
+/** A request field a provider cannot honour; `field` is relative to `request` (`seed`, `messages[2].content[0]`). */
+export interface RequestProblem {
+  field: string;
+  message: string;
+}
 
 /** What the job catalog needs to know about a provider to validate a job at submit time. */
 export interface ProviderDescriptor {
@@ -10,6 +17,8 @@ export interface ProviderDescriptor {
   kind: ProviderKind;
   /** Whether the provider serves embedding jobs. */
   supportsEmbeddings: boolean;
+  /** Fields of a chat request this provider cannot honour; none when absent. */
+  chatRequestProblems?: (request: ChatRequest) => RequestProblem[];
 }
 
 /** Providers and aliases known to this deployment; built from the config file by each app. */

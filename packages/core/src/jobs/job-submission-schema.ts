@@ -67,10 +67,20 @@ export function createJobSubmissionSchema(catalog: ModelCatalog) {
         context.addIssue({ code: 'custom', path: model.path, message: resolution.problem });
         continue;
       }
-      if (submission.type !== 'embedding') continue;
       for (const reference of resolution.chain) {
         const provider = catalog.providers.get(reference.provider);
-        if (provider && !provider.supportsEmbeddings) {
+        if (provider === undefined) continue;
+        if (submission.type === 'chat') {
+          for (const problem of provider.chatRequestProblems?.(submission.request) ?? []) {
+            context.addIssue({
+              code: 'custom',
+              path: ['request', ...splitField(problem.field)],
+              message: `${problem.message} by provider "${provider.name}"${
+                model.path[0] === 'fallbacks' ? ` (fallback "${model.name}")` : ''
+              }`,
+            });
+          }
+        } else if (!provider.supportsEmbeddings) {
           context.addIssue({
             code: 'custom',
             path: model.path,
@@ -80,4 +90,12 @@ export function createJobSubmissionSchema(catalog: ModelCatalog) {
       }
     }
   });
+}
+
+/** `messages[2].content` -> ['messages', 2, 'content'] */
+function splitField(field: string): Array<string | number> {
+  return field
+    .split(/\.|\[|\]/)
+    .filter((part) => part !== '')
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
 }

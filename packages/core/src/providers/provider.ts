@@ -4,9 +4,16 @@ import type { ChatCompletionResult, EmbeddingResult } from './chat-completion.js
 /** Per-call options every model method takes. */
 export interface CallOptions {
   /** Aborts the call (cancellation, shutdown); the adapter rejects with a `canceled` ProviderError. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Per-attempt time limit in milliseconds; the adapter rejects with a `timeout` ProviderError. */
   timeoutMs: number;
+  /**
+   * Longest silence between two streamed chunks, ms; the adapter rejects with a `timeout`
+   * ProviderError. Undefined: no idle limit.
+   */
+  idleTimeoutMs?: number | undefined;
+  /** Receives the generated text as it streams, piece by piece. */
+  onTextDelta?: ((delta: string) => void) | undefined;
 }
 
 /**
@@ -18,7 +25,11 @@ export interface ChatModel {
   readonly provider: string;
   /** The provider's model id (`gpt-4o-mini`). */
   readonly modelId: string;
-  /** One provider call; `request.model` is ignored in favour of `modelId`. */
+  /**
+   * One provider call. Adapters stream from the provider even though the caller wants the whole
+   * answer, so long generations are not cut by provider or proxy limits on silent connections;
+   * text reaches `options.onTextDelta` as it arrives. `request.model` is ignored for `modelId`.
+   */
   doGenerate(request: ChatRequest, options: CallOptions): Promise<ChatCompletionResult>;
 }
 

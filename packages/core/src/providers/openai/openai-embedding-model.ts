@@ -1,4 +1,5 @@
 import type OpenAI from 'openai';
+import { CallGuard } from '../call-guard.js';
 import type { CallOptions, EmbeddingModel } from '../provider.js';
 import { ProviderError } from '../provider-error.js';
 import { mapOpenAIError } from './map-openai-error.js';
@@ -31,6 +32,7 @@ export class OpenAIEmbeddingModel implements EmbeddingModel {
     options: CallOptions,
   ): Promise<{ embeddings: number[][]; promptTokens: number }> {
     let raw: unknown;
+    const guard = new CallGuard({ provider: this.provider, signal: options.signal, timeoutMs: options.timeoutMs });
     try {
       raw = await this.#client.embeddings.create(
         {
@@ -40,10 +42,12 @@ export class OpenAIEmbeddingModel implements EmbeddingModel {
           ...(settings.dimensions !== undefined ? { dimensions: settings.dimensions } : {}),
           ...(settings.user !== undefined ? { user: settings.user } : {}),
         },
-        { signal: options.signal, timeout: options.timeoutMs },
+        { signal: guard.signal },
       );
     } catch (error) {
-      throw mapOpenAIError(this.provider, error);
+      throw guard.failure(error, (cause) => mapOpenAIError(this.provider, cause));
+    } finally {
+      guard.dispose();
     }
     const parsed = openAIEmbeddingResponseSchema.safeParse(raw);
     if (!parsed.success || parsed.data.data.length !== inputs.length) {
