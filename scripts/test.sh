@@ -5,5 +5,14 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-tools.sh
 echo "== format"; pnpm exec prettier --check . --log-level warn
 echo "== lint"; pnpm exec eslint . --max-warnings 0
-echo "== typecheck and build"; pnpm build
-echo "== tests"; pnpm exec vitest run
+echo "== typecheck"; pnpm typecheck
+echo "== build"; pnpm build
+echo "== tests"
+mkdir -p test-artifacts
+status=0
+pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=$?
+node -e '
+  const report = require("./test-artifacts/vitest.json");
+  console.log(`tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed`);
+' || true
+exit $status

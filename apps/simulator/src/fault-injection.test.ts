@@ -93,6 +93,16 @@ describe('fault injection through the control API', () => {
     expect(stats.faults.byKind.timeout_then_ok).toBe(1);
   });
 
+  it('"hold" parks requests until the rules change, then answers them', async () => {
+    running.simulator.setFaults([{ fault: 'hold', count: 2 }]);
+    const pending = Promise.all([chat(), chat()]);
+    await expect.poll(() => running.simulator.stats().held).toBe(2);
+    expect(await chat()).toHaveProperty('choices'); // count used up: the third is not held
+    await running.control('DELETE', '/_sim/faults');
+    for (const result of await pending) expect(result).toHaveProperty('choices');
+    expect(running.simulator.stats().held).toBe(0);
+  });
+
   it('probability 0 never fires; model mismatch never fires; stats count injected faults', async () => {
     running.simulator.setFaults([
       { fault: '500', probability: 0 },

@@ -126,7 +126,7 @@ export async function handleProviderRequest(
   const tokens = call.promptTokens + call.completionTokens;
   const decision = context.limiter.admit(call.model, tokens, context.clock());
   if (!decision.admitted) {
-    return fail(wire.renderFailure(decision.failure), call.model, null, decision.headers);
+    return fail(wire.renderFailure(decision.failure), call.model, fault?.kind ?? null, decision.headers);
   }
   context.stats.record({
     ...record,
