@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { describe, expect } from 'vitest';
 import { redisTest } from '@llmq/devkit/vitest';
 import { createLlmQueue, createLogger, createModelCatalog, JobStore, llmqConfigSchema } from '@llmq/core';
+import { readEvents } from '../../../tests/support/sse-client.js';
 import { createApp } from './app.js';
 import { JobEvents } from './job-events.js';
 
@@ -20,6 +21,7 @@ const test = redisTest.extend('api', { scope: 'file' }, async ({ redisUrl }, { o
     queue,
     store,
     events,
+    redis,
     logger,
     config: {
       apiKeys: new Map([
@@ -28,6 +30,7 @@ const test = redisTest.extend('api', { scope: 'file' }, async ({ redisUrl }, { o
       ]),
       catalog: createModelCatalog(llmqConfigSchema.parse({})),
       maxBodyBytes: 2048,
+      keepAliveMs: 50,
     },
   });
   const server = app.listen(0, '127.0.0.1');
@@ -51,7 +54,7 @@ const test = redisTest.extend('api', { scope: 'file' }, async ({ redisUrl }, { o
       body: text === '' ? null : (JSON.parse(text) as Record<string, unknown>),
     };
   };
-  return { call, store, redis };
+  return { call, store, redis, base };
 });
 
 const chatJob = JSON.stringify({
@@ -156,6 +159,18 @@ describe('API', () => {
     const answer = await waiting;
     expect(answer.body?.status).toBe('failed');
     expect(Date.now() - endedAt).toBeLessThan(5_000);
+  });
+
+  test('the SSE stream of a waiting job sends its status, keep-alive comments, and the end', async ({ api }) => {
+    const created = await api.call('/v1/jobs', { method: 'POST', body: chatJob });
+    const id = String(created.body?.id);
+    setTimeout(() => void api.store.transition({ tenant: 'a', jobId: id, to: 'canceled', from: ['queued'] }), 400);
+    const stream = await readEvents(`${api.base}/v1/jobs/${id}/events`, { authorization: `Bearer ${KEY_A}` });
+    expect(stream.events.map((event) => [event.event, (event.data as { status: string }).status])).toEqual([
+      ['status', 'queued'],
+      ['status', 'canceled'],
+    ]);
+    expect(stream.comments).toBeGreaterThanOrEqual(3);
   });
 
   test('unknown routes are 404s in the one error shape', async ({ api }) => {

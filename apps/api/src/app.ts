@@ -2,16 +2,20 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { JobStore, LlmJobData, Logger, ModelCatalog } from '@llmq/core';
 import { requireApiKey } from './auth.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { JobEvents } from './job-events.js';
+import { jobEventsRoutes } from './routes/job-events-routes.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
 
 export interface AppOptions {
   queue: Queue<LlmJobData>;
   store: JobStore;
   events: JobEvents;
+  /** Commands (not the subscriber); reads partial output for SSE clients. */
+  redis: Redis;
   logger: Logger;
   config: {
     /** API key -> tenant. */
@@ -19,6 +23,8 @@ export interface AppOptions {
     catalog: ModelCatalog;
     /** Largest accepted request body in bytes. */
     maxBodyBytes: number;
+    /** SSE keep-alive interval, ms. Default 15 s. */
+    keepAliveMs?: number;
   };
 }
 
@@ -57,6 +63,14 @@ export function createApp(options: AppOptions): Express {
   );
   app.use(
     jobsRoutes({ queue: options.queue, store: options.store, events: options.events, catalog: options.config.catalog }),
+  );
+  app.use(
+    jobEventsRoutes({
+      store: options.store,
+      events: options.events,
+      redis: options.redis,
+      ...(options.config.keepAliveMs !== undefined ? { keepAliveMs: options.config.keepAliveMs } : {}),
+    }),
   );
   app.use(notFoundHandler);
   app.use(errorHandler);

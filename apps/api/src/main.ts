@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     queue,
     store,
     events,
+    redis,
     logger,
     config: { apiKeys: env.LLMQ_API_KEYS, catalog: createModelCatalog(config), maxBodyBytes: env.LLMQ_MAX_BODY_BYTES },
   });

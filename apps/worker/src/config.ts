@@ -18,6 +18,15 @@ const envSchema = z.object({
     .int()
     .positive()
     .default(10 * 60 * 1000),
+  /**
+   * Longest silence between two streamed chunks, ms. Default 5 minutes: reasoning models can
+   * think quietly for minutes before the first token.
+   */
+  LLMQ_STREAM_IDLE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60 * 1000),
   /** How long ended jobs stay readable, seconds. Default 7 days. */
   LLMQ_RETENTION_SECONDS: z.coerce
     .number()

@@ -1,6 +1,8 @@
 import { UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import {
   createJobSubmissionSchema,
+  PartialOutputWriter,
   formatValidationError,
   ProviderError,
   type JobError,
@@ -18,8 +20,12 @@ export interface LlmJobProcessorOptions {
   router: ModelRouter;
   catalog: ModelCatalog;
   logger: Logger;
+  /** Publishes streamed output for SSE clients. */
+  redis: Redis;
   /** Time limit of one provider call, ms. */
   providerTimeoutMs: number;
+  /** Longest silence between two streamed chunks, ms. */
+  streamIdleTimeoutMs: number;
 }
 
 /** What BullMQ keeps as the job's return value; the result itself lives in the job record. */
@@ -78,12 +84,28 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       const [reference] = router.chain(submission.request.model, submission.fallbacks);
       if (reference === undefined)
         throw new ProviderError({ provider: 'llmq', kind: 'invalid_request', message: 'no model' });
-      const callOptions = { timeoutMs: options.providerTimeoutMs };
+      const callOptions = { timeoutMs: options.providerTimeoutMs, idleTimeoutMs: options.streamIdleTimeoutMs };
       const started = performance.now();
-      const outcome: JobOutcome<unknown> =
-        submission.type === 'chat'
-          ? await runChatJob(submission, router.chatModel(reference), callOptions)
-          : await runEmbeddingJob(submission, router.embeddingModel(reference), callOptions);
+      let outcome: JobOutcome<unknown>;
+      if (submission.type === 'chat') {
+        const partial = new PartialOutputWriter({
+          redis: options.redis,
+          tenant,
+          jobId,
+          attempt: start.record.attempts,
+        });
+        await partial.begin();
+        try {
+          outcome = await runChatJob(submission, router.chatModel(reference), {
+            ...callOptions,
+            onTextDelta: (delta) => partial.write(delta),
+          });
+        } finally {
+          await partial.close();
+        }
+      } else {
+        outcome = await runEmbeddingJob(submission, router.embeddingModel(reference), callOptions);
+      }
       await store.transition({
         tenant,
         jobId,

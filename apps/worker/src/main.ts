@@ -32,7 +32,9 @@ async function main(): Promise<void> {
     router: new ModelRouter({ catalog, providers }),
     catalog,
     logger,
+    redis,
     providerTimeoutMs: env.LLMQ_PROVIDER_TIMEOUT_MS,
+    streamIdleTimeoutMs: env.LLMQ_STREAM_IDLE_TIMEOUT_MS,
   });
   const worker = new Worker<LlmJobData, LlmJobReturn>(LLM_QUEUE_NAME, processor, {
     connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),

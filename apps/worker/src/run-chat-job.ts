@@ -1,4 +1,11 @@
-import type { CallOptions, ChatCompletionResult, ChatJobSubmission, ChatModel, JobUsage } from '@llmq/core';
+import {
+  checkStructuredOutput,
+  type CallOptions,
+  type ChatCompletionResult,
+  type ChatJobSubmission,
+  type ChatModel,
+  type JobUsage,
+} from '@llmq/core';
 
 export interface JobOutcome<T> {
   result: T;
@@ -11,6 +18,7 @@ export async function runChatJob(
   options: CallOptions,
 ): Promise<JobOutcome<ChatCompletionResult>> {
   const completion = await model.doGenerate(submission.request, options);
+  checkStructuredOutput(submission.request, completion);
   return {
     result: completion,
     usage: { input_tokens: completion.usage.prompt_tokens, output_tokens: completion.usage.completion_tokens },
