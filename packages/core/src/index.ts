@@ -20,3 +20,6 @@ export * from './queue/llm-queue.js';
 export * from './store/job-keys.js';
 export * from './store/job-store.js';
 export * from './store/partial-output.js';
+export * from './limiter/limit-rules.js';
+export * from './limiter/rate-limiter.js';
+export * from './limiter/token-estimate.js';

@@ -30,7 +30,7 @@ export const tsxLoader = () => require.resolve('tsx');
 
 /** Runs one of llmq's apps as a real child process and waits until it says it is ready. */
 export async function startAppProcess(options: AppProcessOptions): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', tsxLoader(), options.entry], {
+  const child = spawn(process.execPath, ['--conditions=llmq-source', '--import', tsxLoader(), options.entry], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -23,6 +23,19 @@ const openAICompatibleProvider = z.strictObject({
 });
 
 const limitSchema = z.strictObject({
+  /** Requests per minute the provider allows this model. */
+  rpm: z.number().int().positive().optional(),
+  /** Tokens (input + output) per minute. */
+  tpm: z.number().int().positive().optional(),
+  /**
+   * Share of each limit the bucket may hand out at once. Default 0.02. The bucket refills at
+   * (limit - burst) per minute, so no 60 s window ever sees more than the limit; the price is
+   * that steady use tops out at 1 - burst of it.
+   */
+  burst: z.number().gt(0).lt(1).default(0.02),
+});
+
+const tenantLimitSchema = z.strictObject({
   rpm: z.number().int().positive().optional(),
   tpm: z.number().int().positive().optional(),
 });
@@ -35,7 +48,15 @@ export const llmqConfigSchema = z.strictObject({
       message: 'openai, anthropic and google are built in; declare custom providers under another name',
     })
     .default({}),
+  /** Per provider/model (`openai/gpt-4o-mini`, `anthropic/*`); each matching model has its own bucket. */
   limits: z.record(z.string().min(1), limitSchema).default({}),
+  /**
+   * Per-tenant share of every limited model (`"*"` for every tenant, or a tenant's name), on top
+   * of the model's own limit, so one tenant cannot take the whole quota.
+   */
+  tenant_limits: z.record(z.string().min(1), tenantLimitSchema).default({}),
+  /** Output tokens reserved for a request that sets no max_tokens; settled on the real usage. */
+  default_output_tokens: z.number().int().positive().default(1024),
   aliases: z
     .record(
       z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'alias names have no "/"'),

@@ -64,8 +64,8 @@ export class JobStore {
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     const redis = options.redis as Redis & StoreCommands;
     if (typeof redis.llmqTransitionJob !== 'function') {
-      redis.defineCommand('llmqCreateJob', { numberOfKeys: 1, lua: readLuaScript('create-job') });
-      redis.defineCommand('llmqTransitionJob', { numberOfKeys: 1, lua: readLuaScript('transition-job') });
+      redis.defineCommand('llmqCreateJob', { numberOfKeys: 1, lua: readLuaScript(new URL('./lua/create-job.lua', import.meta.url)) });
+      redis.defineCommand('llmqTransitionJob', { numberOfKeys: 1, lua: readLuaScript(new URL('./lua/transition-job.lua', import.meta.url)) });
     }
     this.#redis = redis;
   }

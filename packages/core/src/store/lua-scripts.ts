@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 
-/** Reads a `.lua` file that sits beside this module (copied next to the build output too). */
-export function readLuaScript(name: string): string {
-  return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+/**
+ * Reads a `.lua` file given relative to the calling module, e.g.
+ * `readLuaScript(new URL('./lua/x.lua', import.meta.url))`; the build copies them beside the output.
+ */
+export function readLuaScript(url: URL): string {
+  return readFileSync(url, 'utf8');
 }

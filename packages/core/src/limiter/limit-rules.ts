@@ -1,0 +1,67 @@
+import picomatch from 'picomatch';
+import type { LlmqConfig } from '../config/llmq-config-schema.js';
+
+/** One bucket pair's parameters, as the Lua scripts take them. */
+export interface BucketParameters {
+  /** Request tokens the bucket holds at most; 0 = requests unlimited. */
+  requestCapacity: number;
+  /** Request tokens added per millisecond. */
+  requestRate: number;
+  /** Token capacity; 0 = tokens unlimited. */
+  tokenCapacity: number;
+  tokenRate: number;
+}
+
+export const UNLIMITED: BucketParameters = { requestCapacity: 0, requestRate: 0, tokenCapacity: 0, tokenRate: 0 };
+const MINUTE_MS = 60_000;
+
+/**
+ * A bucket that never lets any 60 s window see more than `limit`: it holds `burst * limit` and
+ * refills at `limit - capacity` per minute, so capacity + one minute of refill = limit.
+ */
+function dimension(limit: number | undefined, burst: number): [number, number] {
+  if (limit === undefined) return [0, 0];
+  const capacity = Math.max(1, Math.floor(limit * burst));
+  if (capacity >= limit) return [limit, limit / MINUTE_MS];
+  return [capacity, (limit - capacity) / MINUTE_MS];
+}
+
+export function bucketParameters(limit: { rpm?: number | undefined; tpm?: number | undefined }, burst: number): BucketParameters {
+  const [requestCapacity, requestRate] = dimension(limit.rpm, burst);
+  const [tokenCapacity, tokenRate] = dimension(limit.tpm, burst);
+  return { requestCapacity, requestRate, tokenCapacity, tokenRate };
+}
+
+export interface ModelLimits {
+  model: BucketParameters;
+  /** The tenant's share of the model; UNLIMITED when none is configured. */
+  tenant: BucketParameters;
+}
+
+/** Resolves the `limits:` and `tenant_limits:` sections for a model and tenant. Exact names win over globs. */
+export class LimitRules {
+  readonly #rules: Array<{ pattern: string; match: (model: string) => boolean; limit: LlmqConfig['limits'][string] }>;
+  readonly #tenantLimits: LlmqConfig['tenant_limits'];
+  readonly #cache = new Map<string, BucketParameters | null>();
+
+  constructor(config: Pick<LlmqConfig, 'limits' | 'tenant_limits'>) {
+    this.#rules = Object.entries(config.limits)
+      // Exact names first, then longer (more specific) globs.
+      .sort(([left], [right]) => Number(left.includes('*')) - Number(right.includes('*')) || right.length - left.length)
+      .map(([pattern, limit]) => ({ pattern, match: picomatch(pattern, { dot: true }), limit }));
+    this.#tenantLimits = config.tenant_limits;
+  }
+
+  /** Undefined when the model has no limit: it is never throttled. */
+  forModel(model: string, tenant: string): ModelLimits | undefined {
+    let parameters = this.#cache.get(model);
+    if (parameters === undefined) {
+      const rule = this.#rules.find((candidate) => candidate.match(model));
+      parameters = rule ? bucketParameters(rule.limit, rule.limit.burst) : null;
+      this.#cache.set(model, parameters);
+    }
+    if (parameters === null) return undefined;
+    const tenantLimit = this.#tenantLimits[tenant] ?? this.#tenantLimits['*'];
+    return { model: parameters, tenant: tenantLimit ? bucketParameters(tenantLimit, 0.02) : UNLIMITED };
+  }
+}

@@ -1,0 +1,60 @@
+import { countTokens } from 'gpt-tokenizer';
+import type { ProviderKind } from '../catalog/model-catalog.js';
+import { requestedMaxTokens, type ChatRequest } from '../jobs/chat-request-schema.js';
+import { embeddingInputs, type EmbeddingRequest } from '../jobs/embedding-request-schema.js';
+
+// OpenAI's chat framing: 3 tokens around each message and 3 priming the reply (the cookbook's count).
+const TOKENS_PER_MESSAGE = 3;
+const TOKENS_FOR_REPLY = 3;
+/** An image, whatever its size: OpenAI's low-detail price. High-detail images cost more; usage settles it. */
+const TOKENS_PER_IMAGE = 85;
+/** Other providers' tokenizers are not public: about four characters a token, rounded up. */
+const CHARACTERS_PER_TOKEN = 4;
+
+const noSpecialTokens = { disallowedSpecial: new Set<string>() };
+
+function textTokens(text: string, kind: ProviderKind): number {
+  if (text === '') return 0;
+  if (kind === 'openai' || kind === 'openai-compatible') return countTokens(text, noSpecialTokens);
+  return Math.ceil(text.length / CHARACTERS_PER_TOKEN);
+}
+
+function messageText(message: ChatRequest['messages'][number]): { text: string; images: number } {
+  let text = message.role;
+  let images = 0;
+  const content = message.content;
+  if (typeof content === 'string') text += content;
+  else if (Array.isArray(content)) {
+    for (const part of content) {
+      if (part.type === 'text') text += part.text;
+      else images += 1;
+    }
+  }
+  if (message.role === 'assistant') {
+    for (const call of message.tool_calls ?? []) text += call.function.name + call.function.arguments;
+  }
+  return { text, images };
+}
+
+/**
+ * Tokens to reserve for a chat call: the prompt (counted with o200k_base for OpenAI and
+ * OpenAI-compatible models, about 4 characters a token for other providers) plus the most the
+ * answer may use (`max_tokens`, or `defaultOutputTokens` when unset).
+ */
+export function estimateChatTokens(request: ChatRequest, kind: ProviderKind, defaultOutputTokens: number): number {
+  let prompt = TOKENS_FOR_REPLY;
+  for (const message of request.messages) {
+    const { text, images } = messageText(message);
+    prompt += TOKENS_PER_MESSAGE + textTokens(text, kind) + images * TOKENS_PER_IMAGE;
+  }
+  if (request.tools) prompt += textTokens(JSON.stringify(request.tools), kind);
+  if (request.response_format?.type === 'json_schema') prompt += textTokens(JSON.stringify(request.response_format), kind);
+  return prompt + (requestedMaxTokens(request) ?? defaultOutputTokens);
+}
+
+/** Tokens an embedding call will use: its inputs, counted as for chat. */
+export function estimateEmbeddingTokens(request: EmbeddingRequest, kind: ProviderKind): number {
+  let tokens = 0;
+  for (const input of embeddingInputs(request)) tokens += textTokens(input, kind);
+  return tokens;
+}
