@@ -68,8 +68,7 @@ async function llmqPipeline(redisUrl: string): Promise<number> {
   const stack = await startLlmqStack({
     redisUrl,
     workers: WORKERS,
-    workerEnv: { WORKER_CONCURRENCY: String(CONCURRENCY), LOG_LEVEL: 'warn' },
-    apiEnv: { LOG_LEVEL: 'warn' },
+    workerEnv: { WORKER_CONCURRENCY: String(CONCURRENCY) },
     simulatorEnv: { SIM_LATENCY_MS: '0' },
   });
   const redis = new Redis(redisUrl);

@@ -21,6 +21,8 @@ export interface AppOptions {
     /** API key -> tenant. */
     apiKeys: ReadonlyMap<string, string>;
     catalog: ModelCatalog;
+    /** Output tokens the limiter reserves for a request without max_tokens. Default 1024. */
+    defaultOutputTokens?: number;
     /** Largest accepted request body in bytes. */
     maxBodyBytes: number;
     /** SSE keep-alive interval, ms. Default 15 s. */
@@ -62,7 +64,13 @@ export function createApp(options: AppOptions): Express {
     }),
   );
   app.use(
-    jobsRoutes({ queue: options.queue, store: options.store, events: options.events, catalog: options.config.catalog }),
+    jobsRoutes({
+      queue: options.queue,
+      store: options.store,
+      events: options.events,
+      catalog: options.config.catalog,
+      defaultOutputTokens: options.config.defaultOutputTokens ?? 1024,
+    }),
   );
   app.use(
     jobEventsRoutes({

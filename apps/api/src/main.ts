@@ -22,7 +22,12 @@ async function main(): Promise<void> {
     events,
     redis,
     logger,
-    config: { apiKeys: env.LLMQ_API_KEYS, catalog: createModelCatalog(config), maxBodyBytes: env.LLMQ_MAX_BODY_BYTES },
+    config: {
+      apiKeys: env.LLMQ_API_KEYS,
+      catalog: createModelCatalog(config),
+      maxBodyBytes: env.LLMQ_MAX_BODY_BYTES,
+      defaultOutputTokens: config.default_output_tokens,
+    },
   });
   const server = app.listen(env.PORT, env.HOST);
   await once(server, 'listening');

@@ -5,12 +5,15 @@ import {
   createModelCatalog,
   createProviders,
   JobStore,
+  LimitRules,
   LLM_QUEUE_NAME,
   loadLlmqConfig,
   QUEUE_PREFIX,
+  RateLimiter,
   type LlmJobData,
 } from '@llmq/core';
 import { parseWorkerEnv } from './config.js';
+import { LimiterGate } from './limiter-gate.js';
 import { createLlmJobProcessor, type LlmJobReturn } from './llm-job-processor.js';
 import { ModelRouter } from './model-router.js';
 
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
     store,
     router: new ModelRouter({ catalog, providers }),
     catalog,
+    gate: new LimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config) }),
     logger,
     redis,
     providerTimeoutMs: env.LLMQ_PROVIDER_TIMEOUT_MS,

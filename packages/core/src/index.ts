@@ -23,3 +23,4 @@ export * from './store/partial-output.js';
 export * from './limiter/limit-rules.js';
 export * from './limiter/rate-limiter.js';
 export * from './limiter/token-estimate.js';
+export * from './limiter/parse-rate-limit-headers.js';

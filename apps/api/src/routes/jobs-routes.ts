@@ -4,6 +4,8 @@ import { z } from 'zod';
 import {
   createJobId,
   createJobSubmissionSchema,
+  embeddingInputs,
+  estimateJobTokens,
   formatValidationError,
   isEnded,
   isJobId,
@@ -22,6 +24,8 @@ export interface JobsRoutesOptions {
   store: JobStore;
   events: JobEvents;
   catalog: ModelCatalog;
+  /** Output tokens reserved for a request without max_tokens. */
+  defaultOutputTokens: number;
 }
 
 /** Longest `?wait=` a client may ask for, in seconds. */
@@ -70,7 +74,14 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     try {
       await queue.add(
         submission.type,
-        { tenant, jobId, type: submission.type, model: submission.request.model },
+        {
+          tenant,
+          jobId,
+          type: submission.type,
+          model: submission.request.model,
+          tokens: estimateJobTokens(submission, options.catalog, options.defaultOutputTokens),
+          ...(submission.type === 'embedding' ? { inputs: embeddingInputs(submission.request).length } : {}),
+        },
         { jobId },
       );
     } catch (error) {

@@ -40,6 +40,10 @@ export interface JobObject {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  /** `rate_limit` while a queued job waits for its turn under the provider's limits. */
+  waiting_for: 'rate_limit' | null;
+  /** While waiting: the earliest time (Unix seconds) it will start. */
+  earliest_start_at: number | null;
   result: ChatCompletionResult | EmbeddingResult | null;
   error: JobError | null;
   usage: JobUsage | null;

@@ -12,21 +12,30 @@ export interface BucketParameters {
   tokenRate: number;
 }
 
+/**
+ * How late a parked call may come back and still use its reservation, ms. The refill rate
+ * leaves room for it: a call up to this late cannot push a 60 s window over the limit.
+ */
+export const RESERVATION_TOLERANCE_MS = 250;
+
 export const UNLIMITED: BucketParameters = { requestCapacity: 0, requestRate: 0, tokenCapacity: 0, tokenRate: 0 };
 const MINUTE_MS = 60_000;
 
 /**
  * A bucket that never lets any 60 s window see more than `limit`: it holds `burst * limit` and
- * refills at `limit - capacity` per minute, so capacity + one minute of refill = limit.
+ * refills so that the capacity plus the refill over one minute and the reservation tolerance
+ * equals the limit.
  */
 function dimension(limit: number | undefined, burst: number): [number, number] {
   if (limit === undefined) return [0, 0];
-  const capacity = Math.max(1, Math.floor(limit * burst));
-  if (capacity >= limit) return [limit, limit / MINUTE_MS];
-  return [capacity, (limit - capacity) / MINUTE_MS];
+  const capacity = Math.min(limit, Math.max(1, Math.floor(limit * burst)));
+  return [capacity, Math.max(limit - capacity, limit / 100) / (MINUTE_MS + RESERVATION_TOLERANCE_MS)];
 }
 
-export function bucketParameters(limit: { rpm?: number | undefined; tpm?: number | undefined }, burst: number): BucketParameters {
+export function bucketParameters(
+  limit: { rpm?: number | undefined; tpm?: number | undefined },
+  burst: number,
+): BucketParameters {
   const [requestCapacity, requestRate] = dimension(limit.rpm, burst);
   const [tokenCapacity, tokenRate] = dimension(limit.tpm, burst);
   return { requestCapacity, requestRate, tokenCapacity, tokenRate };

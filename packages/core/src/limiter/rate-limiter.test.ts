@@ -18,109 +18,157 @@ const limits = (limit: { rpm?: number; tpm?: number }, burst = 0.02): ModelLimit
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+const acquire = (
+  limiter: RateLimiter,
+  model: string,
+  rule: ModelLimits,
+  extra: { tokens?: number; tenant?: string; reservation?: number } = {},
+) =>
+  limiter.acquire({
+    model,
+    tenant: extra.tenant ?? 't',
+    limits: rule,
+    requests: 1,
+    tokens: extra.tokens ?? 0,
+    reservation: extra.reservation,
+  });
+
 describe('RateLimiter', () => {
-  test('many concurrent takers never get more than the bucket holds plus its refill', async ({ limiter: { limiter, model } }) => {
-    const rule = limits({ rpm: 6_000 }); // capacity 120, refill 0.098 per ms
+  test('many concurrent takers: never more than the bucket plus its refill now, the rest queued at the refill pace', async ({
+    limiter: { limiter, model },
+  }) => {
+    const rule = limits({ rpm: 6_000 }); // capacity 120, then ~0.0977 per ms (one per ~10.2 ms)
     const started = performance.now();
-    const answers = await Promise.all(
-      Array.from({ length: 600 }, () => limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 0 })),
-    );
+    const answers = await Promise.all(Array.from({ length: 600 }, () => acquire(limiter, model, rule)));
     const elapsed = performance.now() - started;
     const admitted = answers.filter((answer) => answer.admitted).length;
     expect(admitted).toBeGreaterThanOrEqual(120);
     expect(admitted).toBeLessThanOrEqual(120 + Math.ceil(elapsed * rule.model.requestRate) + 1);
-    for (const answer of answers.filter((candidate) => !candidate.admitted)) expect(answer.waitMs).toBeGreaterThan(0);
+    // The others hold distinct slots one refill interval apart: a queue, not a herd.
+    const waits = answers.filter((answer) => !answer.admitted).map((answer) => answer.waitMs);
+    const slots = answers.filter((answer) => !answer.admitted).map((answer) => answer.reservation ?? 0);
+    expect(new Set(slots).size).toBe(slots.length);
+    const interval = 1 / rule.model.requestRate;
+    expect(Math.max(...waits)).toBeGreaterThan((600 - admitted - 2) * interval - elapsed - 50);
+    expect(Math.max(...waits)).toBeLessThan((600 - admitted + 2) * interval + 50);
   });
 
-  test('refills continuously: the wait it names is the wait that works', async ({ limiter: { limiter, model } }) => {
-    const rule = limits({ rpm: 600 }, 0.01); // capacity 6, 594/min = 0.0099 per ms: one request per ~101 ms
-    for (let index = 0; index < 6; index += 1) {
-      expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 0 })).admitted).toBe(true);
-    }
-    const refused = await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 0 });
-    expect(refused.admitted).toBe(false);
-    expect(refused.waitMs).toBeGreaterThan(80);
-    expect(refused.waitMs).toBeLessThanOrEqual(102);
-    await sleep(refused.waitMs + 5);
-    expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 0 })).admitted).toBe(true);
-  });
-
-  test('checks requests and tokens together and takes from both only when both have room', async ({
+  test('a reservation is honoured at its time without taking again; early is told to wait, late queues anew', async ({
     limiter: { limiter, model },
   }) => {
+    const rule = limits({ rpm: 600 }, 0.01); // capacity 6, then one request per ~101 ms
+    for (let index = 0; index < 6; index += 1) expect((await acquire(limiter, model, rule)).admitted).toBe(true);
+    const scheduled = await acquire(limiter, model, rule);
+    expect(scheduled.admitted).toBe(false);
+    expect(scheduled.waitMs).toBeGreaterThan(80);
+    expect(scheduled.waitMs).toBeLessThanOrEqual(102);
+
+    const early = await acquire(limiter, model, rule, { reservation: scheduled.reservation });
+    expect(early).toMatchObject({ admitted: false, reservation: scheduled.reservation });
+    await sleep(early.waitMs + 5);
+    expect((await acquire(limiter, model, rule, { reservation: scheduled.reservation })).admitted).toBe(true);
+
+    // The next call queues one interval after that slot, and coming back far too late requeues it.
+    const next = await acquire(limiter, model, rule);
+    expect(next.admitted).toBe(false);
+    expect(next.waitMs).toBeGreaterThan(50);
+    await sleep(next.waitMs + 600);
+    const late = await acquire(limiter, model, rule, { reservation: next.reservation });
+    expect(late.admitted).toBe(true); // requeued, and after 600 ms idle the bucket had room at once
+  });
+
+  test('checks requests and tokens together', async ({ limiter: { limiter, model } }) => {
     const rule = limits({ rpm: 1_000, tpm: 100_000 }, 0.01); // 10 requests, 1,000 tokens
-    expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 900 })).admitted).toBe(true);
-    const tooBig = await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 500 });
+    expect((await acquire(limiter, model, rule, { tokens: 900 })).admitted).toBe(true);
+    const tooBig = await acquire(limiter, model, rule, { tokens: 500 });
     expect(tooBig.admitted).toBe(false);
-    // The refused call took nothing: nine more small requests still fit.
-    for (let index = 0; index < 9; index += 1) {
-      expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 10 })).admitted).toBe(true);
-    }
-    expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 1 })).admitted).toBe(false);
+    // 400 tokens short at ~1.66 tokens per ms.
+    expect(tooBig.waitMs).toBeGreaterThan(200);
+    expect(tooBig.waitMs).toBeLessThan(300);
   });
 
-  test('settles reservations: a refund admits at once, an extra charge makes the next wait longer', async ({
+  test('settles reservations: a refund shortens the queue, an extra charge lengthens it', async ({
     limiter: { limiter, model },
   }) => {
-    const rule = limits({ tpm: 60_000 }, 1 / 60); // capacity 1,000 tokens, refill 0.983 per ms
-    expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 1_000 })).admitted).toBe(true);
-    expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 600 })).admitted).toBe(false);
+    const rule = limits({ tpm: 60_000 }, 1 / 60); // capacity 1,000 tokens, ~0.98 per ms
+    expect((await acquire(limiter, model, rule, { tokens: 1_000 })).admitted).toBe(true);
     await limiter.adjust({ model, tenant: 't', limits: rule, tokenCorrection: -700 });
-    expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 600 })).admitted).toBe(true);
+    expect((await acquire(limiter, model, rule, { tokens: 600 })).admitted).toBe(true);
 
     await limiter.adjust({ model, tenant: 't', limits: rule, tokenCorrection: 800 });
-    const after = await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 100 });
+    const after = await acquire(limiter, model, rule, { tokens: 100 });
     expect(after.admitted).toBe(false);
-    // About 900 tokens of debt to refill at ~0.98 per ms.
-    expect(after.waitMs).toBeGreaterThan(700);
+    // About 900 tokens of debt plus 100 wanted, at ~0.98 per ms.
+    expect(after.waitMs).toBeGreaterThan(800);
+    expect(after.waitMs).toBeLessThan(1_200);
+  });
+
+  test('a reservation given back (a canceled job) frees its slot', async ({ limiter: { limiter, model } }) => {
+    const rule = limits({ rpm: 60 }, 0.02); // capacity 1, one per second
+    expect((await acquire(limiter, model, rule)).admitted).toBe(true);
+    const first = await acquire(limiter, model, rule);
+    const second = await acquire(limiter, model, rule);
+    expect(second.waitMs).toBeGreaterThan(first.waitMs + 900);
+    await limiter.adjust({ model, tenant: 't', limits: rule, requestCorrection: -1 });
+    const third = await acquire(limiter, model, rule);
+    expect(third.waitMs).toBeLessThan(second.waitMs + 100);
   });
 
   test('keeps buckets apart: one model exhausted does not slow another', async ({ limiter: { limiter, model } }) => {
     const rule = limits({ rpm: 60 }, 0.02); // capacity 1
-    expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 0 })).admitted).toBe(true);
-    expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 0 })).admitted).toBe(false);
-    expect((await limiter.acquire({ model: `${model}-b`, tenant: 't', limits: rule, requests: 1, tokens: 0 })).admitted).toBe(true);
+    expect((await acquire(limiter, model, rule)).admitted).toBe(true);
+    expect((await acquire(limiter, model, rule)).admitted).toBe(false);
+    expect((await acquire(limiter, `${model}-b`, rule)).admitted).toBe(true);
   });
 
   test('a tenant share limits one tenant while others keep flowing', async ({ limiter: { limiter, model } }) => {
-    const shared: ModelLimits = { model: bucketParameters({ rpm: 6_000 }, 0.02), tenant: bucketParameters({ rpm: 120 }, 0.02) };
-    let admitted = 0;
-    for (let index = 0; index < 10; index += 1) {
-      if ((await limiter.acquire({ model, tenant: 'greedy', limits: shared, requests: 1, tokens: 0 })).admitted) admitted += 1;
-    }
-    expect(admitted).toBe(2); // the tenant's bucket holds 2
-    expect((await limiter.acquire({ model, tenant: 'other', limits: shared, requests: 1, tokens: 0 })).admitted).toBe(true);
+    const shared: ModelLimits = {
+      model: bucketParameters({ rpm: 6_000 }, 0.02),
+      tenant: bucketParameters({ rpm: 120 }, 0.02),
+    };
+    const greedy = [];
+    for (let index = 0; index < 10; index += 1)
+      greedy.push(await acquire(limiter, model, shared, { tenant: 'greedy' }));
+    expect(greedy.filter((answer) => answer.admitted)).toHaveLength(2); // the tenant's bucket holds 2
+    expect(Math.max(...greedy.map((answer) => answer.waitMs))).toBeGreaterThan(3_000); // 8 queued at ~2/s
+    expect((await acquire(limiter, model, shared, { tenant: 'other' })).admitted).toBe(true);
   });
 
-  test('a provider 429 blocks every worker for its retry-after', async ({ limiter: { limiter, model } }) => {
+  test('a provider 429 blocks every worker for its retry-after, reservations included', async ({
+    limiter: { limiter, model },
+  }) => {
     const rule = limits({ rpm: 60_000 });
     await limiter.adjust({ model, tenant: 'a', limits: rule, blockForMs: 400 });
-    const blocked = await limiter.acquire({ model, tenant: 'b', limits: rule, requests: 1, tokens: 0 });
+    const blocked = await acquire(limiter, model, rule, { tenant: 'b' });
     expect(blocked.admitted).toBe(false);
     expect(blocked.waitMs).toBeGreaterThan(350);
-    expect(blocked.waitMs).toBeLessThanOrEqual(400);
+    expect(blocked.waitMs).toBeLessThanOrEqual(401);
     await sleep(blocked.waitMs + 10);
-    expect((await limiter.acquire({ model, tenant: 'b', limits: rule, requests: 1, tokens: 0 })).admitted).toBe(true);
+    expect((await acquire(limiter, model, rule, { tenant: 'b', reservation: blocked.reservation })).admitted).toBe(
+      true,
+    );
   });
 
   test('lowers the bucket to what the provider says remains', async ({ limiter: { limiter, model } }) => {
     const rule = limits({ rpm: 60_000, tpm: 6_000_000 }); // full bucket: 1,200 requests, 120,000 tokens
     await limiter.adjust({ model, tenant: 't', limits: rule, remainingTokens: 50 });
-    const refused = await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 5_000 });
-    expect(refused.admitted).toBe(false);
+    expect((await acquire(limiter, model, rule, { tokens: 5_000 })).admitted).toBe(false);
   });
 
-  test('never leaks: a reservation nobody settles is refilled within one window', async ({ limiter: { limiter, model } }) => {
-    const rule = limits({ rpm: 60_000 }, 0.5); // capacity 30,000; 0.5 per ms
-    expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 30_000, tokens: 0 })).admitted).toBe(true);
-    const refused = await limiter.acquire({ model, tenant: 't', limits: rule, requests: 30_000, tokens: 0 });
-    expect(refused.waitMs).toBeLessThanOrEqual(60_000);
+  test('never leaks: a reservation nobody settles is refilled within one window', async ({
+    limiter: { limiter, model },
+  }) => {
+    const rule = limits({ tpm: 600_000 }, 0.5); // capacity 300,000
+    expect((await acquire(limiter, model, rule, { tokens: 300_000 })).admitted).toBe(true);
+    const refused = await acquire(limiter, model, rule, { tokens: 300_000 });
+    expect(refused.waitMs).toBeLessThanOrEqual(60_250);
   });
 
-  test('admits a request larger than the bucket once it is full, leaving it in debt', async ({ limiter: { limiter, model } }) => {
+  test('admits a request larger than the bucket once it is full, leaving it in debt', async ({
+    limiter: { limiter, model },
+  }) => {
     const rule = limits({ tpm: 6_000 }); // capacity 120 tokens
-    expect((await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 500 })).admitted).toBe(true);
-    const next = await limiter.acquire({ model, tenant: 't', limits: rule, requests: 1, tokens: 1 });
-    expect(next.admitted).toBe(false);
+    expect((await acquire(limiter, model, rule, { tokens: 500 })).admitted).toBe(true);
+    expect((await acquire(limiter, model, rule, { tokens: 1 })).admitted).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 import { countTokens } from 'gpt-tokenizer';
-import type { ProviderKind } from '../catalog/model-catalog.js';
+import { resolveModel, type ModelCatalog, type ProviderKind } from '../catalog/model-catalog.js';
 import { requestedMaxTokens, type ChatRequest } from '../jobs/chat-request-schema.js';
 import { embeddingInputs, type EmbeddingRequest } from '../jobs/embedding-request-schema.js';
+import type { JobSubmission } from '../jobs/job-submission-schema.js';
 
 // OpenAI's chat framing: 3 tokens around each message and 3 priming the reply (the cookbook's count).
 const TOKENS_PER_MESSAGE = 3;
@@ -48,7 +49,8 @@ export function estimateChatTokens(request: ChatRequest, kind: ProviderKind, def
     prompt += TOKENS_PER_MESSAGE + textTokens(text, kind) + images * TOKENS_PER_IMAGE;
   }
   if (request.tools) prompt += textTokens(JSON.stringify(request.tools), kind);
-  if (request.response_format?.type === 'json_schema') prompt += textTokens(JSON.stringify(request.response_format), kind);
+  if (request.response_format?.type === 'json_schema')
+    prompt += textTokens(JSON.stringify(request.response_format), kind);
   return prompt + (requestedMaxTokens(request) ?? defaultOutputTokens);
 }
 
@@ -57,4 +59,18 @@ export function estimateEmbeddingTokens(request: EmbeddingRequest, kind: Provide
   let tokens = 0;
   for (const input of embeddingInputs(request)) tokens += textTokens(input, kind);
   return tokens;
+}
+
+/** The reservation of a job's first model: what the API puts in the BullMQ job for the limiter. */
+export function estimateJobTokens(
+  submission: JobSubmission,
+  catalog: ModelCatalog,
+  defaultOutputTokens: number,
+): number {
+  const resolution = resolveModel(catalog, submission.request.model);
+  const provider = resolution.ok ? resolution.chain[0]?.provider : undefined;
+  const kind = (provider && catalog.providers.get(provider)?.kind) || 'openai';
+  return submission.type === 'chat'
+    ? estimateChatTokens(submission.request, kind, defaultOutputTokens)
+    : estimateEmbeddingTokens(submission.request, kind);
 }

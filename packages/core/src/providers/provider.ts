@@ -14,6 +14,8 @@ export interface CallOptions {
   idleTimeoutMs?: number | undefined;
   /** Receives the generated text as it streams, piece by piece. */
   onTextDelta?: ((delta: string) => void) | undefined;
+  /** Receives the provider's response headers (rate-limit counters) once they arrive. */
+  onResponseHeaders?: ((headers: Headers) => void) | undefined;
 }
 
 /**

@@ -16,6 +16,14 @@ export interface LlmJobData {
   jobId: string;
   type: JobType;
   model: string;
+  /** Tokens the limiter reserves for the call: prompt estimate + maximum output. */
+  tokens: number;
+  /** Embedding inputs; the worker turns them into provider calls of its batch size. */
+  inputs?: number;
+  /** A limiter reservation: the time (ms, Redis's clock) this job was scheduled to start. */
+  reservation?: number;
+  /** The attempt the reservation belongs to; a retry queues afresh. */
+  reservationAttempt?: number;
 }
 
 export interface LlmQueueOptions {

@@ -27,6 +27,10 @@ export interface JobRecord {
   startedAt: number | null;
   finishedAt: number | null;
   attempts: number;
+  /** Why a queued job is not running yet, when it is held back on purpose. */
+  waitingFor: 'rate_limit' | null;
+  /** With `waitingFor`: the earliest time (ms) the job may start. */
+  earliestStartAt: number | null;
   result: ChatCompletionResult | EmbeddingResult | null;
   error: JobError | null;
   usage: JobUsage | null;
@@ -64,8 +68,14 @@ export class JobStore {
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     const redis = options.redis as Redis & StoreCommands;
     if (typeof redis.llmqTransitionJob !== 'function') {
-      redis.defineCommand('llmqCreateJob', { numberOfKeys: 1, lua: readLuaScript(new URL('./lua/create-job.lua', import.meta.url)) });
-      redis.defineCommand('llmqTransitionJob', { numberOfKeys: 1, lua: readLuaScript(new URL('./lua/transition-job.lua', import.meta.url)) });
+      redis.defineCommand('llmqCreateJob', {
+        numberOfKeys: 1,
+        lua: readLuaScript(new URL('./lua/create-job.lua', import.meta.url)),
+      });
+      redis.defineCommand('llmqTransitionJob', {
+        numberOfKeys: 1,
+        lua: readLuaScript(new URL('./lua/transition-job.lua', import.meta.url)),
+      });
     }
     this.#redis = redis;
   }
@@ -184,6 +194,8 @@ function parseRecord(fields: Record<string, string>): JobRecord | null {
     startedAt: parseTime(fields.started_at),
     finishedAt: parseTime(fields.finished_at),
     attempts: Number(fields.attempts ?? 0),
+    waitingFor: fields.waiting_for === 'rate_limit' ? 'rate_limit' : null,
+    earliestStartAt: parseTime(fields.earliest_start_at),
     result: parseJson(fields.result),
     error: parseJson(fields.error),
     usage: parseJson(fields.usage),
@@ -208,6 +220,9 @@ export function toJobObject(record: JobRecord): JobObject {
     created_at: toSeconds(record.createdAt) ?? 0,
     started_at: toSeconds(record.startedAt),
     finished_at: toSeconds(record.finishedAt),
+    waiting_for: record.status === 'queued' ? record.waitingFor : null,
+    earliest_start_at:
+      record.status === 'queued' && record.earliestStartAt !== null ? Math.ceil(record.earliestStartAt / 1000) : null,
     result: record.result,
     error: record.error,
     usage: record.usage,

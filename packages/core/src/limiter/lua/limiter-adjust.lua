@@ -5,25 +5,25 @@
   KEYS[1]  model bucket          llmq:{rl:<provider/model>}:bucket
   KEYS[2]  tenant bucket (same hash tag), may be absent
   ARGV[1]  token correction: used - reserved (negative refunds, positive charges extra)
-  ARGV[2]  block admissions for this many ms (a provider 429); 0 for none
-  ARGV[3]  requests the provider says remain in its window; -1 when unknown
-  ARGV[4]  tokens the provider says remain in its window; -1 when unknown
-  ARGV[5..8]   model:  request capacity, request refill per ms, token capacity, token refill per ms
-  ARGV[9..12]  tenant: the same; capacity 0 = no tenant limit
-  ARGV[13] key expiry, ms
+  ARGV[2]  request correction, the same way (-1 gives back a reservation never used)
+  ARGV[3]  block admissions for this many ms (a provider 429); 0 for none
+  ARGV[4]  requests the provider says remain in its window; -1 when unknown
+  ARGV[5]  tokens the provider says remain in its window; -1 when unknown
+  ARGV[6..9]   model:  request capacity, request refill per ms, token capacity, token refill per ms
+  ARGV[10..13] tenant: the same; capacity 0 = no tenant limit
+  ARGV[14] key expiry, ms
 
-  Levels never rise above capacity; debt is floored at minus one capacity so that a wildly low
-  estimate cannot stall a model for more than a minute or so.
+  Levels never rise above capacity.
 ]]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
-local correction = tonumber(ARGV[1])
-local block = tonumber(ARGV[2])
-local remaining = { tonumber(ARGV[3]), tonumber(ARGV[4]) }
-local expiry = tonumber(ARGV[13])
+local correction = { tonumber(ARGV[2]), tonumber(ARGV[1]) }
+local block = tonumber(ARGV[3])
+local remaining = { tonumber(ARGV[4]), tonumber(ARGV[5]) }
+local expiry = tonumber(ARGV[14])
 
 for index = 1, 2 do
-  local base = 5 + (index - 1) * 4
+  local base = 6 + (index - 1) * 4
   local rcap, rrate = tonumber(ARGV[base]), tonumber(ARGV[base + 1])
   local tcap, trate = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
   if (rcap > 0 or tcap > 0) and KEYS[index] then
@@ -32,9 +32,9 @@ for index = 1, 2 do
     local elapsed = math.max(0, now - (tonumber(state[3]) or now))
     local r = math.min(rcap, (tonumber(state[1]) or rcap) + elapsed * rrate)
     local t = math.min(tcap, (tonumber(state[2]) or tcap) + elapsed * trate)
-    if tcap > 0 then
-      t = math.max(-tcap, math.min(tcap, t - correction))
-    end
+    -- Debt stays: it is the queue of scheduled calls. Only the cap bounds a refund.
+    if rcap > 0 then r = math.min(rcap, r - correction[1]) end
+    if tcap > 0 then t = math.min(tcap, t - correction[2]) end
     -- The provider's own view only ever lowers ours: it also sees traffic from outside llmq.
     if index == 1 then
       if remaining[1] >= 0 and rcap > 0 then r = math.min(r, remaining[1]) end

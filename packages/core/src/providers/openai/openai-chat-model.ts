@@ -37,7 +37,10 @@ export class OpenAIChatModel implements ChatModel {
       model: `${this.provider}/${this.modelId}`,
     });
     try {
-      const stream = await this.#client.chat.completions.create(body, { signal: guard.signal });
+      const { data: stream, response } = await this.#client.chat.completions
+        .create(body, { signal: guard.signal })
+        .withResponse();
+      options.onResponseHeaders?.(response.headers);
       for await (const chunk of stream) {
         guard.touch();
         const delta = accumulator.add(chunk);

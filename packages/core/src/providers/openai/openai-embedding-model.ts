@@ -34,16 +34,20 @@ export class OpenAIEmbeddingModel implements EmbeddingModel {
     let raw: unknown;
     const guard = new CallGuard({ provider: this.provider, signal: options.signal, timeoutMs: options.timeoutMs });
     try {
-      raw = await this.#client.embeddings.create(
-        {
-          model: this.modelId,
-          input: [...inputs],
-          encoding_format: 'float',
-          ...(settings.dimensions !== undefined ? { dimensions: settings.dimensions } : {}),
-          ...(settings.user !== undefined ? { user: settings.user } : {}),
-        },
-        { signal: guard.signal },
-      );
+      const { data, response } = await this.#client.embeddings
+        .create(
+          {
+            model: this.modelId,
+            input: [...inputs],
+            encoding_format: 'float',
+            ...(settings.dimensions !== undefined ? { dimensions: settings.dimensions } : {}),
+            ...(settings.user !== undefined ? { user: settings.user } : {}),
+          },
+          { signal: guard.signal },
+        )
+        .withResponse();
+      options.onResponseHeaders?.(response.headers);
+      raw = data;
     } catch (error) {
       throw guard.failure(error, (cause) => mapOpenAIError(this.provider, cause));
     } finally {
