@@ -3,39 +3,18 @@
  * simulator, against raw BullMQ no-op jobs/s on the same Redis with the same number of worker
  * processes, producers and concurrency. Prints every figure.
  */
-import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { startAppProcess, startLlmqStack, startRedisServer, type AppProcess } from '@llmq/devkit';
+import { inParallel, machine, waitFor } from './bench-kit.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 4000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const PRODUCERS = Number(process.env.BENCH_PRODUCERS ?? 64);
-
-async function inParallel(count: number, parallelism: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallelism }, async () => {
-      while (next < count) {
-        const index = next;
-        next += 1;
-        await task(index);
-      }
-    }),
-  );
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 300_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('benchmark timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 async function rawBullmq(redisUrl: string): Promise<number> {
   const workers: AppProcess[] = [];
@@ -99,8 +78,7 @@ async function llmqPipeline(redisUrl: string): Promise<number> {
 
 const dir = await mkdtemp(join(tmpdir(), 'llmq-bench-'));
 const redis = await startRedisServer({ dir });
-const machine = `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-console.log(`machine: ${machine}`);
+console.log(`machine: ${machine()}`);
 console.log(
   `jobs: ${JOBS}, worker processes: ${WORKERS}, concurrency per worker: ${CONCURRENCY}, producers: ${PRODUCERS}`,
 );
