@@ -24,3 +24,5 @@ export * from './limiter/limit-rules.js';
 export * from './limiter/rate-limiter.js';
 export * from './limiter/token-estimate.js';
 export * from './limiter/parse-rate-limit-headers.js';
+export * from './retry/retry-policy.js';
+export * from './circuit/circuit-breaker.js';

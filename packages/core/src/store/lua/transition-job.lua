@@ -11,7 +11,8 @@
   ARGV[5]  pub/sub channel for the change ('' for none)
   ARGV[6]  '1' to return the record's fields after the change
   ARGV[7..] field/value pairs; a field named '+name' is incremented by the value,
-            '?name' is set only when absent, '-name' is deleted (value ignored)
+            '?name' is set only when absent, '-name' is deleted (value ignored),
+            '>name' appends the value (JSON) to the JSON array in the field
 
   Returns {'ok', field, value, ...}, {'missing'} or {'conflict', <current status>}.
 ]]
@@ -42,6 +43,12 @@ for index = 7, #ARGV, 2 do
     redis.call('HSETNX', record, string.sub(field, 2), value)
   elseif op == '-' then
     redis.call('HDEL', record, string.sub(field, 2))
+  elseif op == '>' then
+    local name = string.sub(field, 2)
+    local list = redis.call('HGET', record, name)
+    local items = list and cjson.decode(list) or {}
+    items[#items + 1] = cjson.decode(value)
+    redis.call('HSET', record, name, cjson.encode(items))
   else
     redis.call('HSET', record, field, value)
   end
