@@ -25,6 +25,8 @@ describe('parseRetryAfter', () => {
     ['garbage is ignored', new Headers({ 'retry-after': 'soon', 'retry-after-ms': 'x' }), undefined, undefined],
     ['Gemini RetryInfo in the body', new Headers(), gemini('13s'), 13_000],
     ['Gemini fractional delay', new Headers(), gemini('1.25s'), 1250],
+    ['no float noise', new Headers({ 'retry-after': '2.007' }), undefined, 2007],
+    ['Gemini without float noise', new Headers(), gemini('2.007s'), 2007],
     ['Gemini body as text', new Headers(), JSON.stringify(gemini('2s')), 2000],
     ['headers win over the body', new Headers({ 'retry-after': '1' }), gemini('30s'), 1000],
     ['nothing at all', new Headers(), { error: { message: 'x' } }, undefined],

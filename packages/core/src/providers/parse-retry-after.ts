@@ -11,6 +11,11 @@ function header(headers: HeaderSource, name: string): string | undefined {
 
 const DURATION = /^(\d+(?:\.\d+)?)s$/;
 
+/** Seconds as text to whole milliseconds, rounded up, without float noise (2.007 s is 2007 ms). */
+function secondsToMs(text: string): number {
+  return Math.ceil(Number((Number(text) * 1000).toFixed(6)));
+}
+
 /**
  * The wait a provider asked for, in milliseconds: `retry-after-ms`, then `retry-after` as seconds
  * or an HTTP date, then Gemini's `RetryInfo.retryDelay` ("1.5s") in the error body.
@@ -24,7 +29,7 @@ export function parseRetryAfter(headers: HeaderSource, body?: unknown, now: numb
   }
   const retryAfter = header(headers, 'retry-after')?.trim();
   if (retryAfter) {
-    if (/^\d+(\.\d+)?$/.test(retryAfter)) return Math.ceil(Number(retryAfter) * 1000);
+    if (/^\d+(\.\d+)?$/.test(retryAfter)) return secondsToMs(retryAfter);
     const date = Date.parse(retryAfter);
     if (!Number.isNaN(date)) return Math.max(0, date - now);
   }
@@ -40,7 +45,7 @@ function retryDelayFromBody(body: unknown): number | undefined {
     const delay = record.retryDelay;
     if (typeof type === 'string' && type.endsWith('google.rpc.RetryInfo') && typeof delay === 'string') {
       const match = DURATION.exec(delay.trim());
-      if (match?.[1] !== undefined) return Math.ceil(Number(match[1]) * 1000);
+      if (match?.[1] !== undefined) return secondsToMs(match[1]);
     }
   }
   return undefined;
