@@ -119,7 +119,7 @@ async function isolation(): Promise<void> {
   };
   const addBacklog = async () => {
     for (let start = 0; start < BACKLOG; start += 1_000) {
-      const batch: Array<{ name: string; data: LlmJobData; opts: { jobId: string } }> = [];
+      const batch: Array<{ name: string; data: LlmJobData; opts: { jobId: string; attempts: number } }> = [];
       for (let index = start; index < Math.min(BACKLOG, start + 1_000); index += 1) {
         const jobId = createJobId();
         const submission = {
@@ -127,12 +127,26 @@ async function isolation(): Promise<void> {
           request: { model: 'openai/model-a', messages: [{ role: 'user' as const, content: `a ${index}` }], max_tokens: 8 },
         };
         await store.create({ tenant: 'alpha', jobId, submission, createdAt: Date.now() });
-        batch.push({ name: 'chat', data: { tenant: 'alpha', jobId, type: 'chat', model: 'openai/model-a', tokens: 20 }, opts: { jobId } });
+        batch.push({
+          name: 'chat',
+          data: {
+            tenant: 'alpha',
+            jobId,
+            type: 'chat',
+            model: 'openai/model-a',
+            tokens: 20,
+            attemptsPerModel: 3,
+            attemptTimeoutMs: 600_000,
+            deadlineAt: Date.now() + 86_400_000,
+          },
+          opts: { jobId, attempts: 4 },
+        });
       }
       await queue.addBulk(batch);
     }
   };
   try {
+    await runB(); // warm-up: JIT, connections
     const alone = await runB();
     const backlogStarted = performance.now();
     await addBacklog();

@@ -3,12 +3,22 @@ import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobStore, LlmJobData, Logger, ModelCatalog } from '@llmq/core';
+import {
+  createJobEndedWebhookHook,
+  WebhookAllowlist,
+  webhookUrlProblem,
+  type JobStore,
+  type LlmJobData,
+  type Logger,
+  type ModelCatalog,
+} from '@llmq/core';
 import { requireApiKey } from './auth.js';
+import { DEFAULT_JOB_POLICY, type JobPolicy } from './config.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
 import type { JobEvents } from './job-events.js';
 import { jobEventsRoutes } from './routes/job-events-routes.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
+import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhook-routes.js';
 
 export interface AppOptions {
   queue: Queue<LlmJobData>;
@@ -17,12 +27,19 @@ export interface AppOptions {
   /** Commands (not the subscriber); reads partial output for SSE clients. */
   redis: Redis;
   logger: Logger;
+  /**
+   * Webhook secrets, redelivery and the queue canceled jobs' webhooks go to; without it those
+   * routes answer 404. `allowlist` opens addresses for `webhook.url` (default: none).
+   */
+  webhooks?: Omit<WebhookRoutesOptions, 'store'> & { allowlist?: WebhookAllowlist };
   config: {
     /** API key -> tenant. */
     apiKeys: ReadonlyMap<string, string>;
     catalog: ModelCatalog;
     /** Output tokens the limiter reserves for a request without max_tokens. Default 1024. */
     defaultOutputTokens?: number;
+    /** Attempts, timeouts and deadlines of jobs. Default: DEFAULT_JOB_POLICY. */
+    jobPolicy?: JobPolicy;
     /** Largest accepted request body in bytes. */
     maxBodyBytes: number;
     /** SSE keep-alive interval, ms. Default 15 s. */
@@ -35,6 +52,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 /** Builds the HTTP app from its dependencies; `main.ts` owns the server and the connections. */
 export function createApp(options: AppOptions): Express {
   const app = express();
+  const webhookAllowlist = options.webhooks?.allowlist ?? new WebhookAllowlist();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(
@@ -70,8 +88,15 @@ export function createApp(options: AppOptions): Express {
       events: options.events,
       catalog: options.config.catalog,
       defaultOutputTokens: options.config.defaultOutputTokens ?? 1024,
+      jobPolicy: options.config.jobPolicy ?? DEFAULT_JOB_POLICY,
+      redis: options.redis,
+      webhookUrlProblem: (url) => webhookUrlProblem(url, webhookAllowlist),
+      ...(options.webhooks
+        ? { onJobCanceled: createJobEndedWebhookHook({ queue: options.webhooks.queue, redis: options.redis }) }
+        : {}),
     }),
   );
+  if (options.webhooks) app.use(webhookRoutes({ store: options.store, ...options.webhooks }));
   app.use(
     jobEventsRoutes({
       store: options.store,

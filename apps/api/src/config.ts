@@ -48,11 +48,48 @@ const envSchema = z.object({
     .int()
     .positive()
     .default(7 * 24 * 60 * 60),
-  /** Provider attempts per job. Default 5. */
-  LLMQ_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+  /** Provider calls per model before a job falls back or fails. Default 3; jobs may ask up to the max. */
+  LLMQ_ATTEMPTS_PER_MODEL: z.coerce.number().int().min(1).max(10).default(3),
+  LLMQ_MAX_ATTEMPTS_PER_MODEL: z.coerce.number().int().min(1).max(10).default(10),
+  /** Time limit of one provider call, seconds. Default 600: long generations take minutes. */
+  LLMQ_ATTEMPT_TIMEOUT_S: z.coerce.number().positive().max(3_600).default(600),
+  LLMQ_MAX_ATTEMPT_TIMEOUT_S: z.coerce.number().positive().max(3_600).default(3_600),
+  /** A job not done this long after submission fails with `timeout`. Default 1 day. */
+  LLMQ_JOB_DEADLINE_S: z.coerce.number().positive().max(604_800).default(86_400),
+  LLMQ_MAX_JOB_DEADLINE_S: z.coerce.number().positive().max(604_800).default(604_800),
 });
 
 export type ApiEnv = z.infer<typeof envSchema>;
+
+/** Defaults and bounds of the per-job `attempts`, `timeout_s` and `deadline_s`. */
+export interface JobPolicy {
+  attemptsPerModel: number;
+  maxAttemptsPerModel: number;
+  attemptTimeoutSeconds: number;
+  maxAttemptTimeoutSeconds: number;
+  deadlineSeconds: number;
+  maxDeadlineSeconds: number;
+}
+
+export const DEFAULT_JOB_POLICY: JobPolicy = {
+  attemptsPerModel: 3,
+  maxAttemptsPerModel: 10,
+  attemptTimeoutSeconds: 600,
+  maxAttemptTimeoutSeconds: 3_600,
+  deadlineSeconds: 86_400,
+  maxDeadlineSeconds: 604_800,
+};
+
+export function jobPolicyFrom(env: ApiEnv): JobPolicy {
+  return {
+    attemptsPerModel: env.LLMQ_ATTEMPTS_PER_MODEL,
+    maxAttemptsPerModel: env.LLMQ_MAX_ATTEMPTS_PER_MODEL,
+    attemptTimeoutSeconds: env.LLMQ_ATTEMPT_TIMEOUT_S,
+    maxAttemptTimeoutSeconds: env.LLMQ_MAX_ATTEMPT_TIMEOUT_S,
+    deadlineSeconds: env.LLMQ_JOB_DEADLINE_S,
+    maxDeadlineSeconds: env.LLMQ_MAX_JOB_DEADLINE_S,
+  };
+}
 
 /** Parses the API's environment once; a bad variable stops the start with its name. */
 export function parseApiEnv(env: NodeJS.ProcessEnv): ApiEnv {

@@ -28,6 +28,24 @@ function fromBodyParser(error: BodyParserError): HttpError | undefined {
   }
 }
 
+const REDIS_DOWN = [
+  "Stream isn't writeable",
+  'Connection is closed',
+  'Command timed out',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'Reached the max retries per request limit',
+  'LOADING',
+];
+
+/** Errors that mean Redis cannot be reached right now: the client should retry, not give up. */
+export function isRedisUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const text = `${error.name} ${error.message} ${(error as { code?: string }).code ?? ''}`;
+  return REDIS_DOWN.some((marker) => text.includes(marker));
+}
+
 /** The one place every error body is written; anything unexpected is a 500 with no detail. */
 export const errorHandler: ErrorRequestHandler = (error: unknown, request, response, next) => {
   if (response.headersSent) {
@@ -40,6 +58,14 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, request, respo
       : typeof error === 'object' && error !== null
         ? fromBodyParser(error as BodyParserError)
         : undefined;
+  if (httpError === undefined && isRedisUnavailable(error)) {
+    request.log.warn({ err: error }, 'redis unavailable');
+    response
+      .status(503)
+      .set('retry-after', '1')
+      .json({ error: { type: 'unavailable', message: 'the job store is unreachable; retry shortly' } });
+    return;
+  }
   if (httpError === undefined) {
     request.log.error({ err: error }, 'unhandled error');
     response

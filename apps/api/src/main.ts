@@ -1,8 +1,18 @@
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
-import { createLlmQueue, createLogger, createModelCatalog, JobStore, loadLlmqConfig } from '@llmq/core';
+import {
+  createLlmQueue,
+  createLogger,
+  createModelCatalog,
+  createWebhookQueue,
+  JobStore,
+  loadLlmqConfig,
+  WebhookDeliveryLog,
+  WebhookSecretStore,
+  webhookSettingsFrom,
+} from '@llmq/core';
 import { createApp } from './app.js';
-import { parseApiEnv } from './config.js';
+import { jobPolicyFrom, parseApiEnv } from './config.js';
 import { JobEvents } from './job-events.js';
 
 async function main(): Promise<void> {
@@ -10,11 +20,21 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'api', level: env.LOG_LEVEL });
   const config = await loadLlmqConfig(env.LLMQ_CONFIG);
 
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableAutoPipelining: true });
+  // No offline queue: while Redis is down, commands fail at once and requests get a 503
+  // instead of hanging; the connection itself keeps reconnecting.
+  const redis = new Redis(env.REDIS_URL, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: 5_000,
+    enableAutoPipelining: true,
+  });
+  if (redis.status !== 'ready') await once(redis, 'ready');
   const subscriber = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = createLlmQueue({ connection: redis, attempts: env.LLMQ_JOB_ATTEMPTS });
+  const queue = createLlmQueue({ connection: redis });
   const store = new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 });
   const events = await JobEvents.start({ subscriber, logger });
+  const webhookSettings = webhookSettingsFrom(config.webhooks);
+  const webhookQueue = createWebhookQueue({ connection: redis, delaysMs: webhookSettings.retryDelaysMs });
 
   const app = createApp({
     queue,
@@ -22,11 +42,19 @@ async function main(): Promise<void> {
     events,
     redis,
     logger,
+    webhooks: {
+      queue: webhookQueue,
+      secrets: new WebhookSecretStore({ redis }),
+      deliveries: new WebhookDeliveryLog(redis),
+      allowlist: webhookSettings.allowlist,
+      secretGraceMs: webhookSettings.secretGraceMs,
+    },
     config: {
       apiKeys: env.LLMQ_API_KEYS,
       catalog: createModelCatalog(config),
       maxBodyBytes: env.LLMQ_MAX_BODY_BYTES,
       defaultOutputTokens: config.default_output_tokens,
+      jobPolicy: jobPolicyFrom(env),
     },
   });
   const server = app.listen(env.PORT, env.HOST);
@@ -41,6 +69,7 @@ async function main(): Promise<void> {
     server.closeIdleConnections();
     await events.close();
     await queue.close();
+    await webhookQueue.close();
     await redis.quit().catch(() => undefined);
     process.exit(0);
   };

@@ -5,6 +5,8 @@ import { z } from 'zod';
  * - "429": rate-limit error (`rate_limit_exceeded`) with `x-ratelimit-*` headers.
  * - "insufficient_quota": a 429 whose code says the quota is gone (not retryable).
  * - "500": server error; "503": overloaded.
+ * - "529": overloaded with status 529, Anthropic's own overload answer (`overloaded_error`); the
+ *   OpenAI wire format answers it as its 503 overload body with status 529.
  * - "hang": never answers, until the client gives up or the simulator closes.
  * - "reset": the connection is reset (TCP RST) without an answer.
  * - "hold": waits until the fault rules next change (set, cleared or reset), then is answered
@@ -18,6 +20,7 @@ export const FAULT_KINDS = [
   '429',
   '500',
   '503',
+  '529',
   'hang',
   'reset',
   'insufficient_quota',

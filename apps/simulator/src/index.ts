@@ -30,3 +30,14 @@ export { RATE_WINDOW_MS } from './rate-window.js';
 export type { RequestLogEntry, SimulatorStats } from './stats.js';
 export type { ProviderEndpoint, PreparedCall, SimulatedFailure, WireFormat } from './provider-endpoint.js';
 export { WireError } from './wire-error.js';
+export { anthropicEndpoints, anthropicWire } from './anthropic-routes.js';
+export {
+  simulatedAnthropicReply,
+  type AnthropicStopReason,
+  type SimulatedAnthropicReply,
+  type SimulatedContentBlock,
+} from './anthropic-messages-reply.js';
+export { ANTHROPIC_VERSIONS, LATEST_ANTHROPIC_VERSION, type AnthropicVersion } from './anthropic-messages-request.js';
+export { geminiEndpoints, geminiWire } from './gemini-routes.js';
+export { simulatedGeminiReply } from './gemini-reply.js';
+export { MAX_GEMINI_BATCH_EMBED_REQUESTS, MAX_GEMINI_EMBEDDING_DIMENSIONS } from './gemini-embeddings.js';

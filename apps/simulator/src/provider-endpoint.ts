@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { WireError } from './wire-error.js';
 
 /**
@@ -64,6 +64,10 @@ export interface ProviderEndpoint {
   readonly wire: WireFormat;
   /** Whether this endpoint serves the request line. */
   matches(method: string, pathname: string): boolean;
-  /** Validates the parsed JSON body and computes the reply; throws a `WireError` for bad input. */
-  prepare(body: unknown, pathname: string): PreparedCall;
+  /**
+   * Validates the parsed JSON body and computes the reply; throws a `WireError` for bad input.
+   * `headers` are the request's, for wire formats with required headers besides the key
+   * (Anthropic's `anthropic-version`).
+   */
+  prepare(body: unknown, pathname: string, headers: IncomingHttpHeaders): PreparedCall;
 }

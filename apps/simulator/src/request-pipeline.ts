@@ -75,7 +75,7 @@ export async function handleProviderRequest(
 
   let call: PreparedCall;
   try {
-    call = endpoint.prepare(json.value, pathname);
+    call = endpoint.prepare(json.value, pathname, request.headers);
   } catch (error) {
     if (error instanceof WireError) return fail(error, null, null);
     throw error;
@@ -105,6 +105,12 @@ export async function handleProviderRequest(
         return fail(wire.renderFailure({ kind: 'server_error' }), call.model, fault.kind, retryHeaders(fault));
       case '503':
         return fail(wire.renderFailure({ kind: 'overloaded' }), call.model, fault.kind, retryHeaders(fault));
+      case '529': {
+        // Anthropic's overload status, whatever the wire format: its own overload body, status 529.
+        const overloaded = wire.renderFailure({ kind: 'overloaded' });
+        const error = new WireError(529, overloaded.body, overloaded.message, overloaded.headers);
+        return fail(error, call.model, fault.kind, retryHeaders(fault));
+      }
       case 'hang':
         context.hanging.add(response);
         response.once('close', () => context.hanging.delete(response));

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { anthropicEndpoints } from './anthropic-routes.js';
 import { handleControlRequest, type SimulatorControl } from './control-routes.js';
 import { FaultRuleBook } from './fault-rules.js';
+import { geminiEndpoints } from './gemini-routes.js';
 import { HoldGate } from './hold-gate.js';
 import { DEFAULT_MAX_BODY_BYTES, writeWireError } from './http-io.js';
 import { openAIEndpoints, openAIWire } from './openai-routes.js';
@@ -50,7 +52,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     clock: options.clock ?? (() => performance.now()),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   };
-  const endpoints: readonly ProviderEndpoint[] = openAIEndpoints;
+  const endpoints: readonly ProviderEndpoint[] = [...openAIEndpoints, ...anthropicEndpoints, ...geminiEndpoints];
 
   const control: SimulatorControl = {
     stats: () =>

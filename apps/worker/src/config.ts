@@ -12,12 +12,15 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Jobs one worker process runs at once. Calls are I/O-bound, so the default is high: 64. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100_000).default(64),
-  /** Time limit of one provider call, ms. Default 10 minutes: long generations take minutes. */
-  LLMQ_PROVIDER_TIMEOUT_MS: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(10 * 60 * 1000),
+  /** How long SIGTERM waits for calls in flight before the worker exits anyway, ms. Default 60 s. */
+  LLMQ_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  /**
+   * The worker exits (for its supervisor to restart it) when jobs wait and none has finished for
+   * this long, ms. Default 10 minutes; 0 turns the watchdog off.
+   */
+  LLMQ_WATCHDOG_MS: z.coerce.number().int().min(0).default(600_000),
+  /** How often the watchdog looks, ms. Default 30 s. */
+  LLMQ_WATCHDOG_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   /**
    * Longest silence between two streamed chunks, ms. Default 5 minutes: reasoning models can
    * think quietly for minutes before the first token.
@@ -35,6 +38,10 @@ const envSchema = z.object({
     .default(7 * 24 * 60 * 60),
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: optionalText.pipe(z.url().optional()),
+  ANTHROPIC_API_KEY: optionalText,
+  ANTHROPIC_BASE_URL: optionalText.pipe(z.url().optional()),
+  GEMINI_API_KEY: optionalText,
+  GEMINI_BASE_URL: optionalText.pipe(z.url().optional()),
 });
 
 export type WorkerEnv = z.infer<typeof envSchema>;

@@ -1,42 +1,41 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
-  createJobSubmissionSchema,
+  countsAgainstCircuit,
+  decideAfterFailure,
   formatModelName,
-  formatValidationError,
-  PartialOutputWriter,
+  isEnded,
   ProviderError,
-  type CallOptions,
+  RetryLater,
+  type AttemptLogEntry,
+  type CircuitBreaker,
   type JobError,
-  type JobRecord,
   type JobStore,
   type LlmJobData,
   type Logger,
-  type ModelCatalog,
-  type ModelReference,
+  type WaitReason,
 } from '@llmq/core';
+import type { CancelRegistry } from './cancel-registry.js';
 import type { LimiterGate, LimiterTicket } from './limiter-gate.js';
 import type { ModelRouter } from './model-router.js';
-import { runChatJob, type JobOutcome } from './run-chat-job.js';
-import { runEmbeddingJob } from './run-embedding-job.js';
+import type { createProviderCall } from './provider-call.js';
 
 export interface LlmJobProcessorOptions {
   store: JobStore;
   router: ModelRouter;
-  catalog: ModelCatalog;
   gate: LimiterGate;
+  circuit: CircuitBreaker;
+  cancels: CancelRegistry;
+  callProvider: ReturnType<typeof createProviderCall>;
   logger: Logger;
-  /** Publishes streamed output for SSE clients. */
-  redis: Redis;
-  /** Time limit of one provider call, ms. */
-  providerTimeoutMs: number;
   /** Longest silence between two streamed chunks, ms. */
   streamIdleTimeoutMs: number;
+  /** Called when a job ends for good (webhooks, metrics). */
+  onJobEnded?: (tenant: string, jobId: string) => Promise<void>;
 }
 
 /** What BullMQ keeps as the job's return value; the result itself lives in the job record. */
 export interface LlmJobReturn {
-  status: 'succeeded' | 'skipped';
+  status: 'succeeded' | 'failed' | 'skipped';
 }
 
 function toJobError(error: ProviderError): JobError {
@@ -54,85 +53,90 @@ function asProviderError(error: unknown): ProviderError {
   return new ProviderError({ provider: 'llmq', kind: 'provider_error', message, cause: error });
 }
 
-/** The BullMQ processor of the LLM queue: limiter -> record -> provider call -> record. */
+/**
+ * The BullMQ processor of the LLM queue: deadline -> circuit -> limiter -> provider call ->
+ * record, with `decideAfterFailure` choosing between retry, fallback and failure.
+ */
 export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
-  const { store, router, logger, gate } = options;
-  const submissionSchema = createJobSubmissionSchema(options.catalog);
-
-  /** Provider calls a job needs: one for chat, one per provider batch for embeddings. */
-  const callsFor = (data: LlmJobData, reference: ModelReference) =>
-    data.type === 'embedding'
-      ? Math.ceil((data.inputs ?? 1) / router.embeddingModel(reference).maxEmbeddingsPerCall)
-      : 1;
-
-  async function call(
-    record: JobRecord,
-    reference: ModelReference,
-    callOptions: CallOptions,
-  ): Promise<JobOutcome<unknown>> {
-    const parsed = submissionSchema.safeParse(record.submission);
-    if (!parsed.success) {
-      throw new ProviderError({
-        provider: 'llmq',
-        kind: 'invalid_request',
-        message: formatValidationError(parsed.error),
-      });
-    }
-    const submission = parsed.data;
-    if (submission.type === 'embedding') {
-      return runEmbeddingJob(submission, router.embeddingModel(reference), callOptions);
-    }
-    const partial = new PartialOutputWriter({
-      redis: options.redis,
-      tenant: record.tenant,
-      jobId: record.id,
-      attempt: record.attempts,
-    });
-    await partial.begin();
-    try {
-      return await runChatJob(submission, router.chatModel(reference), {
-        ...callOptions,
-        onTextDelta: (delta) => partial.write(delta),
-      });
-    } finally {
-      await partial.close();
-    }
-  }
+  const { store, router, logger, gate, circuit } = options;
 
   return async function processLlmJob(job: Job<LlmJobData>, token?: string): Promise<LlmJobReturn> {
     const data = job.data;
     const { tenant, jobId } = data;
     const log = logger.child({ jobId, tenant, attempt: job.attemptsMade + 1 });
-    const [reference] = router.chain(data.model);
-    if (reference === undefined) throw new UnrecoverableError('the job names no model');
-    const model = formatModelName(reference);
+    const chain = router.chain(data.model, data.fallbacks ?? []);
 
-    const decision = await gate.admit({
-      model,
-      tenant,
-      requests: callsFor(data, reference),
-      tokens: data.tokens,
-      reservation: data.reservationAttempt === job.attemptsMade ? data.reservation : undefined,
-    });
-    if (!decision.admitted) {
-      const earliestStart = Date.now() + decision.waitMs;
+    const endJob = async (error: ProviderError, fields: Record<string, string | number> = {}): Promise<LlmJobReturn> => {
+      const ended = await store.transition({
+        tenant,
+        jobId,
+        to: 'failed',
+        from: ['queued', 'running'],
+        fields: { ...fields, error: JSON.stringify(toJobError(error)), finished_at: Date.now(), '-waiting_for': '' },
+      });
+      // Already ended too: a worker may have died between the end and its hook; repeats are no-ops.
+      if (ended.outcome === 'ok' || (ended.outcome === 'conflict' && isEnded(ended.current))) {
+        await options.onJobEnded?.(tenant, jobId);
+      }
+      log.warn({ kind: error.kind, err: error.message }, 'job failed');
+      return { status: ended.outcome === 'ok' ? 'failed' : 'skipped' };
+    };
+
+    const park = async (reason: WaitReason, waitMs: number, patch: Partial<LlmJobData>, ticket?: LimiterTicket) => {
+      const earliestStart = Date.now() + waitMs;
       const parked = await store.transition({
         tenant,
         jobId,
         to: 'queued',
         from: ['queued', 'running'],
-        fields: { waiting_for: 'rate_limit', earliest_start_at: earliestStart },
+        fields: { waiting_for: reason, earliest_start_at: earliestStart },
       });
       if (parked.outcome !== 'ok') {
-        await gate.release(decision.ticket);
-        return { status: 'skipped' };
+        if (ticket) await gate.release(ticket);
+        return false;
       }
-      await job.updateData({ ...data, reservation: decision.reservation, reservationAttempt: job.attemptsMade });
+      await job.updateData({ ...data, ...patch });
       await job.moveToDelayed(earliestStart, token);
-      log.debug({ model, waitMs: decision.waitMs }, 'waiting for the rate limit');
+      log.debug({ reason, waitMs }, 'job parked');
+      return true;
+    };
+
+    if (Date.now() >= data.deadlineAt) {
+      await endJob(new ProviderError({ provider: 'llmq', kind: 'timeout', message: 'the job passed its deadline' }));
+      throw new UnrecoverableError('deadline passed');
+    }
+
+    // An open circuit sends the job straight to its next model; with none left, it waits.
+    let index = Math.min(data.modelIndex ?? 0, chain.length - 1);
+    for (;;) {
+      const verdict = await circuit.check(formatModelName(chain[index] ?? { provider: '', modelId: '' }));
+      if (verdict.allowed) break;
+      if (index + 1 < chain.length) {
+        index += 1;
+        continue;
+      }
+      if (!(await park('circuit_open', verdict.waitMs, { modelIndex: index }))) return { status: 'skipped' };
       throw new DelayedError();
     }
-    const ticket: LimiterTicket | undefined = decision.ticket;
+    const reference = chain[index];
+    if (reference === undefined) throw new UnrecoverableError('the job names no model');
+    const model = formatModelName(reference);
+
+    const requests =
+      data.type === 'embedding' ? Math.ceil((data.inputs ?? 1) / router.embeddingModel(reference).maxEmbeddingsPerCall) : 1;
+    const decision = await gate.admit({
+      model,
+      tenant,
+      requests,
+      tokens: data.tokens,
+      reservation: data.reservationAttempt === job.attemptsMade && data.modelIndex === index ? data.reservation : undefined,
+    });
+    if (!decision.admitted) {
+      const patch = { modelIndex: index, reservation: decision.reservation, reservationAttempt: job.attemptsMade };
+      if (!(await park('rate_limit', decision.waitMs, patch, decision.ticket))) return { status: 'skipped' };
+      throw new DelayedError();
+    }
+    const ticket = decision.ticket;
 
     const start = await store.transition({
       tenant,
@@ -140,29 +144,51 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       to: 'running',
       // `running` too: a job whose worker died is picked up again by another one.
       from: ['queued', 'running'],
-      fields: { '+attempts': 1, '?started_at': Date.now(), '-waiting_for': '', '-earliest_start_at': '' },
+      fields: {
+        '+attempts': 1,
+        [`+model_attempts_${index}`]: 1,
+        model_index: index,
+        '?started_at': Date.now(),
+        '-waiting_for': '',
+        '-earliest_start_at': '',
+      },
       returnRecord: true,
     });
     if (start.outcome !== 'ok' || start.record === null) {
       if (ticket) await gate.release(ticket);
+      // Ended by an earlier run that may have died before its hook ran (webhooks): run it again.
+      if (start.outcome === 'conflict' && isEnded(start.current)) await options.onJobEnded?.(tenant, jobId);
       log.info({ outcome: start.outcome }, 'job skipped: no longer runnable');
       return { status: 'skipped' };
     }
+    const record = start.record;
 
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const startedAt = Date.now();
+    const logEntry = (status: AttemptLogEntry['status'], error?: ProviderError): string =>
+      JSON.stringify({
+        model,
+        status,
+        started_at: startedAt / 1000,
+        duration_ms: Date.now() - startedAt,
+        ...(error ? { error: toJobError(error) } : {}),
+      } satisfies AttemptLogEntry);
+    const cancel = options.cancels.track(tenant, jobId);
     let headers: Headers | undefined;
-    const started = performance.now();
     try {
-      const outcome = await call(start.record, reference, {
-        timeoutMs: options.providerTimeoutMs,
+      const outcome = await options.callProvider(record, reference, {
+        signal: cancel.signal,
+        timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
         idleTimeoutMs: options.streamIdleTimeoutMs,
         onResponseHeaders: (received) => (headers = received),
       });
-      if (ticket) {
-        const usedTokens = outcome.usage.input_tokens + outcome.usage.output_tokens;
-        await gate.settle(ticket, { usedTokens, ...(headers ? { headers } : {}) }).catch(() => undefined);
-      }
-      await store.transition({
+      cancel.release();
+      await Promise.all([
+        circuit.record(model, 'success'),
+        ticket
+          ? gate.settle(ticket, { usedTokens: outcome.usage.input_tokens + outcome.usage.output_tokens, ...(headers ? { headers } : {}) })
+          : undefined,
+      ]).catch((error: unknown) => log.warn({ err: error }, 'could not record the call'));
+      const done = await store.transition({
         tenant,
         jobId,
         to: 'succeeded',
@@ -170,25 +196,51 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
         fields: {
           result: JSON.stringify(outcome.result),
           usage: JSON.stringify(outcome.usage),
+          answered_by: model,
           finished_at: Date.now(),
+          '>attempt_log': logEntry('succeeded'),
         },
       });
-      log.info({ model, ms: Math.round(performance.now() - started) }, 'job succeeded');
-      return { status: 'succeeded' };
+      if (done.outcome === 'ok') await options.onJobEnded?.(tenant, jobId);
+      log.info({ model, ms: Date.now() - startedAt }, 'job succeeded');
+      return { status: done.outcome === 'ok' ? 'succeeded' : 'skipped' };
     } catch (thrown) {
+      cancel.release();
       const error = asProviderError(thrown);
-      if (ticket) await gate.settle(ticket, { error, ...(headers ? { headers } : {}) }).catch(() => undefined);
-      const final = lastAttempt || !error.retryable;
-      await store.transition({
+      await Promise.all([
+        countsAgainstCircuit(error.kind) ? circuit.record(model, 'failure') : undefined,
+        ticket ? gate.settle(ticket, { error, ...(headers ? { headers } : {}) }) : undefined,
+      ]).catch((recordError: unknown) => log.warn({ err: recordError }, 'could not record the call'));
+      log.warn({ model, kind: error.kind, status: error.status, err: error.message }, 'provider call failed');
+      if (error.kind === 'canceled' && cancel.signal.aborted) return { status: 'skipped' };
+
+      const outOfAttempts = job.attemptsMade + 2 > (job.opts.attempts ?? 1);
+      const failure = outOfAttempts
+        ? ({ action: 'fail' } as const)
+        : decideAfterFailure(
+            {
+              error,
+              attemptOnModel: record.modelAttempts,
+              hasFallback: index + 1 < chain.length,
+              remainingMs: data.deadlineAt - Date.now(),
+            },
+            { attemptsPerModel: data.attemptsPerModel, baseDelayMs: 1_000, maxDelayMs: 60_000 },
+          );
+      if (failure.action === 'fail') {
+        await endJob(error, { '>attempt_log': logEntry('failed', error) });
+        throw new UnrecoverableError(`${error.kind}: ${error.message}`);
+      }
+      const next = failure.action === 'fallback' ? index + 1 : index;
+      const requeued = await store.transition({
         tenant,
         jobId,
-        to: final ? 'failed' : 'queued',
+        to: 'queued',
         from: ['running'],
-        fields: final ? { error: JSON.stringify(toJobError(error)), finished_at: Date.now() } : {},
+        fields: { '>attempt_log': logEntry('failed', error), model_index: next },
       });
-      log.warn({ model, kind: error.kind, status: error.status, final, err: error.message }, 'provider call failed');
-      if (final) throw new UnrecoverableError(`${error.kind}: ${error.message}`);
-      throw error;
+      if (requeued.outcome !== 'ok') return { status: 'skipped' };
+      if (next !== (data.modelIndex ?? 0)) await job.updateData({ ...data, modelIndex: next });
+      throw new RetryLater(`${error.kind}: ${error.message}`, failure.action === 'retry' ? failure.delayMs : 0);
     }
   };
 }

@@ -1,21 +1,27 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
+  CircuitBreaker,
   createLogger,
   createModelCatalog,
   createProviders,
   JobStore,
   LimitRules,
+  llmBackoffStrategy,
   LLM_QUEUE_NAME,
   loadLlmqConfig,
   QUEUE_PREFIX,
   RateLimiter,
   type LlmJobData,
 } from '@llmq/core';
+import { CancelRegistry } from './cancel-registry.js';
 import { parseWorkerEnv } from './config.js';
 import { LimiterGate } from './limiter-gate.js';
 import { createLlmJobProcessor, type LlmJobReturn } from './llm-job-processor.js';
 import { ModelRouter } from './model-router.js';
+import { createProviderCall } from './provider-call.js';
+import { startWatchdog } from './watchdog.js';
+import { startWebhookDelivery } from './webhooks/start-webhook-delivery.js';
 
 async function main(): Promise<void> {
   const env = parseWorkerEnv(process.env);
@@ -24,36 +30,71 @@ async function main(): Promise<void> {
   const catalog = createModelCatalog(config);
   const providers = createProviders({
     config,
-    builtIn: { openai: { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL } },
+    builtIn: {
+      openai: { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL },
+      anthropic: { apiKey: env.ANTHROPIC_API_KEY, baseURL: env.ANTHROPIC_BASE_URL },
+      google: { apiKey: env.GEMINI_API_KEY, baseURL: env.GEMINI_BASE_URL },
+    },
     secret: (variable) => process.env[variable],
   });
 
+  // maxRetriesPerRequest null: while Redis is away, commands wait for it rather than fail.
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, enableAutoPipelining: true });
-  const store = new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 });
+  const router = new ModelRouter({ catalog, providers });
+  const cancels = await CancelRegistry.start({ subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }), logger });
+  const webhooks = await startWebhookDelivery({ redisUrl: env.REDIS_URL, redis, config: config.webhooks, logger });
   const processor = createLlmJobProcessor({
-    store,
-    router: new ModelRouter({ catalog, providers }),
-    catalog,
+    store: new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 }),
+    router,
     gate: new LimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config) }),
+    circuit: new CircuitBreaker(redis),
+    cancels,
+    callProvider: createProviderCall({ router, catalog, redis }),
     logger,
-    redis,
-    providerTimeoutMs: env.LLMQ_PROVIDER_TIMEOUT_MS,
     streamIdleTimeoutMs: env.LLMQ_STREAM_IDLE_TIMEOUT_MS,
+    onJobEnded: webhooks.onJobEnded,
   });
   const worker = new Worker<LlmJobData, LlmJobReturn>(LLM_QUEUE_NAME, processor, {
     connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
     prefix: QUEUE_PREFIX,
     concurrency: env.WORKER_CONCURRENCY,
+    settings: { backoffStrategy: llmBackoffStrategy },
+    // A lock is renewed every lockDuration / 2 while the call runs, however long it takes; a
+    // worker that dies lets it lapse and another worker takes the job after stalledInterval.
+    lockDuration: 60_000,
+    stalledInterval: 30_000,
+    // Redeploys kill workers; a job unlucky enough to be on several of them must not fail for it.
+    maxStalledCount: 10,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   await worker.waitUntilReady();
+  const watchdog = startWatchdog({
+    worker,
+    redis,
+    logger,
+    stuckAfterMs: env.LLMQ_WATCHDOG_MS,
+    intervalMs: env.LLMQ_WATCHDOG_INTERVAL_MS,
+  });
   logger.info({ concurrency: env.WORKER_CONCURRENCY, providers: [...providers.keys()] }, 'worker ready');
 
+  let stopping = false;
   const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'worker draining');
-    await worker.close();
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, inFlight: cancels.size, graceMs: env.LLMQ_SHUTDOWN_GRACE_MS }, 'worker draining');
+    watchdog.stop();
+    // close() stops taking jobs and waits for the ones running; past the grace period, force it.
+    const drained = await Promise.race([
+      worker.close().then(() => true),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), env.LLMQ_SHUTDOWN_GRACE_MS).unref()),
+    ]);
+    if (!drained) {
+      logger.warn({ inFlight: cancels.size }, 'grace period over: leaving the rest to other workers');
+      await worker.close(true);
+    }
+    await webhooks.close();
     await redis.quit().catch(() => undefined);
-    logger.info('worker stopped');
+    logger.info({ drained }, 'worker stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -1,14 +1,14 @@
 import { Router, type Request } from 'express';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import {
   createJobId,
   createJobSubmissionSchema,
-  embeddingInputs,
-  estimateJobTokens,
   formatValidationError,
   isEnded,
   isJobId,
+  JOB_CANCEL_CHANNEL,
   JOB_STATUSES,
   toJobObject,
   type JobStore,
@@ -16,6 +16,8 @@ import {
   type ModelCatalog,
 } from '@llmq/core';
 import { tenantOf } from '../auth.js';
+import type { JobPolicy } from '../config.js';
+import { planEnqueue } from '../job-enqueue.js';
 import { HttpError } from '../http-error.js';
 import type { JobEvents } from '../job-events.js';
 
@@ -26,6 +28,13 @@ export interface JobsRoutesOptions {
   catalog: ModelCatalog;
   /** Output tokens reserved for a request without max_tokens. */
   defaultOutputTokens: number;
+  jobPolicy: JobPolicy;
+  /** Publishes cancel signals. */
+  redis: Redis;
+  /** Called after a job is canceled (webhooks). */
+  onJobCanceled?: (tenant: string, jobId: string) => Promise<void>;
+  /** Submit-time check of `webhook.url`: the problem, or null. Default: none. */
+  webhookUrlProblem?: (url: string) => string | null;
 }
 
 /** Longest `?wait=` a client may ask for, in seconds. */
@@ -57,7 +66,7 @@ const notFound = (id: string) => new HttpError(404, 'not_found', `no job with id
 
 export function jobsRoutes(options: JobsRoutesOptions): Router {
   const { queue, store, events } = options;
-  const submissionSchema = createJobSubmissionSchema(options.catalog);
+  const submissionSchema = createJobSubmissionSchema(options.catalog, { webhookUrlProblem: options.webhookUrlProblem });
   const router = Router();
 
   router.post('/v1/jobs', async (request, response) => {
@@ -70,20 +79,18 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     const submission = parsed.data;
     const createdAt = Date.now();
     const jobId = createJobId(createdAt);
+    const plan = planEnqueue({
+      tenant,
+      jobId,
+      createdAt,
+      submission,
+      catalog: options.catalog,
+      policy: options.jobPolicy,
+      defaultOutputTokens: options.defaultOutputTokens,
+    });
     await store.create({ tenant, jobId, submission, createdAt });
     try {
-      await queue.add(
-        submission.type,
-        {
-          tenant,
-          jobId,
-          type: submission.type,
-          model: submission.request.model,
-          tokens: estimateJobTokens(submission, options.catalog, options.defaultOutputTokens),
-          ...(submission.type === 'embedding' ? { inputs: embeddingInputs(submission.request).length } : {}),
-        },
-        { jobId },
-      );
+      await queue.add(submission.type, plan.data, { jobId, attempts: plan.attempts });
     } catch (error) {
       await store.discard(tenant, jobId).catch(() => undefined);
       throw error;
@@ -128,6 +135,37 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     } finally {
       stopListening();
     }
+  });
+
+  router.delete('/v1/jobs/:id', async (request, response) => {
+    const tenant = tenantOf(request);
+    const { id } = request.params;
+    if (!isJobId(id)) throw notFound(id);
+    const canceled = await store.transition({
+      tenant,
+      jobId: id,
+      to: 'canceled',
+      from: ['queued', 'running'],
+      fields: {
+        finished_at: Date.now(),
+        error: JSON.stringify({ type: 'canceled', message: 'canceled by the client' }),
+        '-waiting_for': '',
+      },
+    });
+    if (canceled.outcome === 'missing') throw notFound(id);
+    if (canceled.outcome === 'conflict') {
+      throw new HttpError(409, 'conflict', `job "${id}" has already ended (${canceled.current})`, { status: canceled.current });
+    }
+    // A queued or parked job leaves the queue; a running one is aborted by whichever worker holds it.
+    await Promise.all([
+      queue.remove(id).catch(() => 0),
+      options.redis.publish(JOB_CANCEL_CHANNEL, JSON.stringify({ tenant, id })),
+    ]);
+    await options.onJobCanceled?.(tenant, id);
+    request.log.info({ jobId: id }, 'job canceled');
+    const record = await store.get(tenant, id);
+    if (record === null) throw notFound(id);
+    response.json(toJobObject(record));
   });
 
   router.get('/v1/jobs', async (request, response) => {

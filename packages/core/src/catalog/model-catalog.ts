@@ -1,4 +1,5 @@
 import type { ChatRequest } from '../jobs/chat-request-schema.js';
+import type { EmbeddingRequest } from '../jobs/embedding-request-schema.js';
 import { parseModelName, type ModelReference } from '../models/model-name.js';
 
 /** How llmq talks to a provider. */
@@ -19,6 +20,8 @@ export interface ProviderDescriptor {
   supportsEmbeddings: boolean;
   /** Fields of a chat request this provider cannot honour; none when absent. */
   chatRequestProblems?: (request: ChatRequest) => RequestProblem[];
+  /** Fields of an embedding request this provider cannot honour; none when absent. */
+  embeddingRequestProblems?: (request: EmbeddingRequest) => RequestProblem[];
 }
 
 /** Providers and aliases known to this deployment; built from the config file by each app. */

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { formatValidationError } from '../jobs/format-validation-error.js';
+import { webhookConfigSchema } from '../webhooks/webhook-config-schema.js';
 
 const providerName = z
   .string()
@@ -55,6 +56,8 @@ export const llmqConfigSchema = z.strictObject({
    * of the model's own limit, so one tenant cannot take the whole quota.
    */
   tenant_limits: z.record(z.string().min(1), tenantLimitSchema).default({}),
+  /** max_tokens sent to Anthropic (which requires it) when a request sets none. */
+  anthropic_default_max_tokens: z.number().int().positive().default(4096),
   /** Output tokens reserved for a request that sets no max_tokens; settled on the real usage. */
   default_output_tokens: z.number().int().positive().default(1024),
   aliases: z
@@ -63,6 +66,8 @@ export const llmqConfigSchema = z.strictObject({
       z.array(z.string().min(1)).min(1),
     )
     .default({}),
+  /** Webhook delivery: address allowlist, retry schedule, timeouts, secret rotation grace. */
+  webhooks: webhookConfigSchema,
 });
 
 export type LlmqConfig = z.infer<typeof llmqConfigSchema>;

@@ -1,5 +1,6 @@
 import type { ChatCompletionResult, EmbeddingResult } from '../providers/chat-completion.js';
 import type { ProviderErrorKind } from '../providers/provider-error.js';
+import type { JobWebhook } from '../webhooks/webhook-delivery-state.js';
 import type { JobType } from './job-submission-schema.js';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
@@ -19,6 +20,20 @@ export interface JobError {
   status?: number;
 }
 
+/** Why a queued job is held back. */
+export type WaitReason = 'rate_limit' | 'circuit_open';
+
+/** One provider call of a job, as `attempt_log` shows it. */
+export interface AttemptLogEntry {
+  /** `provider/model` called. */
+  model: string;
+  status: 'succeeded' | 'failed';
+  /** Unix seconds, with milliseconds. */
+  started_at: number;
+  duration_ms: number;
+  error?: JobError;
+}
+
 export interface JobUsage {
   input_tokens: number;
   output_tokens: number;
@@ -35,13 +50,21 @@ export interface JobObject {
   fallbacks: string[];
   /** Provider calls started so far. */
   attempts: number;
+  /** Every provider call: which model, how it ended, how long it took. */
+  attempt_log: AttemptLogEntry[];
+  /** `provider/model` that produced the result (differs from `model` after a fallback). */
+  answered_by: string | null;
   metadata: Record<string, string>;
-  webhook: { url: string } | null;
+  /** Where the job's end is posted, and how the deliveries went; null without a webhook. */
+  webhook: JobWebhook | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
-  /** `rate_limit` while a queued job waits for its turn under the provider's limits. */
-  waiting_for: 'rate_limit' | null;
+  /**
+   * Set while a queued job is held back: `rate_limit` (its turn under the provider's limits) or
+   * `circuit_open` (its model is failing and it has no fallback left).
+   */
+  waiting_for: WaitReason | null;
   /** While waiting: the earliest time (Unix seconds) it will start. */
   earliest_start_at: number | null;
   result: ChatCompletionResult | EmbeddingResult | null;

@@ -22,8 +22,17 @@ const webhookSchema = z.strictObject({
 
 const fallbacksSchema = z.array(z.string().min(1)).max(5, 'at most 5 fallback models');
 
+/** Upper bounds of the per-job overrides; a deployment may set lower ones. */
+export const JOB_OVERRIDE_LIMITS = { attempts: 10, timeoutSeconds: 3_600, deadlineSeconds: 7 * 24 * 3_600 } as const;
+
 const common = {
   fallbacks: fallbacksSchema.optional(),
+  /** Provider calls per model before falling back or failing. */
+  attempts: z.number().int().min(1).max(JOB_OVERRIDE_LIMITS.attempts).optional(),
+  /** Time limit of one provider call, seconds. */
+  timeout_s: z.number().positive().max(JOB_OVERRIDE_LIMITS.timeoutSeconds).optional(),
+  /** The job fails with `timeout` unless it succeeds within this many seconds of submission. */
+  deadline_s: z.number().positive().max(JOB_OVERRIDE_LIMITS.deadlineSeconds).optional(),
   webhook: webhookSchema.optional(),
   metadata: metadataSchema.optional(),
 };
@@ -55,8 +64,19 @@ export type EmbeddingJobSubmission = z.infer<typeof embeddingJobSchema>;
  * that need the catalog (providers exist, aliases resolve, the provider can serve the job type).
  * The API validates with it at submit time and the worker re-validates what it dequeues.
  */
-export function createJobSubmissionSchema(catalog: ModelCatalog) {
+export function createJobSubmissionSchema(
+  catalog: ModelCatalog,
+  options: {
+    /**
+     * Submit-time check of `webhook.url` (see checkWebhookUrl): the problem, or null. The API
+     * passes one; the worker does not, since deliveries check again at every send. Default: none.
+     */
+    webhookUrlProblem?: (url: string) => string | null;
+  } = {},
+) {
   return baseSubmissionSchema.superRefine((submission, context) => {
+    const webhookProblem = submission.webhook && options.webhookUrlProblem?.(submission.webhook.url);
+    if (webhookProblem) context.addIssue({ code: 'custom', path: ['webhook', 'url'], message: webhookProblem });
     const models: Array<{ name: string; path: Array<string | number> }> = [
       { name: submission.request.model, path: ['request', 'model'] },
       ...(submission.fallbacks ?? []).map((name, index) => ({ name, path: ['fallbacks', index] })),
@@ -70,21 +90,25 @@ export function createJobSubmissionSchema(catalog: ModelCatalog) {
       for (const reference of resolution.chain) {
         const provider = catalog.providers.get(reference.provider);
         if (provider === undefined) continue;
-        if (submission.type === 'chat') {
-          for (const problem of provider.chatRequestProblems?.(submission.request) ?? []) {
-            context.addIssue({
-              code: 'custom',
-              path: ['request', ...splitField(problem.field)],
-              message: `${problem.message} by provider "${provider.name}"${
-                model.path[0] === 'fallbacks' ? ` (fallback "${model.name}")` : ''
-              }`,
-            });
-          }
-        } else if (!provider.supportsEmbeddings) {
+        if (submission.type === 'embedding' && !provider.supportsEmbeddings) {
           context.addIssue({
             code: 'custom',
             path: model.path,
             message: `provider "${provider.name}" does not serve embedding jobs`,
+          });
+          continue;
+        }
+        const problems =
+          submission.type === 'chat'
+            ? (provider.chatRequestProblems?.(submission.request) ?? [])
+            : (provider.embeddingRequestProblems?.(submission.request) ?? []);
+        for (const problem of problems) {
+          context.addIssue({
+            code: 'custom',
+            path: ['request', ...splitField(problem.field)],
+            message: `${problem.message} by provider "${provider.name}"${
+              model.path[0] === 'fallbacks' ? ` (fallback "${model.name}")` : ''
+            }`,
           });
         }
       }

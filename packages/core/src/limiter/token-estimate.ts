@@ -66,11 +66,14 @@ export function estimateJobTokens(
   submission: JobSubmission,
   catalog: ModelCatalog,
   defaultOutputTokens: number,
+  anthropicDefault = 4096,
 ): number {
   const resolution = resolveModel(catalog, submission.request.model);
   const provider = resolution.ok ? resolution.chain[0]?.provider : undefined;
   const kind = (provider && catalog.providers.get(provider)?.kind) || 'openai';
+  // Anthropic requires max_tokens: the adapter sends its default, so that is what may be used.
+  const outputDefault = kind === 'anthropic' ? Math.max(defaultOutputTokens, anthropicDefault) : defaultOutputTokens;
   return submission.type === 'chat'
-    ? estimateChatTokens(submission.request, kind, defaultOutputTokens)
+    ? estimateChatTokens(submission.request, kind, outputDefault)
     : estimateEmbeddingTokens(submission.request, kind);
 }

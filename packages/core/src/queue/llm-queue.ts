@@ -20,6 +20,16 @@ export interface LlmJobData {
   tokens: number;
   /** Embedding inputs; the worker turns them into provider calls of its batch size. */
   inputs?: number;
+  /** The job's fallback models, after its model (or alias chain). */
+  fallbacks?: string[];
+  /** Which model of the chain is being tried (0 = the job's own). */
+  modelIndex?: number;
+  /** Provider calls per model before falling back. */
+  attemptsPerModel: number;
+  /** Time limit of one provider call, ms. */
+  attemptTimeoutMs: number;
+  /** The job fails with `timeout` if it has not succeeded by then (ms since the epoch). */
+  deadlineAt: number;
   /** A limiter reservation: the time (ms, Redis's clock) this job was scheduled to start. */
   reservation?: number;
   /** The attempt the reservation belongs to; a retry queues afresh. */
@@ -28,17 +38,26 @@ export interface LlmJobData {
 
 export interface LlmQueueOptions {
   connection: ConnectionOptions;
-  /** Provider attempts per job before it fails. Default: 5. */
-  attempts?: number;
   /** How long a finished job's BullMQ entry stays visible on the dashboard, in ms. Default: 1 day. */
   keepFinishedMs?: number;
 }
 
-export function llmJobOptions(options: { attempts?: number; keepFinishedMs?: number }): JobsOptions {
+/** The backoff type whose delay the worker's processor decides (see retry-policy.ts). */
+export const LLM_BACKOFF_TYPE = 'llmq';
+
+/**
+ * BullMQ attempts for a job: every model of its chain gets its attempts, plus one spare so
+ * that the processor, not BullMQ's counter, is what ends a job.
+ */
+export function bullmqAttempts(attemptsPerModel: number, chainLength: number): number {
+  return attemptsPerModel * chainLength + 1;
+}
+
+export function llmJobOptions(options: { keepFinishedMs?: number }): JobsOptions {
   const keepSeconds = Math.floor((options.keepFinishedMs ?? 24 * 60 * 60 * 1000) / 1000);
   return {
-    attempts: options.attempts ?? 5,
-    backoff: { type: 'exponential', delay: 1000 },
+    attempts: 1,
+    backoff: { type: LLM_BACKOFF_TYPE },
     removeOnComplete: { age: keepSeconds, count: 1000 },
     removeOnFail: { age: keepSeconds, count: 1000 },
   };
@@ -50,4 +69,21 @@ export function createLlmQueue(options: LlmQueueOptions): Queue<LlmJobData> {
     prefix: QUEUE_PREFIX,
     defaultJobOptions: llmJobOptions(options),
   });
+}
+
+/** Thrown by the processor to retry a job after a delay it chose; the worker's backoff reads it. */
+export class RetryLater extends Error {
+  override readonly name = 'RetryLater';
+
+  constructor(
+    message: string,
+    readonly delayMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The worker's `settings.backoffStrategy`: the delay the processor put on its error. */
+export function llmBackoffStrategy(_attemptsMade: number, _type?: string, error?: Error): number {
+  return error instanceof RetryLater ? error.delayMs : 1_000;
 }

@@ -4,6 +4,9 @@ export const KEY_NAMESPACE = 'llmq';
 /** Pub/sub channel carrying `{id, tenant, status, previous}` for every status change. */
 export const JOB_EVENTS_CHANNEL = 'llmq:job-events';
 
+/** Pub/sub channel asking whichever worker runs a job to abort its provider call: `{tenant, id}`. */
+export const JOB_CANCEL_CHANNEL = 'llmq:job-cancel';
+
 // The hash tag puts a tenant's records and indexes in one cluster slot, which the Lua scripts
 // that touch both need.
 export function tenantTag(tenant: string): string {

@@ -1,8 +1,9 @@
 import type { Redis } from 'ioredis';
-import type { JobError, JobObject, JobStatus, JobUsage } from '../jobs/job-object.js';
+import type { AttemptLogEntry, JobError, JobObject, JobStatus, JobUsage, WaitReason } from '../jobs/job-object.js';
 import { isEnded, JOB_STATUSES } from '../jobs/job-object.js';
 import type { JobSubmission } from '../jobs/job-submission-schema.js';
 import type { ChatCompletionResult, EmbeddingResult } from '../providers/chat-completion.js';
+import { parseWebhookStatus, type WebhookDelivery, type WebhookStatus } from '../webhooks/webhook-delivery-state.js';
 import { JOB_EVENTS_CHANNEL, jobIndexPrefix, jobRecordKey } from './job-keys.js';
 import { readLuaScript } from './lua-scripts.js';
 
@@ -28,12 +29,22 @@ export interface JobRecord {
   finishedAt: number | null;
   attempts: number;
   /** Why a queued job is not running yet, when it is held back on purpose. */
-  waitingFor: 'rate_limit' | null;
+  waitingFor: WaitReason | null;
   /** With `waitingFor`: the earliest time (ms) the job may start. */
   earliestStartAt: number | null;
+  /** Position in the model chain (0: the job's own model). */
+  modelIndex: number;
+  /** Provider calls made to the model at `modelIndex`. */
+  modelAttempts: number;
+  attemptLog: AttemptLogEntry[];
+  /** `provider/model` that produced the result. */
+  answeredBy: string | null;
   result: ChatCompletionResult | EmbeddingResult | null;
   error: JobError | null;
   usage: JobUsage | null;
+  /** Set by the first delivery attempt; null before. */
+  webhookStatus: WebhookStatus | null;
+  webhookDeliveries: WebhookDelivery[];
 }
 
 export type TransitionOutcome =
@@ -100,6 +111,9 @@ export class JobStore {
       String(options.createdAt),
       'attempts',
       '0',
+      // Lets the job-ended hook see whether there is a webhook without reading the submission.
+      'webhook_url',
+      options.submission.webhook?.url ?? '',
     );
     return created === 1;
   }
@@ -194,11 +208,17 @@ function parseRecord(fields: Record<string, string>): JobRecord | null {
     startedAt: parseTime(fields.started_at),
     finishedAt: parseTime(fields.finished_at),
     attempts: Number(fields.attempts ?? 0),
-    waitingFor: fields.waiting_for === 'rate_limit' ? 'rate_limit' : null,
+    waitingFor: fields.waiting_for === 'rate_limit' || fields.waiting_for === 'circuit_open' ? fields.waiting_for : null,
+    modelIndex: Number(fields.model_index ?? 0),
+    modelAttempts: Number(fields[`model_attempts_${fields.model_index ?? 0}`] ?? 0),
+    attemptLog: parseJson<AttemptLogEntry[]>(fields.attempt_log) ?? [],
+    answeredBy: fields.answered_by ?? null,
     earliestStartAt: parseTime(fields.earliest_start_at),
     result: parseJson(fields.result),
     error: parseJson(fields.error),
     usage: parseJson(fields.usage),
+    webhookStatus: parseWebhookStatus(fields.webhook_status),
+    webhookDeliveries: parseJson<WebhookDelivery[]>(fields.webhook_deliveries) ?? [],
   };
 }
 
@@ -215,8 +235,12 @@ export function toJobObject(record: JobRecord): JobObject {
     model: submission.request.model,
     fallbacks: submission.fallbacks ?? [],
     attempts: record.attempts,
+    attempt_log: record.attemptLog,
+    answered_by: record.answeredBy,
     metadata: submission.metadata ?? {},
-    webhook: submission.webhook ? { url: submission.webhook.url } : null,
+    webhook: submission.webhook
+      ? { url: submission.webhook.url, status: record.webhookStatus ?? 'pending', deliveries: record.webhookDeliveries }
+      : null,
     created_at: toSeconds(record.createdAt) ?? 0,
     started_at: toSeconds(record.startedAt),
     finished_at: toSeconds(record.finishedAt),

@@ -1,0 +1,59 @@
+import {
+  bullmqAttempts,
+  embeddingInputs,
+  estimateJobTokens,
+  resolveModel,
+  type JobSubmission,
+  type LlmJobData,
+  type ModelCatalog,
+} from '@llmq/core';
+import type { JobPolicy } from './config.js';
+import { HttpError } from './http-error.js';
+
+export interface EnqueuePlan {
+  data: LlmJobData;
+  attempts: number;
+}
+
+/** Checks a job's overrides against this deployment's bounds and builds what BullMQ carries. */
+export function planEnqueue(options: {
+  tenant: string;
+  jobId: string;
+  createdAt: number;
+  submission: JobSubmission;
+  catalog: ModelCatalog;
+  policy: JobPolicy;
+  defaultOutputTokens: number;
+}): EnqueuePlan {
+  const { submission, policy } = options;
+  const bound = (field: string, value: number | undefined, max: number) => {
+    if (value !== undefined && value > max) {
+      throw new HttpError(400, 'invalid_request', `${field}: at most ${max} on this deployment`);
+    }
+  };
+  bound('attempts', submission.attempts, policy.maxAttemptsPerModel);
+  bound('timeout_s', submission.timeout_s, policy.maxAttemptTimeoutSeconds);
+  bound('deadline_s', submission.deadline_s, policy.maxDeadlineSeconds);
+
+  const attemptsPerModel = submission.attempts ?? policy.attemptsPerModel;
+  let chainLength = 0;
+  for (const name of [submission.request.model, ...(submission.fallbacks ?? [])]) {
+    const resolution = resolveModel(options.catalog, name);
+    chainLength += resolution.ok ? resolution.chain.length : 1;
+  }
+  return {
+    attempts: bullmqAttempts(attemptsPerModel, chainLength),
+    data: {
+      tenant: options.tenant,
+      jobId: options.jobId,
+      type: submission.type,
+      model: submission.request.model,
+      tokens: estimateJobTokens(submission, options.catalog, options.defaultOutputTokens),
+      ...(submission.type === 'embedding' ? { inputs: embeddingInputs(submission.request).length } : {}),
+      ...(submission.fallbacks?.length ? { fallbacks: submission.fallbacks } : {}),
+      attemptsPerModel,
+      attemptTimeoutMs: Math.round((submission.timeout_s ?? policy.attemptTimeoutSeconds) * 1000),
+      deadlineAt: options.createdAt + Math.round((submission.deadline_s ?? policy.deadlineSeconds) * 1000),
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { IncomingMessage } from 'node:http';
+import { hashOf } from './deterministic-random.js';
+import { renderAnthropicFailure } from './anthropic-errors.js';
+import { anthropicReplyFor } from './anthropic-messages-reply.js';
+import { parseMessagesRequest, readAnthropicVersion } from './anthropic-messages-request.js';
+import { anthropicMessageBody, anthropicStreamEvents, writeNamedEventStream } from './anthropic-messages-response.js';
+import { toAnthropicRateLimitHeaders } from './anthropic-rate-limit-headers.js';
+import { writeJson } from './http-io.js';
+import type { ProviderEndpoint, RespondSettings, WireFormat } from './provider-endpoint.js';
+
+function singleHeader(value: string | string[] | undefined): string | undefined {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  return text === undefined || text === '' ? undefined : text;
+}
+
+/**
+ * Anthropic's wire format. The key comes in `x-api-key`, or as `Authorization: Bearer <key>`,
+ * which is what SDK 1.x (API version 2026-10-21) sends; the API reads `x-api-key` first when both
+ * are present.
+ */
+export const anthropicWire: WireFormat = {
+  name: 'anthropic',
+  readApiKey(request: IncomingMessage): string | undefined {
+    const apiKey = singleHeader(request.headers['x-api-key']);
+    if (apiKey !== undefined) return apiKey;
+    const match = /^Bearer\s+(\S.*)$/i.exec(singleHeader(request.headers.authorization) ?? '');
+    return match?.[1]?.trim() || undefined;
+  },
+  renderFailure: renderAnthropicFailure,
+};
+
+/** Headers Anthropic puts on every answer: a request id, and its own names for the rate-limit state. */
+function anthropicHeaders(settings: RespondSettings, requestHash: string): Record<string, string> {
+  return {
+    ...toAnthropicRateLimitHeaders(settings.headers),
+    'request-id': `req_${requestHash.slice(0, 24)}`,
+  };
+}
+
+export const anthropicMessagesEndpoint: ProviderEndpoint = {
+  wire: anthropicWire,
+  matches: (method, pathname) => method === 'POST' && pathname === '/v1/messages',
+  prepare(body, _pathname, headers) {
+    const parsed = parseMessagesRequest(body, readAnthropicVersion(headers));
+    const { request } = parsed;
+    const reply = anthropicReplyFor(parsed);
+    // `stream` is left out so a streamed and a plain call of one request share a message id.
+    const requestHash = hashOf({ ...request, stream: undefined });
+    return {
+      model: request.model,
+      promptTokens: reply.inputTokens,
+      completionTokens: reply.outputTokens,
+      respond(response, settings) {
+        const identity = { id: `msg_${requestHash.slice(0, 24)}`, model: request.model };
+        const responseHeaders = anthropicHeaders(settings, requestHash);
+        if (request.stream === true) {
+          writeNamedEventStream(
+            response,
+            responseHeaders,
+            anthropicStreamEvents(identity, reply),
+            settings.chunkDelayMs,
+          );
+          return;
+        }
+        writeJson(response, 200, anthropicMessageBody(identity, reply), responseHeaders);
+      },
+    };
+  },
+};
+
+/** Every Anthropic endpoint the simulator serves. */
+export const anthropicEndpoints: readonly ProviderEndpoint[] = [anthropicMessagesEndpoint];

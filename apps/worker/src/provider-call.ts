@@ -1,0 +1,48 @@
+import type { Redis } from 'ioredis';
+import {
+  createJobSubmissionSchema,
+  formatValidationError,
+  PartialOutputWriter,
+  ProviderError,
+  type CallOptions,
+  type JobRecord,
+  type ModelCatalog,
+  type ModelReference,
+} from '@llmq/core';
+import type { ModelRouter } from './model-router.js';
+import { runChatJob, type JobOutcome } from './run-chat-job.js';
+import { runEmbeddingJob } from './run-embedding-job.js';
+
+/** One provider call for a job record: re-validates the submission, streams chat output to SSE. */
+export function createProviderCall(options: { router: ModelRouter; catalog: ModelCatalog; redis: Redis }) {
+  const submissionSchema = createJobSubmissionSchema(options.catalog);
+  return async function callProvider(
+    record: JobRecord,
+    reference: ModelReference,
+    callOptions: CallOptions,
+  ): Promise<JobOutcome<unknown>> {
+    const parsed = submissionSchema.safeParse(record.submission);
+    if (!parsed.success) {
+      throw new ProviderError({ provider: 'llmq', kind: 'invalid_request', message: formatValidationError(parsed.error) });
+    }
+    const submission = parsed.data;
+    if (submission.type === 'embedding') {
+      return runEmbeddingJob(submission, options.router.embeddingModel(reference), callOptions);
+    }
+    const partial = new PartialOutputWriter({
+      redis: options.redis,
+      tenant: record.tenant,
+      jobId: record.id,
+      attempt: record.attempts,
+    });
+    await partial.begin();
+    try {
+      return await runChatJob(submission, options.router.chatModel(reference), {
+        ...callOptions,
+        onTextDelta: (delta) => partial.write(delta),
+      });
+    } finally {
+      await partial.close();
+    }
+  };
+}

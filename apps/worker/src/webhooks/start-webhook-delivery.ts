@@ -1,0 +1,51 @@
+import { Redis } from 'ioredis';
+import {
+  createJobEndedWebhookHook,
+  createWebhookQueue,
+  JobStore,
+  WebhookDeliveryLog,
+  WebhookSecretStore,
+  webhookSettingsFrom,
+  type Logger,
+  type WebhookConfig,
+} from '@llmq/core';
+import { createWebhookWorker } from './webhook-worker.js';
+
+/**
+ * Webhook delivery inside a worker process: the queue the LLM processor feeds when a job ends,
+ * and the worker that sends, on its own connection and concurrency, apart from LLM jobs.
+ */
+export async function startWebhookDelivery(options: {
+  redisUrl: string;
+  /** Shared command connection. */
+  redis: Redis;
+  config: WebhookConfig;
+  logger: Logger;
+}) {
+  const settings = webhookSettingsFrom(options.config);
+  const queue = createWebhookQueue({ connection: options.redis, delaysMs: settings.retryDelaysMs });
+  const worker = createWebhookWorker({
+    connection: new Redis(options.redisUrl, { maxRetriesPerRequest: null }),
+    store: new JobStore({ redis: options.redis }),
+    secrets: new WebhookSecretStore({ redis: options.redis }),
+    deliveries: new WebhookDeliveryLog(options.redis),
+    logger: options.logger,
+    allowlist: settings.allowlist,
+    retryDelaysMs: settings.retryDelaysMs,
+    timeoutMs: settings.timeoutMs,
+    maxResponseBytes: settings.maxResponseBytes,
+    concurrency: settings.concurrency,
+  });
+  worker.on('error', (error) => options.logger.error({ err: error }, 'webhook worker error'));
+  await worker.waitUntilReady();
+  return {
+    queue,
+    worker,
+    /** For the LLM processor's `onJobEnded`: queues the job's webhook, if it has one. */
+    onJobEnded: createJobEndedWebhookHook({ queue, redis: options.redis }),
+    close: async () => {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
