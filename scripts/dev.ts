@@ -24,8 +24,30 @@ function demoApiKeys(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * Webhooks to loopback addresses are refused unless the config allows them; the demo's receivers
+ * run on this machine, so without a config of the user's own, write one that allows them.
+ */
+function devConfigFile(): string {
+  const file = join(stateDir, 'dev-config.yaml');
+  writeFileSync(
+    file,
+    [
+      '# Written by `npm start` when LLMQ_CONFIG is unset: lets webhooks reach receivers on this machine.',
+      'webhooks:',
+      '  allow_hosts: [localhost]',
+      '  allow_cidrs: ["127.0.0.0/8", "::1/128"]',
+      '',
+    ].join('\n'),
+  );
+  return file;
+}
+
 async function main(): Promise<void> {
-  const env: Record<string, string | undefined> = { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info' };
+  const env: Record<string, string | undefined> = {
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+    LLMQ_CONFIG: process.env.LLMQ_CONFIG || devConfigFile(),
+  };
 
   if (process.env.REDIS_URL) {
     env.REDIS_URL = process.env.REDIS_URL;
@@ -36,7 +58,7 @@ async function main(): Promise<void> {
     print(`redis      ${redis.url} (private, data in .llmq/redis)`);
   }
 
-  const hasProviderKey = Boolean(process.env.OPENAI_API_KEY);
+  const hasProviderKey = ['OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'GEMINI_API_KEY'].some((name) => process.env[name]);
   if (!hasProviderKey) {
     const port = await freePort();
     const simulator = await startAppProcess({
@@ -47,9 +69,16 @@ async function main(): Promise<void> {
       onLine: relay('simulator'),
     });
     stops.push(() => simulator.stop());
-    env.OPENAI_BASE_URL = `http://127.0.0.1:${port}/v1`;
-    env.OPENAI_API_KEY = 'sk-simulator';
-    print(`simulator  http://127.0.0.1:${port} (no provider key set: openai/* answers from the simulator)`);
+    const simulatorUrl = `http://127.0.0.1:${port}`;
+    Object.assign(env, {
+      OPENAI_BASE_URL: `${simulatorUrl}/v1`,
+      OPENAI_API_KEY: 'sk-simulator',
+      ANTHROPIC_BASE_URL: simulatorUrl,
+      ANTHROPIC_API_KEY: 'sk-ant-simulator',
+      GEMINI_BASE_URL: simulatorUrl,
+      GEMINI_API_KEY: 'gemini-simulator',
+    });
+    print(`simulator  ${simulatorUrl} (no provider key set: openai/*, anthropic/* and google/* answer from the simulator)`);
   }
 
   const apiKeys = demoApiKeys();
@@ -87,6 +116,13 @@ async function main(): Promise<void> {
     `    -d '{"type":"chat","request":{"model":"openai/gpt-4o-mini","messages":[{"role":"user","content":"Hello!"}]}}'`,
   );
   print(`  curl -s '${url}/v1/jobs/<id>?wait=30' -H 'Authorization: Bearer ${key}'`);
+  print();
+  print(
+    process.env.LLMQ_CONFIG
+      ? `Webhooks follow the "webhooks" section of ${process.env.LLMQ_CONFIG}; the signing secret:`
+      : 'Webhooks may go to receivers on this machine (.llmq/dev-config.yaml); the signing secret:',
+  );
+  print(`  curl -s ${url}/v1/webhook-secret -H 'Authorization: Bearer ${key}'`);
   print();
   print('Ctrl-C stops everything.');
 }

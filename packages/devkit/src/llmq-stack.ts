@@ -64,6 +64,10 @@ export async function startLlmqStack(options: StackOptions = {}): Promise<Stack>
     LLMQ_CONFIG: configPath,
     OPENAI_API_KEY: 'sk-simulator-key',
     OPENAI_BASE_URL: `${simulatorUrl}/v1`,
+    ANTHROPIC_API_KEY: 'sk-ant-simulator-key',
+    ANTHROPIC_BASE_URL: simulatorUrl,
+    GEMINI_API_KEY: 'gemini-simulator-key',
+    GEMINI_BASE_URL: simulatorUrl,
     LOG_LEVEL: 'info',
   };
 

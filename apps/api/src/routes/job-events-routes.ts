@@ -29,6 +29,15 @@ export function jobEventsRoutes(options: JobEventsRoutesOptions): Router {
     if (!isJobId(id) || (await store.get(tenant, id)) === null)
       throw new HttpError(404, 'not_found', `no job with id "${id}"`);
 
+    response.status(200).set({
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    // Headers go first: an event may arrive as soon as the listeners below are in place.
+    response.flushHeaders();
+
     let closed = false;
     const cleanups: Array<() => void> = [];
     const close = () => {
@@ -38,6 +47,8 @@ export function jobEventsRoutes(options: JobEventsRoutesOptions): Router {
       response.end();
     };
     request.once('close', close);
+    const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), options.keepAliveMs ?? 15_000);
+    cleanups.push(() => clearInterval(keepAlive));
     const send = (event: string, data: unknown) => {
       if (!closed) response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     };
@@ -70,17 +81,6 @@ export function jobEventsRoutes(options: JobEventsRoutesOptions): Router {
     );
     cleanups.push(await events.onPartial(tenant, id, forward));
 
-    response.status(200).set({
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache, no-transform',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    response.flushHeaders();
-    const keepAlive = setInterval(() => {
-      if (!closed) response.write(': keep-alive\n\n');
-    }, options.keepAliveMs ?? 15_000);
-    cleanups.push(() => clearInterval(keepAlive));
 
     const [record, partial] = await Promise.all([store.get(tenant, id), redis.get(partialOutputKey(tenant, id))]);
     if (record === null) return close();

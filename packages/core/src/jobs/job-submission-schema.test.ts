@@ -88,7 +88,7 @@ describe('job submission schema', () => {
     [
       'an unknown provider',
       chat({ model: 'acme/x' }),
-      'request.model: unknown provider "acme" (known: chatonly, local, openai; aliases: fast)',
+      'request.model: unknown provider "acme" (known: anthropic, chatonly, google, local, openai; aliases: fast)',
     ],
     ['a malformed model id', chat({ model: 'openai/gpt 4' }), 'request.model: model id "gpt 4" is malformed'],
     ['a non-string model', chat({ model: 4 }), 'request.model: Invalid input: expected string, received number'],

@@ -7,7 +7,6 @@ import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
 const chunkSchema = z.object({
   id: z.string().optional(),
   created: z.number().optional(),
-  system_fingerprint: z.string().nullable().optional(),
   choices: z
     .array(
       z.object({
@@ -50,7 +49,6 @@ export class OpenAIStreamAccumulator {
   readonly #model: string;
   #id: string | undefined;
   #created: number | undefined;
-  #fingerprint: string | null | undefined;
   #content = '';
   #sawContent = false;
   #refusal = '';
@@ -74,7 +72,6 @@ export class OpenAIStreamAccumulator {
     this.#chunks += 1;
     this.#id ??= chunk.id;
     this.#created ??= chunk.created;
-    if (chunk.system_fingerprint !== undefined) this.#fingerprint = chunk.system_fingerprint;
     if (chunk.usage) this.#usage = chunk.usage;
     let text = '';
     for (const choice of chunk.choices) {
@@ -138,7 +135,6 @@ export class OpenAIStreamAccumulator {
         completion_tokens: completionTokens,
         total_tokens: this.#usage?.total_tokens ?? promptTokens + completionTokens,
       },
-      ...(this.#fingerprint !== undefined ? { system_fingerprint: this.#fingerprint } : {}),
     };
   }
 }
