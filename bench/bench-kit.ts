@@ -1,7 +1,11 @@
 /** Small helpers shared by the benchmarks. */
 import { cpus, totalmem } from 'node:os';
 
-export async function inParallel(count: number, parallelism: number, task: (index: number) => Promise<void>): Promise<void> {
+export async function inParallel(
+  count: number,
+  parallelism: number,
+  task: (index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(parallelism, count) }, async () => {

@@ -49,7 +49,7 @@ async function accuracy(): Promise<void> {
   try {
     const started = Date.now();
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const ids: string[] = [];
     await inParallel(ACCURACY_JOBS, 32, async () => {
       const cost = 50 + Math.floor(random() * 1_951);
@@ -57,7 +57,11 @@ async function accuracy(): Promise<void> {
       ids.push(
         await submitJob(stack.apiUrl, stack.keys.alpha ?? '', {
           type: 'chat',
-          request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: promptOf(cost - 14) }], max_tokens: 5 },
+          request: {
+            model: 'openai/gpt-4o-mini',
+            messages: [{ role: 'user', content: promptOf(cost - 14) }],
+            max_tokens: 5,
+          },
         }),
       );
     });
@@ -69,7 +73,9 @@ async function accuracy(): Promise<void> {
       requests: { total: number; rateLimited: number };
       windows: Record<string, { maxRequests: number; maxTokens: number }>;
     };
-    const log = ((await (await fetch(`${stack.simulatorUrl}/_sim/requests?since=0`)).json()) as { data: RequestLogEntry[] }).data
+    const log = (
+      (await (await fetch(`${stack.simulatorUrl}/_sim/requests?since=0`)).json()) as { data: RequestLogEntry[] }
+    ).data
       .filter((entry) => entry.status === 200)
       .sort((left, right) => left.time - right.time);
     const first = log[0]?.time ?? 0;
@@ -78,17 +84,28 @@ async function accuracy(): Promise<void> {
     const utilisation: number[] = [];
     for (let end = first + 60_000; end <= last; end += 1_000) {
       let tokens = 0;
-      for (const entry of log) if (entry.time > end - 60_000 && entry.time <= end) tokens += entry.promptTokens + entry.completionTokens;
+      for (const entry of log)
+        if (entry.time > end - 60_000 && entry.time <= end) tokens += entry.promptTokens + entry.completionTokens;
       utilisation.push(tokens / TPM);
     }
     const mean = utilisation.reduce((sum, value) => sum + value, 0) / Math.max(1, utilisation.length);
     const window = stats.windows['*'];
-    console.log(`accuracy: ${ACCURACY_JOBS} jobs, 4 worker processes, limits RPM ${RPM} / TPM ${TPM}, token costs 50-2,000`);
-    console.log(`  run time:                         ${((Date.now() - started) / 1000).toFixed(0)} s (${failed} failed)`);
+    console.log(
+      `accuracy: ${ACCURACY_JOBS} jobs, 4 worker processes, limits RPM ${RPM} / TPM ${TPM}, token costs 50-2,000`,
+    );
+    console.log(
+      `  run time:                         ${((Date.now() - started) / 1000).toFixed(0)} s (${failed} failed)`,
+    );
     console.log(`  simulator 429s:                   ${stats.requests.rateLimited} (target 0)`);
-    console.log(`  fullest 60 s window, requests:    ${window?.maxRequests} = ${(((window?.maxRequests ?? 0) / RPM) * 100).toFixed(1)}% of RPM`);
-    console.log(`  fullest 60 s window, tokens:      ${window?.maxTokens} = ${(((window?.maxTokens ?? 0) / TPM) * 100).toFixed(1)}% of TPM (target <= 100%)`);
-    console.log(`  steady-state use of TPM:          ${(mean * 100).toFixed(1)}% over ${utilisation.length} windows (target >= 97%)`);
+    console.log(
+      `  fullest 60 s window, requests:    ${window?.maxRequests} = ${(((window?.maxRequests ?? 0) / RPM) * 100).toFixed(1)}% of RPM`,
+    );
+    console.log(
+      `  fullest 60 s window, tokens:      ${window?.maxTokens} = ${(((window?.maxTokens ?? 0) / TPM) * 100).toFixed(1)}% of TPM (target <= 100%)`,
+    );
+    console.log(
+      `  steady-state use of TPM:          ${(mean * 100).toFixed(1)}% over ${utilisation.length} windows (target >= 97%)`,
+    );
     console.log(`  lowest steady-state window:       ${(Math.min(...utilisation) * 100).toFixed(1)}%`);
   } finally {
     await stack.stop();
@@ -124,7 +141,11 @@ async function isolation(): Promise<void> {
         const jobId = createJobId();
         const submission = {
           type: 'chat' as const,
-          request: { model: 'openai/model-a', messages: [{ role: 'user' as const, content: `a ${index}` }], max_tokens: 8 },
+          request: {
+            model: 'openai/model-a',
+            messages: [{ role: 'user' as const, content: `a ${index}` }],
+            max_tokens: 8,
+          },
         };
         await store.create({ tenant: 'alpha', jobId, submission, createdAt: Date.now() });
         batch.push({
@@ -154,8 +175,12 @@ async function isolation(): Promise<void> {
     const parkSeconds = (performance.now() - backlogStarted) / 1000;
     const delayed = await queue.getDelayedCount();
     const withBacklog = await runB();
-    console.log(`isolation: model B (no limit) while model A (RPM 600) has a ${BACKLOG.toLocaleString('en')}-job backlog, 4 workers`);
-    console.log(`  backlog queued and parked by the limiter in ${parkSeconds.toFixed(1)} s (${delayed} delayed, holding no worker slot)`);
+    console.log(
+      `isolation: model B (no limit) while model A (RPM 600) has a ${BACKLOG.toLocaleString('en')}-job backlog, 4 workers`,
+    );
+    console.log(
+      `  backlog queued and parked by the limiter in ${parkSeconds.toFixed(1)} s (${delayed} delayed, holding no worker slot)`,
+    );
     console.log(`  B alone:                          ${alone.toFixed(0)} jobs/s`);
     console.log(`  B with A's backlog:               ${withBacklog.toFixed(0)} jobs/s`);
     console.log(`  ratio:                            ${(withBacklog / alone).toFixed(2)} (target >= 0.95)`);
@@ -196,16 +221,41 @@ async function cost(): Promise<void> {
   try {
     await limiter.acquire({ model: 'openai/warm', tenant: 't', limits, requests: 1, tokens: 1 });
     const callsBefore = await calls();
-    const admissions = await run(() => limiter.acquire({ model: 'openai/bench', tenant: 't', limits, requests: 1, tokens: 100 }));
+    const admissions = await run(() =>
+      limiter.acquire({ model: 'openai/bench', tenant: 't', limits, requests: 1, tokens: 100 }),
+    );
     const callsAfter = await calls();
-    const sha = (await redis.script('LOAD', (await import('node:fs')).readFileSync(new URL('../packages/core/src/limiter/lua/limiter-acquire.lua', import.meta.url), 'utf8'))) as string;
-    const args = ['1', '100', ...[1e12 / 2, 1e12 / 60_250, 1e15 / 2, 1e15 / 60_250].map(String), '0', '0', '0', '0', '120000', '0', '250'];
-    const bare = await run(() => redis.evalsha(sha, 2, 'llmq:{rl:openai/bare}:bucket', 'llmq:{rl:openai/bare}:tenant:t', ...args));
+    const sha = (await redis.script(
+      'LOAD',
+      (await import('node:fs')).readFileSync(
+        new URL('../packages/core/src/limiter/lua/limiter-acquire.lua', import.meta.url),
+        'utf8',
+      ),
+    )) as string;
+    const args = [
+      '1',
+      '100',
+      ...[1e12 / 2, 1e12 / 60_250, 1e15 / 2, 1e15 / 60_250].map(String),
+      '0',
+      '0',
+      '0',
+      '0',
+      '120000',
+      '0',
+      '250',
+    ];
+    const bare = await run(() =>
+      redis.evalsha(sha, 2, 'llmq:{rl:openai/bare}:bucket', 'llmq:{rl:openai/bare}:tenant:t', ...args),
+    );
     console.log(`cost: ${inFlight} admissions in flight for ${seconds} s on one Redis`);
     console.log(`  limiter admissions:               ${admissions.perSecond.toFixed(0)} /s`);
     console.log(`  bare EVALSHA of the same script:  ${bare.perSecond.toFixed(0)} /s`);
-    console.log(`  ratio:                            ${(admissions.perSecond / bare.perSecond).toFixed(2)} (target >= 0.85)`);
-    console.log(`  Redis round trips per admission:  ${((callsAfter - callsBefore) / admissions.operations).toFixed(2)} (target 1)`);
+    console.log(
+      `  ratio:                            ${(admissions.perSecond / bare.perSecond).toFixed(2)} (target >= 0.85)`,
+    );
+    console.log(
+      `  Redis round trips per admission:  ${((callsAfter - callsBefore) / admissions.operations).toFixed(2)} (target 1)`,
+    );
   } finally {
     await redis.quit();
     await server.stop();

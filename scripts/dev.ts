@@ -78,7 +78,9 @@ async function main(): Promise<void> {
       GEMINI_BASE_URL: simulatorUrl,
       GEMINI_API_KEY: 'gemini-simulator',
     });
-    print(`simulator  ${simulatorUrl} (no provider key set: openai/*, anthropic/* and google/* answer from the simulator)`);
+    print(
+      `simulator  ${simulatorUrl} (no provider key set: openai/*, anthropic/* and google/* answer from the simulator)`,
+    );
   }
 
   const apiKeys = demoApiKeys();

@@ -19,7 +19,11 @@ const headers = () => ({ authorization: `Bearer ${stack.keys.alpha}`, 'content-t
 const MODELS = ['openai/gpt-4o-mini', 'anthropic/claude-haiku-4-5', 'google/gemini-2.5-flash', 'local/llama-3.1-8b'];
 
 async function submit(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${stack.apiUrl}/v1/jobs`, { method: 'POST', headers: headers(), body: JSON.stringify(body) });
+  const response = await fetch(`${stack.apiUrl}/v1/jobs`, {
+    method: 'POST',
+    headers: headers(),
+    body: JSON.stringify(body),
+  });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -32,7 +36,11 @@ interface ChatJob {
     object: string;
     model: string;
     provider: string;
-    choices: Array<{ index: number; message: { role: string; content: string | null; tool_calls?: unknown[] }; finish_reason: string }>;
+    choices: Array<{
+      index: number;
+      message: { role: string; content: string | null; tool_calls?: unknown[] };
+      finish_reason: string;
+    }>;
     usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
   };
 }
@@ -40,7 +48,11 @@ interface ChatJob {
 const shape = (value: unknown): unknown => {
   if (Array.isArray(value)) return value.map(shape);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).sort(([left], [right]) => left.localeCompare(right)).map(([key, item]) => [key, shape(item)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .sort(([left], [right]) => left.localeCompare(right))
+        .map(([key, item]) => [key, shape(item)]),
+    );
   }
   return typeof value;
 };
@@ -64,7 +76,9 @@ describe('one job body, every provider', () => {
           },
         });
         expect(status, JSON.stringify(body)).toBe(202);
-        const done = (await (await fetch(`${stack.apiUrl}/v1/jobs/${String(body.id)}?wait=30`, { headers: headers() })).json()) as ChatJob;
+        const done = (await (
+          await fetch(`${stack.apiUrl}/v1/jobs/${String(body.id)}?wait=30`, { headers: headers() })
+        ).json()) as ChatJob;
         return done;
       }),
     );
@@ -79,7 +93,10 @@ describe('one job body, every provider', () => {
       expect(job.result.choices[0]?.message.role).toBe('assistant');
       expect(job.result.choices[0]?.message.content?.length).toBeGreaterThan(0);
       expect(['stop', 'length']).toContain(job.result.choices[0]?.finish_reason);
-      expect(job.usage).toEqual({ input_tokens: job.result.usage.prompt_tokens, output_tokens: job.result.usage.completion_tokens });
+      expect(job.usage).toEqual({
+        input_tokens: job.result.usage.prompt_tokens,
+        output_tokens: job.result.usage.completion_tokens,
+      });
       expect(job.result.usage.total_tokens).toBe(job.result.usage.prompt_tokens + job.result.usage.completion_tokens);
     }
   }, 60_000);
@@ -88,16 +105,27 @@ describe('one job body, every provider', () => {
     const tools = [
       {
         type: 'function',
-        function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } },
+        function: {
+          name: 'get_weather',
+          parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+        },
       },
     ];
     for (const model of MODELS) {
       const first = await submit({
         type: 'chat',
-        request: { model, messages: [{ role: 'user', content: 'What is the weather in Oslo?' }], tools, tool_choice: 'required' },
+        request: {
+          model,
+          messages: [{ role: 'user', content: 'What is the weather in Oslo?' }],
+          tools,
+          tool_choice: 'required',
+        },
       });
-      const asked = (await (await fetch(`${stack.apiUrl}/v1/jobs/${String(first.body.id)}?wait=30`, { headers: headers() })).json()) as ChatJob;
-      const call = asked.result.choices[0]?.message.tool_calls?.[0] as { id: string; function: { name: string; arguments: string } } | undefined;
+      const asked = (await (
+        await fetch(`${stack.apiUrl}/v1/jobs/${String(first.body.id)}?wait=30`, { headers: headers() })
+      ).json()) as ChatJob;
+      const call = asked.result.choices[0]?.message.tool_calls?.[0] as
+        { id: string; function: { name: string; arguments: string } } | undefined;
       expect(asked.result.choices[0]?.finish_reason, model).toBe('tool_calls');
       expect(call?.function.name).toBe('get_weather');
       expect(typeof JSON.parse(call?.function.arguments ?? 'null')).toBe('object');
@@ -109,13 +137,19 @@ describe('one job body, every provider', () => {
           tools,
           messages: [
             { role: 'user', content: 'What is the weather in Oslo?' },
-            { role: 'assistant', content: null, tool_calls: [{ id: call?.id, type: 'function', function: call?.function }] },
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [{ id: call?.id, type: 'function', function: call?.function }],
+            },
             { role: 'tool', tool_call_id: call?.id, content: '{"temperature_c": 3}' },
           ],
         },
       });
       expect(second.status, JSON.stringify(second.body)).toBe(202);
-      const answered = (await (await fetch(`${stack.apiUrl}/v1/jobs/${String(second.body.id)}?wait=30`, { headers: headers() })).json()) as ChatJob;
+      const answered = (await (
+        await fetch(`${stack.apiUrl}/v1/jobs/${String(second.body.id)}?wait=30`, { headers: headers() })
+      ).json()) as ChatJob;
       expect(answered.status, model).toBe('succeeded');
       expect(answered.result.choices[0]?.message.content?.length).toBeGreaterThan(0);
     }
@@ -125,9 +159,15 @@ describe('one job body, every provider', () => {
     for (const model of MODELS.slice(0, 3)) {
       const { body } = await submit({
         type: 'chat',
-        request: { model, messages: [{ role: 'user', content: 'Tell a long story about a patient queue.' }], max_tokens: 60 },
+        request: {
+          model,
+          messages: [{ role: 'user', content: 'Tell a long story about a patient queue.' }],
+          max_tokens: 60,
+        },
       });
-      const { events } = await readEvents(`${stack.apiUrl}/v1/jobs/${String(body.id)}/events`, { authorization: `Bearer ${stack.keys.alpha}` });
+      const { events } = await readEvents(`${stack.apiUrl}/v1/jobs/${String(body.id)}/events`, {
+        authorization: `Bearer ${stack.keys.alpha}`,
+      });
       const deltas = events.filter((event) => event.event === 'delta');
       const last = events[events.length - 1];
       expect(deltas.length, model).toBeGreaterThan(1);
@@ -144,7 +184,10 @@ describe('one job body, every provider', () => {
     expect(anthropicSeed.status).toBe(400);
     expect((anthropicSeed.body.error as { message: string }).message).toContain('request.seed');
     expect((anthropicSeed.body.error as { message: string }).message).toContain('provider "anthropic"');
-    const embeddingOnAnthropic = await submit({ type: 'embedding', request: { model: 'anthropic/claude-haiku-4-5', input: 'x' } });
+    const embeddingOnAnthropic = await submit({
+      type: 'embedding',
+      request: { model: 'anthropic/claude-haiku-4-5', input: 'x' },
+    });
     expect(embeddingOnAnthropic.status).toBe(400);
     expect((embeddingOnAnthropic.body.error as { message: string }).message).toBe(
       'request.model: provider "anthropic" does not serve embedding jobs',
@@ -153,8 +196,13 @@ describe('one job body, every provider', () => {
 
   it('embeds with Gemini past one provider batch, in order', async () => {
     const inputs = Array.from({ length: 230 }, (_, index) => `passage ${index}`);
-    const { body } = await submit({ type: 'embedding', request: { model: 'google/gemini-embedding-001', input: inputs, dimensions: 8 } });
-    const job = (await (await fetch(`${stack.apiUrl}/v1/jobs/${String(body.id)}?wait=30`, { headers: headers() })).json()) as {
+    const { body } = await submit({
+      type: 'embedding',
+      request: { model: 'google/gemini-embedding-001', input: inputs, dimensions: 8 },
+    });
+    const job = (await (
+      await fetch(`${stack.apiUrl}/v1/jobs/${String(body.id)}?wait=30`, { headers: headers() })
+    ).json()) as {
       status: string;
       result: { data: Array<{ index: number; embedding: number[] }> };
     };

@@ -5,7 +5,10 @@ import { forbiddenAddressReason } from '@llmq/core';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { startCanary, type CanaryListener } from '../../packages/core/src/webhooks/__fixtures__/canary-listener.js';
 import { ssrfCorpus, type SsrfTarget } from '../../packages/core/src/webhooks/__fixtures__/ssrf-corpus.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../packages/core/src/webhooks/__fixtures__/webhook-receiver.js';
+import {
+  startWebhookReceiver,
+  type WebhookReceiver,
+} from '../../packages/core/src/webhooks/__fixtures__/webhook-receiver.js';
 import { apiClient, WEBHOOK_STACK_CONFIG } from './webhooks-support.js';
 
 let stack: Stack;

@@ -1,5 +1,7 @@
+import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLlmQueue, createWebhookQueue, jobRecordKey, webhookDeliveryJobId } from '@llmq/core';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { startCanary, type CanaryListener } from '../../packages/core/src/webhooks/__fixtures__/canary-listener.js';
 import {
@@ -26,7 +28,8 @@ beforeAll(async () => {
   receiver.handle((request, response) => {
     const path = request.path.split('?')[0] ?? '';
     if (path === '/gone') return void response.writeHead(410).end();
-    if (path === '/redirect') return void response.writeHead(302, { location: `http://127.0.0.1:${canary.port}/` }).end();
+    if (path === '/redirect')
+      return void response.writeHead(302, { location: `http://127.0.0.1:${canary.port}/` }).end();
     const left = failuresBeforeSuccess.get(path) ?? 0;
     failuresBeforeSuccess.set(path, left - 1);
     response.writeHead(left > 0 ? 503 : 200).end('ok');
@@ -97,7 +100,9 @@ describe('webhooks, end to end', () => {
       expect(job.webhook?.deliveries.map((delivery) => delivery.status_code)).toEqual([503, 503, 503, 200]);
       const attempts = receivedAt(paths[index] ?? '');
       expect(attempts).toHaveLength(4);
-      expect(new Set(attempts.map((attempt) => attempt.headers['webhook-id']))).toEqual(new Set([`msg_${job.id}_succeeded`]));
+      expect(new Set(attempts.map((attempt) => attempt.headers['webhook-id']))).toEqual(
+        new Set([`msg_${job.id}_succeeded`]),
+      );
       expect(attempts.every((attempt) => verifies(secret, attempt))).toBe(true);
     }
     // 20 delivery attempts, 5 provider calls.
@@ -147,5 +152,29 @@ describe('webhooks, end to end', () => {
     expect(verifies(rotated.current.secret, { ...later, body: later.body.replace('succeeded', 'failed') })).toBe(false);
     const stale = { ...later.headers, 'webhook-timestamp': String(Math.floor(Date.now() / 1000) - 600) };
     expect(verifies(rotated.current.secret, { ...later, headers: stale })).toBe(false);
+  });
+
+  it('a retried LLM run that finds its job ended still sends the webhook, without calling the provider', async () => {
+    const id = String((await api.submit(`${receiver.url}/recovered`)).body.id);
+    await api.settled(id);
+    // As if the worker had died between the end of the job and queueing its webhook.
+    const redis = new Redis(stack.redisUrl);
+    const llmQueue = createLlmQueue({ connection: redis });
+    const webhookQueue = createWebhookQueue({ connection: redis });
+    try {
+      await webhookQueue.remove(webhookDeliveryJobId(id, 'succeeded', 0));
+      await redis.hdel(jobRecordKey('alpha', id), 'webhook_status', 'webhook_deliveries');
+      const original = await llmQueue.getJob(id);
+      if (original === undefined) throw new Error('the LLM job is gone from BullMQ');
+      const callsBefore = await api.simulatorCalls();
+      await llmQueue.add(original.name, original.data, { jobId: `${id}-rerun`, attempts: original.opts.attempts ?? 1 });
+      await expect.poll(() => receivedAt('/recovered').length).toBe(2);
+      const job = await api.settled(id);
+      expect(job.webhook?.deliveries).toHaveLength(1);
+      expect(await api.simulatorCalls()).toBe(callsBefore);
+    } finally {
+      await Promise.all([llmQueue.close(), webhookQueue.close()]);
+      await redis.quit();
+    }
   });
 });

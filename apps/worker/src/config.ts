@@ -12,6 +12,16 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Jobs one worker process runs at once. Calls are I/O-bound, so the default is high: 64. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100_000).default(64),
+  /** BullMQ lock of a running job, ms; renewed every half of it while the call runs. Default 60 s. */
+  LLMQ_LOCK_DURATION_MS: z.coerce.number().int().positive().default(60_000),
+  /** How often stalled jobs (their worker died) are looked for and handed to another worker, ms. Default 30 s. */
+  LLMQ_STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+  /** Consecutive failures that open a model's circuit. Default 5. */
+  LLMQ_CIRCUIT_FAILURES: z.coerce.number().int().positive().default(5),
+  /** Failure rate (0-1) that opens a circuit once a minute has 20 calls. Default 0.5. */
+  LLMQ_CIRCUIT_FAILURE_RATE: z.coerce.number().gt(0).max(1).default(0.5),
+  /** How long an open circuit sends jobs elsewhere before probing, ms. Default 30 s. */
+  LLMQ_CIRCUIT_OPEN_MS: z.coerce.number().int().positive().default(30_000),
   /** How long SIGTERM waits for calls in flight before the worker exits anyway, ms. Default 60 s. */
   LLMQ_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
   /**

@@ -1,4 +1,10 @@
-import { parseRemainingQuota, type ProviderError, type LimitRules, type ModelLimits, type RateLimiter } from '@llmq/core';
+import {
+  parseRemainingQuota,
+  type ProviderError,
+  type LimitRules,
+  type ModelLimits,
+  type RateLimiter,
+} from '@llmq/core';
 
 /** One call's place under the limiter: what it reserved, so it can be settled after the call. */
 export interface LimiterTicket {

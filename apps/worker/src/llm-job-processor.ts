@@ -18,6 +18,7 @@ import type { CancelRegistry } from './cancel-registry.js';
 import type { LimiterGate, LimiterTicket } from './limiter-gate.js';
 import type { ModelRouter } from './model-router.js';
 import type { createProviderCall } from './provider-call.js';
+import type { JobOutcome } from './run-chat-job.js';
 
 export interface LlmJobProcessorOptions {
   store: JobStore;
@@ -66,7 +67,10 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     const log = logger.child({ jobId, tenant, attempt: job.attemptsMade + 1 });
     const chain = router.chain(data.model, data.fallbacks ?? []);
 
-    const endJob = async (error: ProviderError, fields: Record<string, string | number> = {}): Promise<LlmJobReturn> => {
+    const endJob = async (
+      error: ProviderError,
+      fields: Record<string, string | number> = {},
+    ): Promise<LlmJobReturn> => {
       const ended = await store.transition({
         tenant,
         jobId,
@@ -123,13 +127,16 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     const model = formatModelName(reference);
 
     const requests =
-      data.type === 'embedding' ? Math.ceil((data.inputs ?? 1) / router.embeddingModel(reference).maxEmbeddingsPerCall) : 1;
+      data.type === 'embedding'
+        ? Math.ceil((data.inputs ?? 1) / router.embeddingModel(reference).maxEmbeddingsPerCall)
+        : 1;
     const decision = await gate.admit({
       model,
       tenant,
       requests,
       tokens: data.tokens,
-      reservation: data.reservationAttempt === job.attemptsMade && data.modelIndex === index ? data.reservation : undefined,
+      reservation:
+        data.reservationAttempt === job.attemptsMade && data.modelIndex === index ? data.reservation : undefined,
     });
     if (!decision.admitted) {
       const patch = { modelIndex: index, reservation: decision.reservation, reservationAttempt: job.attemptsMade };
@@ -174,39 +181,9 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       } satisfies AttemptLogEntry);
     const cancel = options.cancels.track(tenant, jobId);
     let headers: Headers | undefined;
-    try {
-      const outcome = await options.callProvider(record, reference, {
-        signal: cancel.signal,
-        timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
-        idleTimeoutMs: options.streamIdleTimeoutMs,
-        onResponseHeaders: (received) => (headers = received),
-      });
-      cancel.release();
-      await Promise.all([
-        circuit.record(model, 'success'),
-        ticket
-          ? gate.settle(ticket, { usedTokens: outcome.usage.input_tokens + outcome.usage.output_tokens, ...(headers ? { headers } : {}) })
-          : undefined,
-      ]).catch((error: unknown) => log.warn({ err: error }, 'could not record the call'));
-      const done = await store.transition({
-        tenant,
-        jobId,
-        to: 'succeeded',
-        from: ['running'],
-        fields: {
-          result: JSON.stringify(outcome.result),
-          usage: JSON.stringify(outcome.usage),
-          answered_by: model,
-          finished_at: Date.now(),
-          '>attempt_log': logEntry('succeeded'),
-        },
-      });
-      if (done.outcome === 'ok') await options.onJobEnded?.(tenant, jobId);
-      log.info({ model, ms: Date.now() - startedAt }, 'job succeeded');
-      return { status: done.outcome === 'ok' ? 'succeeded' : 'skipped' };
-    } catch (thrown) {
-      cancel.release();
-      const error = asProviderError(thrown);
+    // Only the provider call's own failures come here: a hook or a store error after a
+    // successful call must never count against the model or repeat the call.
+    const handleFailure = async (error: ProviderError): Promise<LlmJobReturn> => {
       await Promise.all([
         countsAgainstCircuit(error.kind) ? circuit.record(model, 'failure') : undefined,
         ticket ? gate.settle(ticket, { error, ...(headers ? { headers } : {}) }) : undefined,
@@ -241,6 +218,44 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       if (requeued.outcome !== 'ok') return { status: 'skipped' };
       if (next !== (data.modelIndex ?? 0)) await job.updateData({ ...data, modelIndex: next });
       throw new RetryLater(`${error.kind}: ${error.message}`, failure.action === 'retry' ? failure.delayMs : 0);
+    };
+    let outcome: JobOutcome<unknown>;
+    try {
+      outcome = await options.callProvider(record, reference, {
+        signal: cancel.signal,
+        timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
+        idleTimeoutMs: options.streamIdleTimeoutMs,
+        onResponseHeaders: (received) => (headers = received),
+      });
+    } catch (thrown) {
+      cancel.release();
+      return handleFailure(asProviderError(thrown));
     }
+    cancel.release();
+    await Promise.all([
+      circuit.record(model, 'success'),
+      ticket
+        ? gate.settle(ticket, {
+            usedTokens: outcome.usage.input_tokens + outcome.usage.output_tokens,
+            ...(headers ? { headers } : {}),
+          })
+        : undefined,
+    ]).catch((error: unknown) => log.warn({ err: error }, 'could not record the call'));
+    const done = await store.transition({
+      tenant,
+      jobId,
+      to: 'succeeded',
+      from: ['running'],
+      fields: {
+        result: JSON.stringify(outcome.result),
+        usage: JSON.stringify(outcome.usage),
+        answered_by: model,
+        finished_at: Date.now(),
+        '>attempt_log': logEntry('succeeded'),
+      },
+    });
+    if (done.outcome === 'ok') await options.onJobEnded?.(tenant, jobId);
+    log.info({ model, ms: Date.now() - startedAt }, 'job succeeded');
+    return { status: done.outcome === 'ok' ? 'succeeded' : 'skipped' };
   };
 }

@@ -41,13 +41,20 @@ async function main(): Promise<void> {
   // maxRetriesPerRequest null: while Redis is away, commands wait for it rather than fail.
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, enableAutoPipelining: true });
   const router = new ModelRouter({ catalog, providers });
-  const cancels = await CancelRegistry.start({ subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }), logger });
+  const cancels = await CancelRegistry.start({
+    subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+    logger,
+  });
   const webhooks = await startWebhookDelivery({ redisUrl: env.REDIS_URL, redis, config: config.webhooks, logger });
   const processor = createLlmJobProcessor({
     store: new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 }),
     router,
     gate: new LimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config) }),
-    circuit: new CircuitBreaker(redis),
+    circuit: new CircuitBreaker(redis, {
+      consecutiveFailures: env.LLMQ_CIRCUIT_FAILURES,
+      failureRate: env.LLMQ_CIRCUIT_FAILURE_RATE,
+      openMs: env.LLMQ_CIRCUIT_OPEN_MS,
+    }),
     cancels,
     callProvider: createProviderCall({ router, catalog, redis }),
     logger,
@@ -61,8 +68,8 @@ async function main(): Promise<void> {
     settings: { backoffStrategy: llmBackoffStrategy },
     // A lock is renewed every lockDuration / 2 while the call runs, however long it takes; a
     // worker that dies lets it lapse and another worker takes the job after stalledInterval.
-    lockDuration: 60_000,
-    stalledInterval: 30_000,
+    lockDuration: env.LLMQ_LOCK_DURATION_MS,
+    stalledInterval: env.LLMQ_STALLED_INTERVAL_MS,
     // Redeploys kill workers; a job unlucky enough to be on several of them must not fail for it.
     maxStalledCount: 10,
   });

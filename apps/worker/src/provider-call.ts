@@ -23,7 +23,11 @@ export function createProviderCall(options: { router: ModelRouter; catalog: Mode
   ): Promise<JobOutcome<unknown>> {
     const parsed = submissionSchema.safeParse(record.submission);
     if (!parsed.success) {
-      throw new ProviderError({ provider: 'llmq', kind: 'invalid_request', message: formatValidationError(parsed.error) });
+      throw new ProviderError({
+        provider: 'llmq',
+        kind: 'invalid_request',
+        message: formatValidationError(parsed.error),
+      });
     }
     const submission = parsed.data;
     if (submission.type === 'embedding') {

@@ -28,7 +28,10 @@ export function startWatchdog(options: {
         progress();
         return;
       }
-      options.logger.fatal({ waiting, idleMs: Date.now() - lastProgress }, 'watchdog: jobs wait and none finished; exiting');
+      options.logger.fatal(
+        { waiting, idleMs: Date.now() - lastProgress },
+        'watchdog: jobs wait and none finished; exiting',
+      );
       process.exit(1);
     })();
   }, options.intervalMs);

@@ -11,8 +11,16 @@ export * from './logging/logger.js';
 export * from './models/model-name.js';
 export * from './providers/chat-completion.js';
 export * from './providers/openai/openai-provider.js';
-export { createAnthropicProvider, anthropicChatRequestProblems, ANTHROPIC_DEFAULT_MAX_TOKENS } from './providers/anthropic/index.js';
-export { createGoogleProvider, googleChatRequestProblems, GEMINI_MAX_EMBEDDINGS_PER_CALL } from './providers/google/index.js';
+export {
+  createAnthropicProvider,
+  anthropicChatRequestProblems,
+  ANTHROPIC_DEFAULT_MAX_TOKENS,
+} from './providers/anthropic/index.js';
+export {
+  createGoogleProvider,
+  googleChatRequestProblems,
+  GEMINI_MAX_EMBEDDINGS_PER_CALL,
+} from './providers/google/index.js';
 export * from './providers/call-guard.js';
 export * from './providers/structured-output.js';
 export * from './providers/parse-retry-after.js';

@@ -81,7 +81,6 @@ export function jobEventsRoutes(options: JobEventsRoutesOptions): Router {
     );
     cleanups.push(await events.onPartial(tenant, id, forward));
 
-
     const [record, partial] = await Promise.all([store.get(tenant, id), redis.get(partialOutputKey(tenant, id))]);
     if (record === null) return close();
     send('status', toJobObject(record));

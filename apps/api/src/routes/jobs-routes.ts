@@ -154,7 +154,9 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     });
     if (canceled.outcome === 'missing') throw notFound(id);
     if (canceled.outcome === 'conflict') {
-      throw new HttpError(409, 'conflict', `job "${id}" has already ended (${canceled.current})`, { status: canceled.current });
+      throw new HttpError(409, 'conflict', `job "${id}" has already ended (${canceled.current})`, {
+        status: canceled.current,
+      });
     }
     // A queued or parked job leaves the queue; a running one is aborted by whichever worker holds it.
     await Promise.all([

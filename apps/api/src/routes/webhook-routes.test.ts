@@ -120,7 +120,10 @@ describe('webhook routes', () => {
   test.for([
     ['http://127.0.0.1:9000/hook', 'webhook.url: refused: 127.0.0.1 is a loopback address'],
     ['http://2130706433/hook', 'webhook.url: refused: 127.0.0.1 is a loopback address'],
-    ['http://[::ffff:169.254.169.254]/', 'webhook.url: refused: ::ffff:a9fe:a9fe is the IPv4-mapped form of 169.254.169.254, a cloud metadata address'],
+    [
+      'http://[::ffff:169.254.169.254]/',
+      'webhook.url: refused: ::ffff:a9fe:a9fe is the IPv4-mapped form of 169.254.169.254, a cloud metadata address',
+    ],
     ['http://localhost:9000/', 'webhook.url: refused: "localhost" names this machine'],
     ['https://user:pw@example.com/', 'webhook.url: must not carry credentials'],
     ['gopher://example.com/', 'webhook.url: must be an absolute http(s) URL'],
@@ -155,7 +158,13 @@ describe('webhook routes', () => {
     expect(noWebhook.status).toBe(409);
     expect(noWebhook.body.error).toMatchObject({ message: `job "${bareId}" has no webhook` });
 
-    await api.store.transition({ tenant: 'a', jobId: id, to: 'succeeded', from: ['queued'], fields: { finished_at: Date.now() } });
+    await api.store.transition({
+      tenant: 'a',
+      jobId: id,
+      to: 'succeeded',
+      from: ['queued'],
+      fields: { finished_at: Date.now() },
+    });
     const redelivered = await api.call(`/v1/jobs/${id}/webhook/redeliver`, { method: 'POST' });
     expect(redelivered.status).toBe(202);
     expect(redelivered.body).toMatchObject({ id, webhook: { status: 'pending' } });

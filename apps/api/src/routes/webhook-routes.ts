@@ -53,9 +53,11 @@ function secretObject(secret: WebhookSecret) {
 
 /** Secrets answer with no-store, so no proxy or browser cache keeps them. */
 function sendSecrets(response: Response, secrets: WebhookSecrets): void {
-  response
-    .set('cache-control', 'no-store')
-    .json({ object: 'webhook_secret', current: secretObject(secrets.current), previous: secrets.previous.map(secretObject) });
+  response.set('cache-control', 'no-store').json({
+    object: 'webhook_secret',
+    current: secretObject(secrets.current),
+    previous: secrets.previous.map(secretObject),
+  });
 }
 
 /** The tenant's signing secrets (read, rotate, retire) and redelivery of a job's webhook. */
@@ -99,9 +101,15 @@ export function webhookRoutes(options: WebhookRoutesOptions): Router {
     if (record === null) throw notFound;
     if (record.submission.webhook === undefined) throw new HttpError(409, 'conflict', `job "${id}" has no webhook`);
     if (!isEndedJobStatus(record.status)) {
-      throw new HttpError(409, 'conflict', `job "${id}" has not ended yet (${record.status})`, { status: record.status });
+      throw new HttpError(409, 'conflict', `job "${id}" has not ended yet (${record.status})`, {
+        status: record.status,
+      });
     }
-    const queued = await enqueueWebhookRedelivery(options.queue, options.deliveries, { tenant, id, status: record.status });
+    const queued = await enqueueWebhookRedelivery(options.queue, options.deliveries, {
+      tenant,
+      id,
+      status: record.status,
+    });
     if (!queued) throw notFound;
     request.log.info({ jobId: id }, 'webhook redelivery queued');
     const updated = (await store.get(tenant, id)) ?? record;

@@ -44,7 +44,9 @@ describe('webhook delivery worker', () => {
     const gaps = attempts.slice(1).map((attempt, index) => attempt.at - (attempts[index]?.at ?? 0));
     for (const [index, gap] of gaps.entries()) expect(gap).toBeGreaterThanOrEqual((RETRY_DELAYS_MS[index] ?? 0) - 5);
 
-    expect(settled.webhookDeliveries.map((delivery) => [delivery.attempt, delivery.status_code, delivery.outcome])).toEqual([
+    expect(
+      settled.webhookDeliveries.map((delivery) => [delivery.attempt, delivery.status_code, delivery.outcome]),
+    ).toEqual([
       [1, 503, 'failed'],
       [2, 503, 'failed'],
       [3, 503, 'failed'],

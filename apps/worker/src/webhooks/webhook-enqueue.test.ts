@@ -1,7 +1,13 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect } from 'vitest';
 import { redisTest } from '@llmq/devkit/vitest';
-import { enqueueJobEndedWebhook, enqueueWebhookRedelivery, webhookDeliveryJobId } from '@llmq/core';
+import {
+  createJobEndedWebhookHook,
+  enqueueJobEndedWebhook,
+  enqueueWebhookRedelivery,
+  jobRecordKey,
+  webhookDeliveryJobId,
+} from '@llmq/core';
 import { startWebhookHarness } from './__fixtures__/webhook-harness.js';
 
 // A long first retry, so a delivery that failed once stays waiting while the test looks at it.
@@ -41,12 +47,32 @@ describe('queueing webhooks', () => {
     expect(await enqueueJobEndedWebhook(harness.queue, { ...record, status: 'running' })).toBe(false);
   });
 
+  test('the job-ended hook reads only what it needs and queues when there is a webhook', async ({ harness }) => {
+    const hook = createJobEndedWebhookHook({ queue: harness.queue, redis: harness.redis });
+    const record = await harness.endedJob(`${harness.receiver.url}/hook`, 'failed', undefined, { enqueue: false });
+    await harness.redis.hset(jobRecordKey(record.tenant, record.id), 'webhook_url', '');
+    await hook(record.tenant, record.id);
+    expect(await harness.queue.getJob(webhookDeliveryJobId(record.id, 'failed', 0))).toBeUndefined();
+    // A record written before `webhook_url` existed falls back to its submission.
+    await harness.redis.hdel(jobRecordKey(record.tenant, record.id), 'webhook_url', 'webhook_status');
+    await hook(record.tenant, record.id);
+    expect((await harness.queue.getJob(webhookDeliveryJobId(record.id, 'failed', 0)))?.data).toEqual({
+      tenant: record.tenant,
+      jobId: record.id,
+      status: 'failed',
+      sequence: 0,
+    });
+    await hook(record.tenant, 'job_00000000000000000000000000');
+  });
+
   test('redelivers an event with the same webhook-id and a fresh attempt count', async ({ harness }) => {
     harness.receiver.handle((_request, response) => response.writeHead(200).end());
     const received = () => harness.receiver.received.filter((delivery) => delivery.path === '/again');
     const record = await harness.endedJob(`${harness.receiver.url}/again`);
     await harness.settled(record);
-    expect(await enqueueWebhookRedelivery(harness.queue, harness.deliveries, { ...record, status: 'succeeded' })).toBe(true);
+    expect(await enqueueWebhookRedelivery(harness.queue, harness.deliveries, { ...record, status: 'succeeded' })).toBe(
+      true,
+    );
     await expect.poll(() => received().length).toBe(2);
     const settled = await harness.settled(record);
     expect(settled.webhookDeliveries.map((delivery) => delivery.attempt)).toEqual([1, 1]);

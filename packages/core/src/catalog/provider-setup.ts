@@ -16,13 +16,19 @@ export interface BuiltInProviderSettings {
 
 const BUILT_IN: readonly ProviderDescriptor[] = [
   { name: 'openai', kind: 'openai', supportsEmbeddings: true },
-  { name: 'anthropic', kind: 'anthropic', supportsEmbeddings: false, chatRequestProblems: anthropicChatRequestProblems },
+  {
+    name: 'anthropic',
+    kind: 'anthropic',
+    supportsEmbeddings: false,
+    chatRequestProblems: anthropicChatRequestProblems,
+  },
   {
     name: 'google',
     kind: 'google',
     supportsEmbeddings: true,
     chatRequestProblems: googleChatRequestProblems,
-    embeddingRequestProblems: (request) => (request.user === undefined ? [] : [{ field: 'user', message: 'is not supported' }]),
+    embeddingRequestProblems: (request) =>
+      request.user === undefined ? [] : [{ field: 'user', message: 'is not supported' }],
   },
 ];
 

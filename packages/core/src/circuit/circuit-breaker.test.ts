@@ -11,9 +11,20 @@ const test = redisTest.extend('circuit', async ({ redisUrl }, { onCleanup }) => 
     void redis.quit();
     void other.quit();
   });
-  const options = { consecutiveFailures: 3, failureRate: 0.5, minimumCalls: 10, windowMs: 60_000, openMs: 300, probeLeaseMs: 200 };
+  const options = {
+    consecutiveFailures: 3,
+    failureRate: 0.5,
+    minimumCalls: 10,
+    windowMs: 60_000,
+    openMs: 300,
+    probeLeaseMs: 200,
+  };
   // Two breakers on two connections stand for two worker processes.
-  return { one: new CircuitBreaker(redis, options), two: new CircuitBreaker(other, options), model: `openai/c-${randomUUID()}` };
+  return {
+    one: new CircuitBreaker(redis, options),
+    two: new CircuitBreaker(other, options),
+    model: `openai/c-${randomUUID()}`,
+  };
 });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -43,7 +43,10 @@ export class CircuitBreaker {
   constructor(redis: Redis, options: CircuitBreakerOptions = {}) {
     const commands = redis as Redis & CircuitCommands;
     if (typeof commands.llmqCircuit !== 'function') {
-      redis.defineCommand('llmqCircuit', { numberOfKeys: 1, lua: readLuaScript(new URL('./lua/circuit.lua', import.meta.url)) });
+      redis.defineCommand('llmqCircuit', {
+        numberOfKeys: 1,
+        lua: readLuaScript(new URL('./lua/circuit.lua', import.meta.url)),
+      });
     }
     this.#redis = commands;
     this.#settings = [

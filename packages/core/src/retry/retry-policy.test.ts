@@ -3,7 +3,12 @@ import { ProviderError, type ProviderErrorKind } from '../providers/provider-err
 import { backoffDelay, decideAfterFailure, DEFAULT_RETRY_POLICY } from './retry-policy.js';
 
 const error = (kind: ProviderErrorKind, retryAfterMs?: number) =>
-  new ProviderError({ provider: 'openai', kind, message: kind, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+  new ProviderError({
+    provider: 'openai',
+    kind,
+    message: kind,
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+  });
 
 describe('backoffDelay', () => {
   const options = { baseDelayMs: 1_000, maxDelayMs: 60_000 };
@@ -49,7 +54,11 @@ describe('decideAfterFailure', () => {
   });
 
   it('waits at least the retry-after of this error', () => {
-    const decision = decideAfterFailure({ ...context, error: error('rate_limit', 7_500) }, DEFAULT_RETRY_POLICY, () => 0);
+    const decision = decideAfterFailure(
+      { ...context, error: error('rate_limit', 7_500) },
+      DEFAULT_RETRY_POLICY,
+      () => 0,
+    );
     expect(decision).toEqual({ action: 'retry', delayMs: 7_500 });
   });
 

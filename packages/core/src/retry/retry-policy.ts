@@ -1,10 +1,7 @@
 import type { ProviderError, ProviderErrorKind } from '../providers/provider-error.js';
 
 /** What to do with a job after a failed provider call. */
-export type FailureDecision =
-  | { action: 'retry'; delayMs: number }
-  | { action: 'fallback' }
-  | { action: 'fail' };
+export type FailureDecision = { action: 'retry'; delayMs: number } | { action: 'fallback' } | { action: 'fail' };
 
 export interface RetryPolicyOptions {
   /** Provider calls per model before falling back. Default 3. */

@@ -3,7 +3,12 @@ import type { AttemptLogEntry, JobError, JobObject, JobStatus, JobUsage, WaitRea
 import { isEnded, JOB_STATUSES } from '../jobs/job-object.js';
 import type { JobSubmission } from '../jobs/job-submission-schema.js';
 import type { ChatCompletionResult, EmbeddingResult } from '../providers/chat-completion.js';
-import { parseWebhookStatus, type WebhookDelivery, type WebhookStatus } from '../webhooks/webhook-delivery-state.js';
+import {
+  parseWebhookDeliveries,
+  parseWebhookStatus,
+  type WebhookDelivery,
+  type WebhookStatus,
+} from '../webhooks/webhook-delivery-state.js';
 import { JOB_EVENTS_CHANNEL, jobIndexPrefix, jobRecordKey } from './job-keys.js';
 import { readLuaScript } from './lua-scripts.js';
 
@@ -208,7 +213,8 @@ function parseRecord(fields: Record<string, string>): JobRecord | null {
     startedAt: parseTime(fields.started_at),
     finishedAt: parseTime(fields.finished_at),
     attempts: Number(fields.attempts ?? 0),
-    waitingFor: fields.waiting_for === 'rate_limit' || fields.waiting_for === 'circuit_open' ? fields.waiting_for : null,
+    waitingFor:
+      fields.waiting_for === 'rate_limit' || fields.waiting_for === 'circuit_open' ? fields.waiting_for : null,
     modelIndex: Number(fields.model_index ?? 0),
     modelAttempts: Number(fields[`model_attempts_${fields.model_index ?? 0}`] ?? 0),
     attemptLog: parseJson<AttemptLogEntry[]>(fields.attempt_log) ?? [],
@@ -218,7 +224,7 @@ function parseRecord(fields: Record<string, string>): JobRecord | null {
     error: parseJson(fields.error),
     usage: parseJson(fields.usage),
     webhookStatus: parseWebhookStatus(fields.webhook_status),
-    webhookDeliveries: parseJson<WebhookDelivery[]>(fields.webhook_deliveries) ?? [],
+    webhookDeliveries: parseWebhookDeliveries(fields.webhook_deliveries),
   };
 }
 

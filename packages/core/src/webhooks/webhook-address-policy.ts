@@ -44,7 +44,10 @@ const METADATA_ADDRESSES: ReadonlyMap<string, string> = new Map(
 const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR('2000::/3');
 const NAT64_WELL_KNOWN = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
 
-/** An IPv4 address embedded in an IPv6 one by a transition mechanism, if `address` is such a form. */
+/**
+ * An IPv4 address embedded in an IPv6 one by a transition mechanism, if `address` is such a form.
+ * Written here because ipaddr.js names these ranges but does not classify what they embed.
+ */
 function embeddedIPv4(address: ipaddr.IPv6): { form: string; ipv4: ipaddr.IPv4 } | null {
   const parts = address.parts;
   const low32 = (high: number, low: number) => new ipaddr.IPv4([high >> 8, high & 0xff, low >> 8, low & 0xff]);
@@ -70,11 +73,11 @@ function ipv6Problem(address: ipaddr.IPv6): string | null {
   if (metadata !== undefined) return metadata;
   const embedded = embeddedIPv4(address);
   if (embedded !== null) {
-    const inner = ipv4Problem(embedded.ipv4);
     // Only the well-known NAT64 prefix and IPv4-mapped addresses carry public IPv4 traffic today.
     if (embedded.form === '6to4' || embedded.form === 'IPv4-compatible') {
       return `the ${embedded.form} form of ${embedded.ipv4.toString()} (refused whatever it embeds)`;
     }
+    const inner = ipv4Problem(embedded.ipv4);
     return inner === null ? null : `the ${embedded.form} form of ${embedded.ipv4.toString()}, ${inner}`;
   }
   const range = address.range();
@@ -93,8 +96,8 @@ export function parseIpAddress(text: string): Address | null {
 /**
  * Why a webhook must not be sent to `address`, or null when it is a public unicast address.
  * Refused: private, loopback, link-local, CGNAT, multicast, broadcast, reserved and unspecified
- * ranges, cloud metadata addresses, IPv6 ULA/link-local/site-local, and the IPv4-mapped, NAT64,
- * 6to4 and IPv4-compatible forms of refused IPv4 addresses.
+ * ranges, cloud metadata addresses, IPv6 ULA/link-local/site-local and anything outside 2000::/3,
+ * the IPv4-mapped and NAT64 forms of refused IPv4 addresses, and every 6to4 and IPv4-compatible one.
  */
 export function forbiddenAddressReason(address: string): string | null {
   const parsed = parseIpAddress(address);
@@ -131,7 +134,9 @@ export class WebhookAllowlist {
       parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
         ? (parsed as ipaddr.IPv6).toIPv4Address()
         : parsed;
-    return this.#ranges.some(([network, bits]) => network.kind() === candidate.kind() && candidate.match(network, bits));
+    return this.#ranges.some(
+      ([network, bits]) => network.kind() === candidate.kind() && candidate.match(network, bits),
+    );
   }
 }
 

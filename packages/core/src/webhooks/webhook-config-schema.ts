@@ -15,7 +15,12 @@ export const webhookConfigSchema = z
       .default([]),
     /** Seconds before each retry. Default: 5, 300, 1800, 7200, 18000, 36000, 36000 (about a day). */
     retry_delays_seconds: z
-      .array(z.number().min(0).max(7 * 86_400))
+      .array(
+        z
+          .number()
+          .min(0)
+          .max(7 * 86_400),
+      )
       .max(30)
       .default(DEFAULT_WEBHOOK_RETRY_DELAYS_MS.map((delay) => delay / 1000)),
     /** Time limit of one attempt, seconds. Default: 10. */
@@ -23,7 +28,12 @@ export const webhookConfigSchema = z
     /** Bytes of a receiver's answer read before the connection is dropped. Default: 4096. */
     max_response_bytes: z.number().int().min(0).max(1_048_576).default(4096),
     /** How long a rotated-out secret keeps signing, seconds. Default: 86400 (1 day). */
-    secret_grace_seconds: z.number().int().min(0).max(30 * 86_400).default(86_400),
+    secret_grace_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86_400)
+      .default(86_400),
     /** Deliveries one worker process sends at once. Default: 32. */
     concurrency: z.number().int().min(1).max(1000).default(32),
   })

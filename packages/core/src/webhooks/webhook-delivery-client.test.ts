@@ -74,6 +74,12 @@ describe('webhook delivery client', () => {
     expect(result.durationMs).toBeLessThan(2_000);
   });
 
+  it('gives up on a resolver that does not answer in time', async () => {
+    const stuck: WebhookLookup = () => new Promise(() => undefined);
+    const result = await send({ url: 'https://slow.test/hook', lookup: stuck, timeoutMs: 200 });
+    expect(result).toMatchObject({ outcome: 'failed', error: 'timed out resolving after 200 ms' });
+  });
+
   it('reads at most the cap of an endless answer, then drops the connection', async () => {
     let written = 0;
     let closed = false;
@@ -105,7 +111,11 @@ describe('webhook delivery client', () => {
     receiver.handle((_request, response) => response.writeHead(200).end());
     for (let round = 0; round < 3; round += 1) {
       lookups = 0;
-      const result = await send({ url: `http://rebind.test:${receiver.port}/x`, lookup: rebinding, allowlist: strictHosts });
+      const result = await send({
+        url: `http://rebind.test:${receiver.port}/x`,
+        lookup: rebinding,
+        allowlist: strictHosts,
+      });
       expect(result.outcome).toBe('delivered');
       expect(lookups).toBe(1);
     }
@@ -144,13 +154,34 @@ describe('webhook delivery client', () => {
     beforeAll(async () => {
       directory = mkdtempSync(join(tmpdir(), 'llmq-tls-'));
       const [key, cert] = [join(directory, 'key.pem'), join(directory, 'cert.pem')];
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-subj', '/CN=receiver.test', '-addext', 'subjectAltName=DNS:receiver.test',
-        '-keyout', key, '-out', cert,
-      ], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:prime256v1',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=receiver.test',
+          '-addext',
+          'subjectAltName=DNS:receiver.test',
+          '-keyout',
+          key,
+          '-out',
+          cert,
+        ],
+        { stdio: 'ignore' },
+      );
       ca = readFileSync(cert, 'utf8');
-      tlsReceiver = await startWebhookReceiver({ host: '127.0.0.2', tls: { key: readFileSync(key, 'utf8'), cert: ca } });
+      tlsReceiver = await startWebhookReceiver({
+        host: '127.0.0.2',
+        tls: { key: readFileSync(key, 'utf8'), cert: ca },
+      });
     });
 
     afterAll(async () => {

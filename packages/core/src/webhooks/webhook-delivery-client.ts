@@ -57,6 +57,15 @@ function describeError(error: unknown, timeoutMs: number, signal: AbortSignal): 
   return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
 }
 
+/** `promise`, or null if `signal` aborts first (a lookup cannot be canceled, only abandoned). */
+function beforeAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | null> {
+  return new Promise<T | null>((resolve, reject) => {
+    const onAbort = () => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** Reads at most `limit` bytes of an answer, then lets go; the agent is destroyed after. */
 async function drainCapped(body: AsyncIterable<Buffer>, limit: number): Promise<void> {
   let received = 0;
@@ -77,12 +86,20 @@ export async function sendWebhook(options: WebhookSendOptions): Promise<WebhookA
   const elapsed = () => Math.round(performance.now() - started);
   const signal = AbortSignal.timeout(timeoutMs);
 
-  const resolution = await Promise.race([
-    resolveWebhookTarget(options.url, { allowlist: options.allowlist, ...(options.lookup ? { lookup: options.lookup } : {}) }),
-    new Promise<null>((resolve) => signal.addEventListener('abort', () => resolve(null), { once: true })),
-  ]);
+  const resolution = await beforeAbort(
+    resolveWebhookTarget(options.url, {
+      allowlist: options.allowlist,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
+    }),
+    signal,
+  );
   if (resolution === null) {
-    return { outcome: 'failed', statusCode: null, durationMs: elapsed(), error: `timed out resolving after ${timeoutMs} ms` };
+    return {
+      outcome: 'failed',
+      statusCode: null,
+      durationMs: elapsed(),
+      error: `timed out resolving after ${timeoutMs} ms`,
+    };
   }
   if (!resolution.ok) {
     return {
@@ -119,7 +136,12 @@ export async function sendWebhook(options: WebhookSendOptions): Promise<WebhookA
     }
     return { ...base, outcome: 'failed', error: `the receiver answered ${statusCode}` };
   } catch (error) {
-    return { outcome: 'failed', statusCode: null, durationMs: elapsed(), error: describeError(error, timeoutMs, signal) };
+    return {
+      outcome: 'failed',
+      statusCode: null,
+      durationMs: elapsed(),
+      error: describeError(error, timeoutMs, signal),
+    };
   } finally {
     // Drops the socket too, so an answer longer than the cap is never read to its end.
     await agent.destroy().catch(() => undefined);

@@ -114,14 +114,12 @@ export class WebhookSecretStore {
 
   #parse(stored: string): WebhookSecrets {
     const now = this.#now();
-    const entries = storedSchema.parse(JSON.parse(stored)).secrets.map(
-      (entry): WebhookSecret => ({
-        id: entry.id,
-        secret: entry.secret,
-        createdAt: entry.created_at,
-        expiresAt: entry.expires_at ?? null,
-      }),
-    );
+    const entries = storedSchema.parse(JSON.parse(stored)).secrets.map((entry): WebhookSecret => ({
+      id: entry.id,
+      secret: entry.secret,
+      createdAt: entry.created_at,
+      expiresAt: entry.expires_at ?? null,
+    }));
     const current = entries.find((entry) => entry.expiresAt === null);
     if (current === undefined) throw new Error('the stored webhook secrets have no current secret');
     const previous = entries.filter((entry) => entry.expiresAt !== null && entry.expiresAt > now);

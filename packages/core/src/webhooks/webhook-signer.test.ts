@@ -1,6 +1,11 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { createWebhookSecret, signWebhookPayload, webhookSecretKey, webhookSignatureHeaders } from './webhook-signer.js';
+import {
+  createWebhookSecret,
+  signWebhookPayload,
+  webhookSecretKey,
+  webhookSignatureHeaders,
+} from './webhook-signer.js';
 
 const body = JSON.stringify({ type: 'job.succeeded', timestamp: '2025-11-21T00:00:00.000Z', data: { id: 'job_1' } });
 const now = () => Math.floor(Date.now() / 1000);
@@ -24,7 +29,12 @@ describe('webhook signing (Standard Webhooks)', () => {
     for (let round = 0; round < 50; round += 1) {
       const secret = createWebhookSecret();
       const payload = JSON.stringify({ round, text: 'ünïcode ✓ "quotes"' });
-      const headers = webhookSignatureHeaders({ id: `msg_${round}`, timestamp: now(), body: payload, secrets: [secret] });
+      const headers = webhookSignatureHeaders({
+        id: `msg_${round}`,
+        timestamp: now(),
+        body: payload,
+        secrets: [secret],
+      });
       expect(new Webhook(secret).verify(payload, { ...headers })).toEqual(JSON.parse(payload));
     }
   });

@@ -19,7 +19,8 @@ const zone: Record<string, string[]> = {
 };
 const lookup: WebhookLookup = async (hostname) => {
   const addresses = zone[hostname];
-  if (addresses === undefined) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+  if (addresses === undefined)
+    throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
   return addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 };
 const strict = new WebhookAllowlist();

@@ -85,7 +85,11 @@ export async function resolveWebhookTarget(
     addresses = await (options.lookup ?? systemLookup)(host);
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    return { ok: false, problem: `cannot resolve "${host}" (${typeof code === 'string' ? code : 'lookup failed'})`, retryable: true };
+    return {
+      ok: false,
+      problem: `cannot resolve "${host}" (${typeof code === 'string' ? code : 'lookup failed'})`,
+      retryable: true,
+    };
   }
   const hostAllowed = options.allowlist.hasHost(host);
   for (const { address } of addresses) {

@@ -24,7 +24,11 @@ import { createWebhookWorker } from '../webhook-worker.js';
  * A real Redis, webhook queue and worker in this process, a receiver on 127.0.0.2 (the one
  * loopback address allowed) and canaries on 127.0.0.1 and ::1 that must see no connection.
  */
-export async function startWebhookHarness(options: { redisUrl: string; retryDelaysMs: number[]; lookup?: WebhookLookup }) {
+export async function startWebhookHarness(options: {
+  redisUrl: string;
+  retryDelaysMs: number[];
+  lookup?: WebhookLookup;
+}) {
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
   const store = new JobStore({ redis, retentionMs: 600_000 });
   const secrets = new WebhookSecretStore({ redis });
@@ -47,7 +51,12 @@ export async function startWebhookHarness(options: { redisUrl: string; retryDela
   await worker.waitUntilReady();
 
   /** A job record that has just ended, with its webhook queued the way the LLM worker does it. */
-  const endedJob = async (url: string, status: EndedJobStatus = 'succeeded', tenant = `t${randomUUID().slice(0, 8)}`) => {
+  const endedJob = async (
+    url: string,
+    status: EndedJobStatus = 'succeeded',
+    tenant = `t${randomUUID().slice(0, 8)}`,
+    options: { enqueue?: boolean } = {},
+  ) => {
     const jobId = createJobId();
     const submission: JobSubmission = {
       type: 'chat',
@@ -58,11 +67,14 @@ export async function startWebhookHarness(options: { redisUrl: string; retryDela
     const fields: Record<string, string | number> =
       status === 'succeeded'
         ? { result: JSON.stringify({ object: 'chat.completion', choices: [] }), finished_at: Date.now() }
-        : { error: JSON.stringify({ type: status === 'failed' ? 'overloaded' : 'canceled', message: 'no' }), finished_at: Date.now() };
+        : {
+            error: JSON.stringify({ type: status === 'failed' ? 'overloaded' : 'canceled', message: 'no' }),
+            finished_at: Date.now(),
+          };
     await store.transition({ tenant, jobId, to: status, from: ['queued'], fields });
     const record = await store.get(tenant, jobId);
     if (record === null) throw new Error('the record vanished');
-    expect(await enqueueJobEndedWebhook(queue, record)).toBe(true);
+    if (options.enqueue !== false) expect(await enqueueJobEndedWebhook(queue, record)).toBe(true);
     return record;
   };
 

@@ -67,8 +67,10 @@ export function ssrfCorpus(options: {
     submit('gopher scheme', `gopher://127.0.0.1:${port}/_INFO`),
     submit('ftp scheme', `ftp://127.0.0.1:${port}/`),
     submit('data scheme', 'data:text/plain,hello'),
-    ...options.privateNames.map(
-      (host): SsrfTarget => ({ name: `name ${host} resolving privately`, url: `http://${host}:${port}/hook`, refusedAt: 'send' }),
-    ),
+    ...options.privateNames.map((host): SsrfTarget => ({
+      name: `name ${host} resolving privately`,
+      url: `http://${host}:${port}/hook`,
+      refusedAt: 'send',
+    })),
   ];
 }

@@ -1,0 +1,86 @@
+import type { Stack } from '@llmq/devkit';
+
+/** A thin client of the llmq API and the simulator's control API, for end-to-end tests. */
+export function llmqClient(stack: Stack, tenant = 'alpha') {
+  const authorization = `Bearer ${stack.keys[tenant] ?? ''}`;
+  const json = async (response: Response) => ({
+    status: response.status,
+    body: (await response.json()) as Record<string, unknown>,
+  });
+  return {
+    submit: async (body: unknown) =>
+      json(
+        await fetch(`${stack.apiUrl}/v1/jobs`, {
+          method: 'POST',
+          headers: { authorization, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }),
+      ),
+    get: async (id: string, waitSeconds = 0) =>
+      json(
+        await fetch(`${stack.apiUrl}/v1/jobs/${id}${waitSeconds > 0 ? `?wait=${waitSeconds}` : ''}`, {
+          headers: { authorization },
+        }),
+      ),
+    cancel: async (id: string) =>
+      json(await fetch(`${stack.apiUrl}/v1/jobs/${id}`, { method: 'DELETE', headers: { authorization } })),
+    /** Waits until the job ends (or `timeoutMs` passes) and returns it. */
+    waitForEnd: async (id: string, timeoutMs = 60_000): Promise<JobView> => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const left = Math.max(1, Math.min(60, Math.ceil((deadline - Date.now()) / 1000)));
+        const { body } = await json(
+          await fetch(`${stack.apiUrl}/v1/jobs/${id}?wait=${left}`, { headers: { authorization } }),
+        );
+        const job = body as unknown as JobView;
+        if (['succeeded', 'failed', 'canceled'].includes(job.status) || Date.now() >= deadline) return job;
+      }
+    },
+    faults: async (rules: unknown[]) => {
+      const response = await fetch(`${stack.simulatorUrl}/_sim/faults`, {
+        method: 'POST',
+        body: JSON.stringify(rules),
+      });
+      if (!response.ok) throw new Error(`simulator refused the faults: ${await response.text()}`);
+    },
+    stats: async () => (await (await fetch(`${stack.simulatorUrl}/_sim/stats`)).json()) as SimulatorStats,
+    requests: async () =>
+      ((await (await fetch(`${stack.simulatorUrl}/_sim/requests?since=0`)).json()) as { data: SimulatorRequest[] })
+        .data,
+    resetSimulator: async () => void (await fetch(`${stack.simulatorUrl}/_sim/reset`, { method: 'POST' })),
+    configureSimulator: async (settings: Record<string, unknown>) =>
+      void (await fetch(`${stack.simulatorUrl}/_sim/config`, { method: 'PUT', body: JSON.stringify(settings) })),
+  };
+}
+
+export interface JobView {
+  id: string;
+  status: string;
+  attempts: number;
+  answered_by: string | null;
+  attempt_log: Array<{
+    model: string;
+    status: string;
+    started_at: number;
+    duration_ms: number;
+    error?: { type: string; status?: number };
+  }>;
+  error: { type: string; message: string; provider?: string; status?: number } | null;
+  created_at: number;
+  finished_at: number | null;
+  waiting_for: string | null;
+  result: { provider: string; model: string } | null;
+}
+
+export interface SimulatorStats {
+  requests: { total: number; byModel: Record<string, number>; byStatus: Record<string, number>; rateLimited: number };
+  inFlight: { current: number; peak: number };
+  hanging: number;
+}
+
+export interface SimulatorRequest {
+  time: number;
+  path: string;
+  model: string;
+  status: number;
+}
