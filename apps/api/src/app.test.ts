@@ -173,6 +173,38 @@ describe('API', () => {
     expect(stream.comments).toBeGreaterThanOrEqual(3);
   });
 
+  test('a batch is accepted whole, in order, or refused whole naming the job and field', async ({ api }) => {
+    const job = (content: string, model = 'openai/gpt-4o-mini') => ({
+      type: 'chat',
+      request: { model, messages: [{ role: 'user', content }] },
+      metadata: { content },
+    });
+    const accepted = await api.call('/v1/jobs/batch', {
+      method: 'POST',
+      body: JSON.stringify({ jobs: [job('a'), job('b'), job('c')] }),
+    });
+    expect(accepted.status).toBe(202);
+    const data = accepted.body?.data as Array<{ id: string; status: string; metadata: { content: string } }>;
+    expect(data.map((item) => [item.status, item.metadata.content])).toEqual([
+      ['queued', 'a'],
+      ['queued', 'b'],
+      ['queued', 'c'],
+    ]);
+    for (const item of data) expect((await api.call(`/v1/jobs/${item.id}`)).status).toBe(200);
+
+    const before = ((await api.call('/v1/jobs?limit=100')).body?.data as unknown[]).length;
+    const refused = await api.call('/v1/jobs/batch', {
+      method: 'POST',
+      body: JSON.stringify({ jobs: [job('x'), job('y', 'nope/model')] }),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body?.error).toMatchObject({
+      message: expect.stringContaining('jobs[1].request.model: unknown provider "nope"'),
+    });
+    expect(((await api.call('/v1/jobs?limit=100')).body?.data as unknown[]).length).toBe(before);
+    expect((await api.call('/v1/jobs/batch', { method: 'POST', body: JSON.stringify({ jobs: [] }) })).status).toBe(400);
+  });
+
   test('unknown routes are 404s in the one error shape', async ({ api }) => {
     const response = await api.call('/v1/nothing');
     expect(response.status).toBe(404);

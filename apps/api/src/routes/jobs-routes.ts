@@ -11,7 +11,9 @@ import {
   JOB_CANCEL_CHANNEL,
   JOB_STATUSES,
   toJobObject,
+  type JobRecord,
   type JobStore,
+  type JobSubmission,
   type LlmJobData,
   type ModelCatalog,
 } from '@llmq/core';
@@ -39,6 +41,9 @@ export interface JobsRoutesOptions {
 
 /** Longest `?wait=` a client may ask for, in seconds. */
 export const MAX_WAIT_SECONDS = 60;
+
+/** Most jobs one `POST /v1/jobs/batch` may carry. */
+export const MAX_BATCH = 1_000;
 
 const getQuerySchema = z.strictObject({
   wait: z.coerce
@@ -69,36 +74,78 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
   const submissionSchema = createJobSubmissionSchema(options.catalog, { webhookUrlProblem: options.webhookUrlProblem });
   const router = Router();
 
-  router.post('/v1/jobs', async (request, response) => {
-    const tenant = tenantOf(request);
+  /** Writes the records and enqueues the jobs; on a failed enqueue nothing is left behind. */
+  const accept = async (tenant: string, submissions: JobSubmission[]): Promise<JobRecord[]> => {
+    const createdAt = Date.now();
+    const accepted = submissions.map((submission) => {
+      const jobId = createJobId(createdAt);
+      const plan = planEnqueue({
+        tenant,
+        jobId,
+        createdAt,
+        submission,
+        catalog: options.catalog,
+        policy: options.jobPolicy,
+        defaultOutputTokens: options.defaultOutputTokens,
+      });
+      return { jobId, submission, plan };
+    });
+    const records = await Promise.all(
+      accepted.map(async ({ jobId, submission }) => {
+        const record = await store.create({ tenant, jobId, submission, createdAt });
+        if (record === null) throw new HttpError(503, 'unavailable', 'a job id was taken; retry');
+        return record;
+      }),
+    );
+    try {
+      if (accepted.length === 1 && accepted[0]) {
+        const { jobId, submission, plan } = accepted[0];
+        await queue.add(submission.type, plan.data, { jobId, attempts: plan.attempts });
+      } else {
+        await queue.addBulk(
+          accepted.map(({ jobId, submission, plan }) => ({
+            name: submission.type,
+            data: plan.data,
+            opts: { jobId, attempts: plan.attempts },
+          })),
+        );
+      }
+    } catch (error) {
+      await Promise.all(accepted.map(({ jobId }) => store.discard(tenant, jobId).catch(() => undefined)));
+      throw error;
+    }
+    return records;
+  };
+
+  const requireJson = (request: Request) => {
     if (!request.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', 'send the job as JSON with "Content-Type: application/json"');
     }
+  };
+
+  router.post('/v1/jobs', async (request, response) => {
+    const tenant = tenantOf(request);
+    requireJson(request);
     const parsed = submissionSchema.safeParse(request.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', formatValidationError(parsed.error));
-    const submission = parsed.data;
-    const createdAt = Date.now();
-    const jobId = createJobId(createdAt);
-    const plan = planEnqueue({
-      tenant,
-      jobId,
-      createdAt,
-      submission,
-      catalog: options.catalog,
-      policy: options.jobPolicy,
-      defaultOutputTokens: options.defaultOutputTokens,
-    });
-    await store.create({ tenant, jobId, submission, createdAt });
-    try {
-      await queue.add(submission.type, plan.data, { jobId, attempts: plan.attempts });
-    } catch (error) {
-      await store.discard(tenant, jobId).catch(() => undefined);
-      throw error;
-    }
-    request.log.info({ jobId, type: submission.type, model: submission.request.model }, 'job accepted');
-    const record = await store.get(tenant, jobId);
-    if (record === null) throw new HttpError(503, 'unavailable', 'the job was accepted but cannot be read back yet');
-    response.status(202).location(`/v1/jobs/${jobId}`).json(toJobObject(record));
+    const [record] = await accept(tenant, [parsed.data]);
+    if (record === undefined) throw new HttpError(503, 'unavailable', 'the job could not be accepted');
+    request.log.info({ jobId: record.id, type: parsed.data.type, model: parsed.data.request.model }, 'job accepted');
+    response.status(202).location(`/v1/jobs/${record.id}`).json(toJobObject(record));
+  });
+
+  // Up to MAX_BATCH jobs in one request: all valid and all accepted, or none.
+  const batchSchema = z.strictObject({
+    jobs: z.array(submissionSchema).min(1, 'must hold at least one job').max(MAX_BATCH, `at most ${MAX_BATCH} jobs`),
+  });
+  router.post('/v1/jobs/batch', async (request, response) => {
+    const tenant = tenantOf(request);
+    requireJson(request);
+    const parsed = batchSchema.safeParse(request.body);
+    if (!parsed.success) throw new HttpError(400, 'invalid_request', formatValidationError(parsed.error));
+    const records = await accept(tenant, parsed.data.jobs);
+    request.log.info({ jobs: records.length }, 'batch accepted');
+    response.status(202).json({ object: 'list', data: records.map(toJobObject) });
   });
 
   router.get('/v1/jobs/:id', async (request, response) => {

@@ -23,8 +23,14 @@ const test = redisTest.extend('store', async ({ redisUrl }, { onCleanup }) => {
 describe('JobStore', () => {
   test('creates, reads and moves a job through its statuses', async ({ store: { store, tenant } }) => {
     const jobId = createJobId();
-    expect(await store.create({ tenant, jobId, submission, createdAt: 1_763_683_200_123 })).toBe(true);
-    expect(await store.create({ tenant, jobId, submission, createdAt: 1 })).toBe(false);
+    const created = await store.create({ tenant, jobId, submission, createdAt: 1_763_683_200_123 });
+    expect(created && toJobObject(created)).toMatchObject({
+      id: jobId,
+      status: 'queued',
+      attempts: 0,
+      created_at: 1_763_683_200,
+    });
+    expect(await store.create({ tenant, jobId, submission, createdAt: 1 })).toBeNull();
 
     const running = await store.transition({
       tenant,

@@ -102,25 +102,27 @@ export class JobStore {
     jobId: string;
     submission: JobSubmission;
     createdAt: number;
-  }): Promise<boolean> {
+  }): Promise<JobRecord | null> {
+    const fields: Record<string, string> = {
+      id: options.jobId,
+      status: 'queued',
+      tenant: options.tenant,
+      submission: JSON.stringify(options.submission),
+      created_at: String(options.createdAt),
+      attempts: '0',
+      // Lets the job-ended hook see whether there is a webhook without reading the submission.
+      webhook_url: options.submission.webhook?.url ?? '',
+    };
+    const { id: _id, status: _status, ...stored } = fields;
     const created = await this.#redis.llmqCreateJob(
       jobRecordKey(options.tenant, options.jobId),
       jobIndexPrefix(options.tenant),
       options.jobId,
       'queued',
-      'tenant',
-      options.tenant,
-      'submission',
-      JSON.stringify(options.submission),
-      'created_at',
-      String(options.createdAt),
-      'attempts',
-      '0',
-      // Lets the job-ended hook see whether there is a webhook without reading the submission.
-      'webhook_url',
-      options.submission.webhook?.url ?? '',
+      ...Object.entries(stored).flat(),
     );
-    return created === 1;
+    // The record as written, without reading it back.
+    return created === 1 ? parseRecord(fields) : null;
   }
 
   /** Removes a record that never reached the queue (the enqueue after `create` failed). */
