@@ -1,5 +1,7 @@
 /** Small helpers shared by the benchmarks. */
 import { cpus, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export async function inParallel(
   count: number,
@@ -43,3 +45,37 @@ export async function submitJob(apiUrl: string, key: string, body: unknown): Pro
 
 export const percentile = (sorted: readonly number[], fraction: number): number =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1))] ?? Number.NaN;
+
+/** One line of BENCHMARKS.md: a figure next to the baseline measured in the same run. */
+export interface BenchRow {
+  benchmark: string;
+  figure: string;
+  baseline: string;
+  /** figure / baseline, or another named ratio. */
+  ratio: string;
+  target: string;
+  /** Whether the target was met; undefined when there is none. */
+  met?: boolean | undefined;
+  note?: string;
+}
+
+export function printRows(rows: readonly BenchRow[]): void {
+  for (const row of rows) {
+    const verdict = row.met === undefined ? '' : row.met ? ' (met)' : ' (MISSED)';
+    console.log(
+      `  ${row.benchmark}: ${row.figure} | baseline ${row.baseline} | ratio ${row.ratio} | target ${row.target}${verdict}`,
+    );
+    if (row.note) console.log(`    ${row.note}`);
+  }
+}
+
+/** Runs `main` when the file is executed directly (not imported by bench/index.ts). */
+export function runIfMain(url: string, main: () => Promise<BenchRow[]>): void {
+  const entry = process.argv[1];
+  if (entry === undefined || url !== pathToFileURL(resolve(entry)).href) return;
+  console.log(`machine: ${machine()}`);
+  void main().then(printRows, (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}

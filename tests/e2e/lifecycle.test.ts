@@ -203,6 +203,30 @@ describe('job lifecycle, end to end', () => {
     expect(body.error.message).toContain(bad.message);
   });
 
+  it('logs the request id and the job id, and never a key', async () => {
+    const { body } = await submit({
+      type: 'embedding',
+      request: { model: 'openai/text-embedding-3-small', input: 'logged' },
+    });
+    await call(`/v1/jobs/${String(body.id)}?wait=20`);
+    const apiLine = stack.api.lines.find((line) => line.includes('"POST"') && line.includes(String(body.id)));
+    expect(apiLine).toBeDefined();
+    expect(JSON.parse(apiLine ?? '{}')).toMatchObject({ reqId: expect.any(String), jobId: body.id });
+    const workerLines = stack.workers
+      .flatMap((worker) => worker.lines)
+      .filter((line) => line.includes(String(body.id)));
+    expect(workerLines.length).toBeGreaterThan(0);
+    const everything = [stack.api, ...stack.workers].flatMap((process) => process.lines).join('\n');
+    for (const secret of [
+      ...Object.values(stack.keys),
+      'sk-simulator-key',
+      'sk-ant-simulator-key',
+      'gemini-simulator-key',
+    ]) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+
   it('stays up and keeps every job after all that bad input', async () => {
     const health = await fetch(`${stack.apiUrl}/healthz`);
     expect(health.status).toBe(200);

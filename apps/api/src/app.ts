@@ -67,6 +67,22 @@ export function createApp(options: AppOptions): Express {
       customLogLevel: (_request, response, error) =>
         error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
       quietReqLogger: true,
+      // The job a request created or named goes on the request's own line.
+      customProps: (request, response) => {
+        const jobId =
+          (response as { locals?: { jobId?: string } }).locals?.jobId ??
+          (request as { params?: { id?: string } }).params?.id;
+        return jobId ? { jobId } : {};
+      },
+      // One short line per request: method, path, status and time, not every header.
+      serializers: {
+        req: (request: { id: unknown; method: string; url: string }) => ({
+          id: request.id,
+          method: request.method,
+          url: request.url,
+        }),
+        res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
+      },
     }),
   );
   app.get('/healthz', (_request, response) => {

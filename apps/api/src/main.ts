@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import {
   createLlmQueue,
   createLogger,
+  lifecycleLogger,
   createModelCatalog,
   createWebhookQueue,
   JobStore,
@@ -61,10 +62,10 @@ async function main(): Promise<void> {
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : env.PORT;
-  logger.info({ port, tenants: new Set(env.LLMQ_API_KEYS.values()).size }, 'api listening');
+  lifecycleLogger(logger).info({ port, tenants: new Set(env.LLMQ_API_KEYS.values()).size }, 'api listening');
 
   const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'api shutting down');
+    lifecycleLogger(logger).info({ signal }, 'api shutting down');
     server.close();
     server.closeIdleConnections();
     await events.close();

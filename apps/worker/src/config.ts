@@ -22,6 +22,8 @@ const envSchema = z.object({
   LLMQ_CIRCUIT_FAILURE_RATE: z.coerce.number().gt(0).max(1).default(0.5),
   /** How long an open circuit sends jobs elsewhere before probing, ms. Default 30 s. */
   LLMQ_CIRCUIT_OPEN_MS: z.coerce.number().int().positive().default(30_000),
+  /** How often the worker logs calls in flight, event-loop delay and memory, ms. Default 60 s. */
+  LLMQ_STATS_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
   /** How long SIGTERM waits for calls in flight before the worker exits anyway, ms. Default 60 s. */
   LLMQ_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
   /**

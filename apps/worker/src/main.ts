@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import {
   CircuitBreaker,
   createLogger,
+  lifecycleLogger,
   createModelCatalog,
   createProviders,
   JobStore,
@@ -20,6 +21,7 @@ import { LimiterGate } from './limiter-gate.js';
 import { createLlmJobProcessor, type LlmJobReturn } from './llm-job-processor.js';
 import { ModelRouter } from './model-router.js';
 import { createProviderCall } from './provider-call.js';
+import { startProcessStats } from './process-stats.js';
 import { startWatchdog } from './watchdog.js';
 import { startWebhookDelivery } from './webhooks/start-webhook-delivery.js';
 
@@ -82,14 +84,22 @@ async function main(): Promise<void> {
     stuckAfterMs: env.LLMQ_WATCHDOG_MS,
     intervalMs: env.LLMQ_WATCHDOG_INTERVAL_MS,
   });
-  logger.info({ concurrency: env.WORKER_CONCURRENCY, providers: [...providers.keys()] }, 'worker ready');
+  const stats = startProcessStats({ logger, intervalMs: env.LLMQ_STATS_INTERVAL_MS, inFlight: () => cancels.size });
+  lifecycleLogger(logger).info(
+    { concurrency: env.WORKER_CONCURRENCY, providers: [...providers.keys()] },
+    'worker ready',
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal, inFlight: cancels.size, graceMs: env.LLMQ_SHUTDOWN_GRACE_MS }, 'worker draining');
+    lifecycleLogger(logger).info(
+      { signal, inFlight: cancels.size, graceMs: env.LLMQ_SHUTDOWN_GRACE_MS },
+      'worker draining',
+    );
     watchdog.stop();
+    stats.stop();
     // close() stops taking jobs and waits for the ones running; past the grace period, force it.
     const drained = await Promise.race([
       worker.close().then(() => true),
@@ -101,7 +111,7 @@ async function main(): Promise<void> {
     }
     await webhooks.close();
     await redis.quit().catch(() => undefined);
-    logger.info({ drained }, 'worker stopped');
+    lifecycleLogger(logger).info({ drained }, 'worker stopped');
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

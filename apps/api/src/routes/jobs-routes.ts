@@ -130,7 +130,7 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     if (!parsed.success) throw new HttpError(400, 'invalid_request', formatValidationError(parsed.error));
     const [record] = await accept(tenant, [parsed.data]);
     if (record === undefined) throw new HttpError(503, 'unavailable', 'the job could not be accepted');
-    request.log.info({ jobId: record.id, type: parsed.data.type, model: parsed.data.request.model }, 'job accepted');
+    response.locals.jobId = record.id;
     response.status(202).location(`/v1/jobs/${record.id}`).json(toJobObject(record));
   });
 

@@ -38,3 +38,11 @@ export function createLogger(options: CreateLoggerOptions): Logger {
 }
 
 export type { Logger };
+
+/**
+ * Lines that say a process is up or going down: written at info whatever LOG_LEVEL is, so
+ * supervisors and scripts can always see them.
+ */
+export function lifecycleLogger(logger: Logger): Logger {
+  return logger.child({}, { level: 'info' });
+}
