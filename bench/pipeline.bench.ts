@@ -50,6 +50,7 @@ export async function llmqPipeline(redisUrl: string): Promise<number> {
     workers: WORKERS,
     workerEnv: { WORKER_CONCURRENCY: String(CONCURRENCY) },
     simulatorEnv: { SIM_LATENCY_MS: '0' },
+    keepLines: false,
     config: 'limits:\n  openai/gpt-4o-mini: { rpm: 100000000, tpm: 10000000000 }\n',
   });
   const redis = new Redis(redisUrl);

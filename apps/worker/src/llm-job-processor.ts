@@ -7,7 +7,7 @@ import {
   ProviderError,
   RetryLater,
   type AttemptLogEntry,
-  type CircuitBreaker,
+  type CircuitChecker,
   type JobError,
   type JobStore,
   type LlmJobData,
@@ -24,7 +24,7 @@ export interface LlmJobProcessorOptions {
   store: JobStore;
   router: ModelRouter;
   gate: LimiterGate;
-  circuit: CircuitBreaker;
+  circuit: CircuitChecker;
   cancels: CancelRegistry;
   callProvider: ReturnType<typeof createProviderCall>;
   logger: Logger;

@@ -16,6 +16,7 @@ import {
   type LlmJobData,
 } from '@llmq/core';
 import { CancelRegistry } from './cancel-registry.js';
+import { CircuitGate } from './circuit-gate.js';
 import { parseWorkerEnv } from './config.js';
 import { LimiterGate } from './limiter-gate.js';
 import { createLlmJobProcessor, type LlmJobReturn } from './llm-job-processor.js';
@@ -48,15 +49,19 @@ async function main(): Promise<void> {
     logger,
   });
   const webhooks = await startWebhookDelivery({ redisUrl: env.REDIS_URL, redis, config: config.webhooks, logger });
-  const processor = createLlmJobProcessor({
-    store: new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 }),
-    router,
-    gate: new LimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config) }),
-    circuit: new CircuitBreaker(redis, {
+  const circuit = new CircuitGate({
+    breaker: new CircuitBreaker(redis, {
       consecutiveFailures: env.LLMQ_CIRCUIT_FAILURES,
       failureRate: env.LLMQ_CIRCUIT_FAILURE_RATE,
       openMs: env.LLMQ_CIRCUIT_OPEN_MS,
     }),
+    logger,
+  });
+  const processor = createLlmJobProcessor({
+    store: new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 }),
+    router,
+    gate: new LimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config) }),
+    circuit,
     cancels,
     callProvider: createProviderCall({ router, catalog, redis }),
     logger,
@@ -110,6 +115,8 @@ async function main(): Promise<void> {
       await worker.close(true);
     }
     await webhooks.close();
+    circuit.stop();
+    await circuit.flush();
     await redis.quit().catch(() => undefined);
     lifecycleLogger(logger).info({ drained }, 'worker stopped');
     process.exit(0);

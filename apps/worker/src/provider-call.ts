@@ -39,7 +39,8 @@ export function createProviderCall(options: { router: ModelRouter; catalog: Mode
       jobId: record.id,
       attempt: record.attempts,
     });
-    await partial.begin();
+    // Only a retry can find an earlier attempt's text to clear.
+    if (record.attempts > 1) await partial.begin();
     try {
       return await runChatJob(submission, options.router.chatModel(reference), {
         ...callOptions,

@@ -15,6 +15,10 @@ export interface AppProcessOptions {
   /** Receives every output line (stdout and stderr). */
   onLine?: (line: string) => void;
   name: string;
+  /** Extra Node.js flags (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
+  /** Keep every line in `lines` after ready. Default true; benchmarks turn it off to stay out of the way. */
+  keepLines?: boolean;
 }
 
 export interface AppProcess {
@@ -30,19 +34,24 @@ export const tsxLoader = () => require.resolve('tsx');
 
 /** Runs one of llmq's apps as a real child process and waits until it says it is ready. */
 export async function startAppProcess(options: AppProcessOptions): Promise<AppProcess> {
-  const child = spawn(process.execPath, ['--conditions=llmq-source', '--import', tsxLoader(), options.entry], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--conditions=llmq-source', '--import', tsxLoader(), options.entry], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
   let ready: (() => void) | undefined;
   const readyPromise = new Promise<void>((resolve) => (ready = resolve));
+  let isReady = false;
   const onData = (chunk: Buffer) => {
+    if (isReady && options.keepLines === false && options.onLine === undefined) return;
     for (const line of chunk.toString().split('\n')) {
       if (line === '') continue;
       lines.push(line);
       options.onLine?.(line);
-      if (line.includes(options.readyWhen)) ready?.();
+      if (line.includes(options.readyWhen)) {
+        isReady = true;
+        ready?.();
+      }
     }
   };
   child.stdout.on('data', onData);

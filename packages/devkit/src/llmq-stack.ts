@@ -21,6 +21,10 @@ export interface StackOptions {
   redisUrl?: string;
   /** Lines of every process go here too (for debugging a failing test). */
   onLine?: (line: string) => void;
+  /** Extra Node.js flags for worker processes (profiling). */
+  workerNodeArgs?: string[];
+  /** Keep the processes' lines after they are ready. Default true. */
+  keepLines?: boolean;
 }
 
 export interface Stack {
@@ -55,6 +59,7 @@ export async function startLlmqStack(options: StackOptions = {}): Promise<Stack>
     env: { SIM_PORT: String(simulatorPort), ...options.simulatorEnv },
     readyWhen: 'listening',
     ...(onLine ? { onLine } : {}),
+    keepLines: options.keepLines ?? true,
   });
 
   const configPath = join(dir, 'llmq.yaml');
@@ -86,6 +91,7 @@ export async function startLlmqStack(options: StackOptions = {}): Promise<Stack>
     },
     readyWhen: 'api listening',
     ...(onLine ? { onLine } : {}),
+    keepLines: options.keepLines ?? true,
   });
 
   const workers: AppProcess[] = [];
@@ -94,8 +100,11 @@ export async function startLlmqStack(options: StackOptions = {}): Promise<Stack>
       name: `worker-${workers.length + 1}`,
       entry: appEntry('worker'),
       env: { ...common, ...options.workerEnv, ...env },
+      ...(options.workerNodeArgs ? { nodeArgs: options.workerNodeArgs } : {}),
       readyWhen: 'worker ready',
       ...(onLine ? { onLine } : {}),
+      keepLines: options.keepLines ?? true,
+    keepLines: options.keepLines ?? true,
     });
     workers.push(worker);
     return worker;

@@ -35,6 +35,12 @@ export function circuitKey(model: string): string {
   return `${KEY_NAMESPACE}:{rl:${model}}:circuit`;
 }
 
+/** What the worker's processor needs of a circuit breaker. */
+export interface CircuitChecker {
+  check(model: string): Promise<{ allowed: boolean; state: CircuitState; waitMs: number }>;
+  record(model: string, outcome: 'success' | 'failure'): Promise<CircuitState | undefined>;
+}
+
 /** A circuit breaker per provider/model, its state in Redis so every worker shares it. */
 export class CircuitBreaker {
   readonly #redis: Redis & CircuitCommands;
@@ -65,8 +71,9 @@ export class CircuitBreaker {
     return { allowed: allowed === 1, state, waitMs: Number(waitMs) };
   }
 
-  async record(model: string, outcome: 'success' | 'failure'): Promise<CircuitState> {
-    const [, state] = await this.#redis.llmqCircuit(circuitKey(model), outcome, ...this.#settings);
+  /** Records calls' outcomes; `calls` > 1 reports a batch of successes at once. */
+  async record(model: string, outcome: 'success' | 'failure', calls = 1): Promise<CircuitState> {
+    const [, state] = await this.#redis.llmqCircuit(circuitKey(model), outcome, ...this.#settings, String(calls));
     return state;
   }
 }

@@ -15,6 +15,7 @@
   ARGV[5]  window length, ms
   ARGV[6]  how long the circuit stays open, ms
   ARGV[7]  probe lease, ms (how long other callers wait for the probe's verdict)
+  ARGV[8]  how many calls this record stands for (successes are reported in batches); default 1
 
   Returns {allowed (1/0), state, wait_ms}: wait_ms is how long until a call may be tried.
 ]]
@@ -67,7 +68,7 @@ if mode == 'check' then
   return { 1, 'closed', 0 }
 end
 
-calls = calls + 1
+calls = calls + (tonumber(ARGV[8]) or 1)
 if mode == 'success' then
   consecutive = 0
   -- Only the probe's verdict closes it; a call that started before it opened proves nothing.
