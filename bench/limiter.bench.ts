@@ -20,7 +20,7 @@ import {
   type LlmJobData,
 } from '@llmq/core';
 import { startLlmqStack, startRedisServer } from '@llmq/devkit';
-import { inParallel, machine, submitJob, waitFor } from './bench-kit.js';
+import { inParallel, runIfMain, submitJob, waitFor, type BenchRow } from './bench-kit.js';
 
 const RPM = 1_200;
 const TPM = 120_000;
@@ -39,7 +39,7 @@ interface RequestLogEntry {
   completionTokens: number;
 }
 
-async function accuracy(): Promise<void> {
+async function accuracy(): Promise<BenchRow[]> {
   const stack = await startLlmqStack({
     workers: 4,
     workerEnv: { WORKER_CONCURRENCY: '64' },
@@ -90,29 +90,40 @@ async function accuracy(): Promise<void> {
     }
     const mean = utilisation.reduce((sum, value) => sum + value, 0) / Math.max(1, utilisation.length);
     const window = stats.windows['*'];
-    console.log(
-      `accuracy: ${ACCURACY_JOBS} jobs, 4 worker processes, limits RPM ${RPM} / TPM ${TPM}, token costs 50-2,000`,
-    );
-    console.log(
-      `  run time:                         ${((Date.now() - started) / 1000).toFixed(0)} s (${failed} failed)`,
-    );
-    console.log(`  simulator 429s:                   ${stats.requests.rateLimited} (target 0)`);
-    console.log(
-      `  fullest 60 s window, requests:    ${window?.maxRequests} = ${(((window?.maxRequests ?? 0) / RPM) * 100).toFixed(1)}% of RPM`,
-    );
-    console.log(
-      `  fullest 60 s window, tokens:      ${window?.maxTokens} = ${(((window?.maxTokens ?? 0) / TPM) * 100).toFixed(1)}% of TPM (target <= 100%)`,
-    );
-    console.log(
-      `  steady-state use of TPM:          ${(mean * 100).toFixed(1)}% over ${utilisation.length} windows (target >= 97%)`,
-    );
-    console.log(`  lowest steady-state window:       ${(Math.min(...utilisation) * 100).toFixed(1)}%`);
+    const fullest = (window?.maxTokens ?? 0) / TPM;
+    const seconds = ((Date.now() - started) / 1000).toFixed(0);
+    return [
+      {
+        benchmark: `limiter accuracy: ${ACCURACY_JOBS} jobs, 4 workers, RPM ${RPM} / TPM ${TPM}, costs 50-2,000 tokens, ${seconds} s: provider 429s`,
+        figure: `${stats.requests.rateLimited} (${failed} jobs failed)`,
+        baseline: `${stats.requests.total} calls`,
+        ratio: '-',
+        target: '0',
+        met: stats.requests.rateLimited === 0 && failed === 0,
+      },
+      {
+        benchmark: 'limiter accuracy: fullest 60 s window at the provider',
+        figure: `${window?.maxTokens} tokens, ${window?.maxRequests} requests`,
+        baseline: `TPM ${TPM}, RPM ${RPM}`,
+        ratio: `${(fullest * 100).toFixed(1)}% of TPM, ${(((window?.maxRequests ?? 0) / RPM) * 100).toFixed(1)}% of RPM`,
+        target: '<= 100%',
+        met: fullest <= 1 && (window?.maxRequests ?? 0) <= RPM,
+      },
+      {
+        benchmark: 'limiter accuracy: steady-state use of the binding limit (TPM)',
+        figure: `${(mean * 100).toFixed(1)}% mean over ${utilisation.length} windows (lowest ${(Math.min(...utilisation) * 100).toFixed(1)}%)`,
+        baseline: `TPM ${TPM}`,
+        ratio: mean.toFixed(3),
+        target: '>= 97%',
+        met: mean >= 0.97,
+      },
+    ];
   } finally {
     await stack.stop();
   }
 }
 
-async function isolation(): Promise<void> {
+async function isolation(): Promise<BenchRow[]> {
   const stack = await startLlmqStack({
     workers: 4,
     workerEnv: { WORKER_CONCURRENCY: '64' },
@@ -175,15 +186,16 @@ async function isolation(): Promise<void> {
     const parkSeconds = (performance.now() - backlogStarted) / 1000;
     const delayed = await queue.getDelayedCount();
     const withBacklog = await runB();
-    console.log(
-      `isolation: model B (no limit) while model A (RPM 600) has a ${BACKLOG.toLocaleString('en')}-job backlog, 4 workers`,
-    );
-    console.log(
-      `  backlog queued and parked by the limiter in ${parkSeconds.toFixed(1)} s (${delayed} delayed, holding no worker slot)`,
-    );
-    console.log(`  B alone:                          ${alone.toFixed(0)} jobs/s`);
-    console.log(`  B with A's backlog:               ${withBacklog.toFixed(0)} jobs/s`);
-    console.log(`  ratio:                            ${(withBacklog / alone).toFixed(2)} (target >= 0.95)`);
+    return [
+      {
+        benchmark: `limiter isolation: model B (no limit) while model A (RPM 600) has a ${BACKLOG.toLocaleString('en')}-job backlog (parked in ${parkSeconds.toFixed(1)} s, ${delayed} delayed)`,
+        figure: `${withBacklog.toFixed(0)} jobs/s`,
+        baseline: `${alone.toFixed(0)} jobs/s (B alone)`,
+        ratio: (withBacklog / alone).toFixed(2),
+        target: '>= 0.95',
+        met: withBacklog / alone >= 0.95,
+      },
+    ];
   } finally {
     await queue.close();
     await redis.quit();
@@ -191,7 +203,7 @@ async function isolation(): Promise<void> {
   }
 }
 
-async function cost(): Promise<void> {
+async function cost(): Promise<BenchRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'llmq-bench-'));
   const server = await startRedisServer({ dir });
   const redis = new Redis(server.url);
@@ -247,22 +259,38 @@ async function cost(): Promise<void> {
     const bare = await run(() =>
       redis.evalsha(sha, 2, 'llmq:{rl:openai/bare}:bucket', 'llmq:{rl:openai/bare}:tenant:t', ...args),
     );
-    console.log(`cost: ${inFlight} admissions in flight for ${seconds} s on one Redis`);
-    console.log(`  limiter admissions:               ${admissions.perSecond.toFixed(0)} /s`);
-    console.log(`  bare EVALSHA of the same script:  ${bare.perSecond.toFixed(0)} /s`);
-    console.log(
-      `  ratio:                            ${(admissions.perSecond / bare.perSecond).toFixed(2)} (target >= 0.85)`,
-    );
-    console.log(
-      `  Redis round trips per admission:  ${((callsAfter - callsBefore) / admissions.operations).toFixed(2)} (target 1)`,
-    );
+    const roundTrips = (callsAfter - callsBefore) / admissions.operations;
+    return [
+      {
+        benchmark: `limiter cost: ${inFlight} admissions in flight for ${seconds} s`,
+        figure: `${admissions.perSecond.toFixed(0)} admissions/s`,
+        baseline: `${bare.perSecond.toFixed(0)} /s (bare EVALSHA of the same script)`,
+        ratio: (admissions.perSecond / bare.perSecond).toFixed(2),
+        target: '>= 0.85',
+        met: admissions.perSecond / bare.perSecond >= 0.85,
+      },
+      {
+        benchmark: 'limiter cost: Redis round trips per admission',
+        figure: roundTrips.toFixed(2),
+        baseline: '-',
+        ratio: '-',
+        target: '1',
+        met: Math.abs(roundTrips - 1) < 0.01,
+      },
+    ];
   } finally {
     await redis.quit();
     await server.stop();
   }
 }
 
-console.log(`machine: ${machine()}`);
-if (!only || only === 'cost') await cost();
-if (!only || only === 'isolation') await isolation();
-if (!only || only === 'accuracy') await accuracy();
+/** Every limiter figure; `BENCH_ONLY=accuracy|isolation|cost` runs one part. */
+export async function limiterBenchmark(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  if (!only || only === 'cost') rows.push(...(await cost()));
+  if (!only || only === 'isolation') rows.push(...(await isolation()));
+  if (!only || only === 'accuracy') rows.push(...(await accuracy()));
+  return rows;
+}
+
+runIfMain(import.meta.url, limiterBenchmark);
