@@ -13,12 +13,13 @@ import {
   type LlmJobData,
   type Logger,
   type WaitReason,
+  RESERVATION_TOLERANCE_MS,
 } from '@llmq/core';
+import type { JobSpendHooks } from './cache/job-spend-hooks.js';
 import type { CancelRegistry } from './cancel-registry.js';
 import type { LimiterGate, LimiterTicket } from './limiter-gate.js';
 import type { ModelRouter } from './model-router.js';
 import type { createProviderCall } from './provider-call.js';
-import type { JobOutcome } from './run-chat-job.js';
 
 export interface LlmJobProcessorOptions {
   store: JobStore;
@@ -32,6 +33,8 @@ export interface LlmJobProcessorOptions {
   streamIdleTimeoutMs: number;
   /** Called when a job ends for good (webhooks, metrics). */
   onJobEnded?: (tenant: string, jobId: string) => Promise<void>;
+  /** Costs on each job's end, and the response cache. Default: none (no costs kept, nothing cached). */
+  spend?: JobSpendHooks;
 }
 
 /** What BullMQ keeps as the job's return value; the result itself lives in the job record. */
@@ -71,12 +74,20 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       error: ProviderError,
       fields: Record<string, string | number> = {},
     ): Promise<LlmJobReturn> => {
+      const money = options.spend?.withoutAnswer(tenant);
       const ended = await store.transition({
         tenant,
         jobId,
         to: 'failed',
         from: ['queued', 'running'],
-        fields: { ...fields, error: JSON.stringify(toJobError(error)), finished_at: Date.now(), '-waiting_for': '' },
+        fields: {
+          ...money?.fields,
+          ...fields,
+          error: JSON.stringify(toJobError(error)),
+          finished_at: Date.now(),
+          '-waiting_for': '',
+        },
+        counters: money?.counters,
       });
       // Already ended too: a worker may have died between the end and its hook; repeats are no-ops.
       if (ended.outcome === 'ok' || (ended.outcome === 'conflict' && isEnded(ended.current))) {
@@ -86,14 +97,20 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       return { status: ended.outcome === 'ok' ? 'failed' : 'skipped' };
     };
 
-    const park = async (reason: WaitReason, waitMs: number, patch: Partial<LlmJobData>, ticket?: LimiterTicket) => {
+    const park = async (
+      reason: WaitReason,
+      waitMs: number,
+      patch: Partial<LlmJobData>,
+      ticket?: LimiterTicket,
+      fields: Record<string, number> = {},
+    ) => {
       const earliestStart = Date.now() + waitMs;
       const parked = await store.transition({
         tenant,
         jobId,
         to: 'queued',
         from: ['queued', 'running'],
-        fields: { waiting_for: reason, earliest_start_at: earliestStart },
+        fields: { ...fields, waiting_for: reason, earliest_start_at: earliestStart },
       });
       if (parked.outcome !== 'ok') {
         if (ticket) await gate.release(ticket);
@@ -109,6 +126,15 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       await endJob(new ProviderError({ provider: 'llmq', kind: 'timeout', message: 'the job passed its deadline' }));
       throw new UnrecoverableError('deadline passed');
     }
+
+    // A cached answer ends the job here: before the circuit, the limiter and any provider call.
+    const cacheStep = await options.spend?.answerFromCache({
+      tenant,
+      jobId,
+      model: formatModelName(chain[Math.min(data.modelIndex ?? 0, chain.length - 1)] ?? { provider: '', modelId: '' }),
+      onJobEnded: options.onJobEnded,
+    });
+    if (cacheStep?.ended) return { status: cacheStep.status };
 
     // An open circuit sends the job straight to its next model; with none left, it waits.
     let index = Math.min(data.modelIndex ?? 0, chain.length - 1);
@@ -143,7 +169,8 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       if (!(await park('rate_limit', decision.waitMs, patch, decision.ticket))) return { status: 'skipped' };
       throw new DelayedError();
     }
-    const ticket = decision.ticket;
+    let ticket = decision.ticket;
+    const admittedAt = Date.now();
 
     const start = await store.transition({
       tenant,
@@ -169,6 +196,20 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       return { status: 'skipped' };
     }
     const record = start.record;
+
+    // A call admitted a while ago (a starved event loop, a slow Redis) would reach the provider
+    // bunched with later ones: give its place back and ask again, parking it if it must wait.
+    if (ticket && Date.now() - admittedAt > RESERVATION_TOLERANCE_MS) {
+      await gate.release(ticket);
+      const again = await gate.admit({ model, tenant, requests, tokens: data.tokens, reservation: undefined });
+      if (!again.admitted) {
+        const patch = { modelIndex: index, reservation: again.reservation, reservationAttempt: job.attemptsMade };
+        const undo = { '+attempts': -1, [`+model_attempts_${index}`]: -1 };
+        if (!(await park('rate_limit', again.waitMs, patch, again.ticket, undo))) return { status: 'skipped' };
+        throw new DelayedError();
+      }
+      ticket = again.ticket;
+    }
 
     const startedAt = Date.now();
     const logEntry = (status: AttemptLogEntry['status'], error?: ProviderError): string =>
@@ -219,7 +260,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       if (next !== (data.modelIndex ?? 0)) await job.updateData({ ...data, modelIndex: next });
       throw new RetryLater(`${error.kind}: ${error.message}`, failure.action === 'retry' ? failure.delayMs : 0);
     };
-    let outcome: JobOutcome<unknown>;
+    let outcome: Awaited<ReturnType<LlmJobProcessorOptions['callProvider']>>;
     try {
       outcome = await options.callProvider(record, reference, {
         signal: cancel.signal,
@@ -241,20 +282,30 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
           })
         : undefined,
     ]).catch((error: unknown) => log.warn({ err: error }, 'could not record the call'));
+    const finishedAt = Date.now();
+    const money = options.spend?.answered({ tenant, model, outcome, at: finishedAt });
     const done = await store.transition({
       tenant,
       jobId,
       to: 'succeeded',
       from: ['running'],
       fields: {
+        ...money?.fields,
         result: JSON.stringify(outcome.result),
         usage: JSON.stringify(outcome.usage),
         answered_by: model,
-        finished_at: Date.now(),
+        finished_at: finishedAt,
         '>attempt_log': logEntry('succeeded'),
       },
+      counters: money?.counters,
     });
-    if (done.outcome === 'ok') await options.onJobEnded?.(tenant, jobId);
+    if (done.outcome === 'ok') {
+      await options.onJobEnded?.(tenant, jobId);
+      if (money) {
+        const context = cacheStep?.ended === false ? cacheStep.context : {};
+        await options.spend?.afterAnswer({ record, model, outcome, context, money });
+      }
+    }
     log.info({ model, ms: Date.now() - startedAt }, 'job succeeded');
     return { status: done.outcome === 'ok' ? 'succeeded' : 'skipped' };
   };

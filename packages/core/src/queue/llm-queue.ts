@@ -46,11 +46,11 @@ export interface LlmQueueOptions {
 export const LLM_BACKOFF_TYPE = 'llmq';
 
 /**
- * BullMQ attempts for a job: every model of its chain gets its attempts, plus one spare so
- * that the processor, not BullMQ's counter, is what ends a job.
+ * BullMQ attempts for a job: every model of its chain gets its attempts (three times as many for
+ * 429s), plus one spare so that the processor, not BullMQ's counter, is what ends a job.
  */
 export function bullmqAttempts(attemptsPerModel: number, chainLength: number): number {
-  return attemptsPerModel * chainLength + 1;
+  return attemptsPerModel * 3 * chainLength + 1;
 }
 
 export function llmJobOptions(options: { keepFinishedMs?: number }): JobsOptions {

@@ -53,6 +53,12 @@ describe('decideAfterFailure', () => {
     expect(decideAfterFailure({ ...spent, hasFallback: false }).action).toBe('fail');
   });
 
+  it('gives a 429 three times the attempts of other failures', () => {
+    const third = { ...context, attemptOnModel: DEFAULT_RETRY_POLICY.attemptsPerModel, error: error('rate_limit') };
+    expect(decideAfterFailure(third).action).toBe('retry');
+    expect(decideAfterFailure({ ...third, attemptOnModel: DEFAULT_RETRY_POLICY.attemptsPerModel * 3 }).action).toBe('fallback');
+  });
+
   it('waits at least the retry-after of this error', () => {
     const decision = decideAfterFailure(
       { ...context, error: error('rate_limit', 7_500) },

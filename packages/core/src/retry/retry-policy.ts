@@ -55,7 +55,9 @@ export function decideAfterFailure(
   if (error.kind === 'canceled') return { action: 'fail' };
   if (FALL_BACK_AT_ONCE.has(error.kind)) return context.hasFallback ? { action: 'fallback' } : { action: 'fail' };
   if (!error.retryable) return { action: 'fail' };
-  if (context.attemptOnModel >= options.attemptsPerModel) {
+  // A 429 says "later", not "broken": it gets three times the attempts before the job moves on.
+  const attempts = error.kind === 'rate_limit' ? options.attemptsPerModel * 3 : options.attemptsPerModel;
+  if (context.attemptOnModel >= attempts) {
     return context.hasFallback ? { action: 'fallback' } : { action: 'fail' };
   }
   const delayMs = backoffDelay(context.attemptOnModel, options, error.retryAfterMs, random);
