@@ -11,6 +11,7 @@ export * from './logging/logger.js';
 export * from './models/model-name.js';
 export * from './providers/chat-completion.js';
 export * from './providers/openai/openai-provider.js';
+export { OpenAIEmbeddingModel, type OpenAIEmbeddingModelOptions } from './providers/openai/openai-embedding-model.js';
 export {
   createAnthropicProvider,
   anthropicChatRequestProblems,
@@ -37,3 +38,9 @@ export * from './limiter/parse-rate-limit-headers.js';
 export * from './retry/retry-policy.js';
 export * from './circuit/circuit-breaker.js';
 export * from './webhooks/index.js';
+export * from './idempotency/canonical-body-hash.js';
+export * from './idempotency/idempotency-keys.js';
+export * from './redis-checks/redis-server-checks.js';
+export * from './cache/index.js';
+export * from './cost/index.js';
+export * from './budget/index.js';
