@@ -24,6 +24,14 @@ function demoApiKeys(): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/** The dashboard's admin token: LLMQ_ADMIN_TOKEN, or one kept in .llmq/dev-admin-token. */
+function demoAdminToken(): string {
+  if (process.env.LLMQ_ADMIN_TOKEN) return process.env.LLMQ_ADMIN_TOKEN;
+  const file = join(stateDir, 'dev-admin-token');
+  if (!existsSync(file)) writeFileSync(file, `llmq-admin-${randomBytes(16).toString('hex')}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
 /**
  * Webhooks to loopback addresses are refused unless the config allows them; the demo's receivers
  * run on this machine, so without a config of the user's own, write one that allows them.
@@ -84,13 +92,20 @@ async function main(): Promise<void> {
   }
 
   const apiKeys = demoApiKeys();
+  const adminToken = demoAdminToken();
   const port = Number(process.env.PORT ?? 8080);
   const processes: AppProcess[] = [];
   processes.push(
     await startAppProcess({
       name: 'api',
       entry: join(root, 'apps/api/src/main.ts'),
-      env: { ...env, PORT: String(port), HOST: process.env.HOST ?? '127.0.0.1', LLMQ_API_KEYS: apiKeys },
+      env: {
+        ...env,
+        PORT: String(port),
+        HOST: process.env.HOST ?? '127.0.0.1',
+        LLMQ_API_KEYS: apiKeys,
+        LLMQ_ADMIN_TOKEN: adminToken,
+      },
       readyWhen: 'api listening',
       onLine: relay('api'),
     }),
@@ -125,6 +140,12 @@ async function main(): Promise<void> {
       : 'Webhooks may go to receivers on this machine (.llmq/dev-config.yaml); the signing secret:',
   );
   print(`  curl -s ${url}/v1/webhook-secret -H 'Authorization: Bearer ${key}'`);
+  print();
+  print(`Dashboard:  ${url}/admin/queues (admin token: ${adminToken})`);
+  print(
+    `Metrics:    ${url}/metrics (API, queues) and http://127.0.0.1:${process.env.WORKER_METRICS_PORT ?? '9464'}/metrics (worker)`,
+  );
+  print(`OpenAPI:    ${url}/openapi.json`);
   print();
   print('Ctrl-C stops everything.');
 }

@@ -2,7 +2,8 @@
 # `npm test`: installs what is missing, then format check, lint, typecheck/build and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/ensure-tools.sh
+# --browser: the dashboard test drives Debian's chromium (playwright-core downloads no browser).
+bash scripts/ensure-tools.sh --browser
 echo "== format"; pnpm exec prettier --check . --log-level warn
 echo "== lint"; pnpm exec eslint . --max-warnings 0
 echo "== typecheck"; pnpm typecheck

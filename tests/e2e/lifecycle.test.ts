@@ -212,10 +212,12 @@ describe('job lifecycle, end to end', () => {
     const apiLine = stack.api.lines.find((line) => line.includes('"POST"') && line.includes(String(body.id)));
     expect(apiLine).toBeDefined();
     expect(JSON.parse(apiLine ?? '{}')).toMatchObject({ reqId: expect.any(String), jobId: body.id });
-    const workerLines = stack.workers
-      .flatMap((worker) => worker.lines)
-      .filter((line) => line.includes(String(body.id)));
-    expect(workerLines.length).toBeGreaterThan(0);
+    // The worker logs the end just after recording it, so its line can trail the answer.
+    await expect
+      .poll(
+        () => stack.workers.flatMap((worker) => worker.lines).filter((line) => line.includes(String(body.id))).length,
+      )
+      .toBeGreaterThan(0);
     const everything = [stack.api, ...stack.workers].flatMap((process) => process.lines).join('\n');
     for (const secret of [
       ...Object.values(stack.keys),

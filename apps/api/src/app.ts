@@ -1,24 +1,37 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express } from 'express';
 import { pinoHttp } from 'pino-http';
+import { Counter } from 'prom-client';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   createJobEndedWebhookHook,
+  createJobSubmissionSchema,
+  IdempotencyKeys,
   WebhookAllowlist,
   webhookUrlProblem,
+  type ApiSpendSetup,
   type JobStore,
   type LlmJobData,
   type Logger,
   type ModelCatalog,
 } from '@llmq/core';
+import { adminRoutes } from './admin/admin-routes.js';
 import { requireApiKey } from './auth.js';
 import { DEFAULT_JOB_POLICY, type JobPolicy } from './config.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
+import { limitJsonDepth } from './json-depth-limit.js';
+import { healthRoutes } from './health/health-routes.js';
+import { createIdempotency } from './idempotency/idempotent-submission.js';
 import type { JobEvents } from './job-events.js';
+import { ApiMetrics } from './metrics/api-metrics.js';
+import { createOpenApiDocument } from './openapi/openapi-document.js';
+import { tenantRateLimit } from './rate-limit/tenant-rate-limit.js';
 import { jobEventsRoutes } from './routes/job-events-routes.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
+import { usageRoutes } from './routes/usage-routes.js';
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhook-routes.js';
+import { securityHeaders } from './server/security-headers.js';
 
 export interface AppOptions {
   queue: Queue<LlmJobData>;
@@ -32,6 +45,14 @@ export interface AppOptions {
    * routes answer 404. `allowlist` opens addresses for `webhook.url` (default: none).
    */
   webhooks?: Omit<WebhookRoutesOptions, 'store'> & { allowlist?: WebhookAllowlist };
+  /** The dashboard at /admin/queues behind `token`; without it, /admin answers 404. */
+  admin?: { token: string; readOnly?: boolean };
+  /** Default: a registry of its own over the queues. */
+  metrics?: ApiMetrics;
+  /** True once the process is shutting down: /readyz answers 503. Default: never. */
+  draining?: () => boolean;
+  /** Budgets (402 at submit), this month's figures in /v1/usage, semantic-cache checks. Default: none. */
+  spend?: ApiSpendSetup;
   config: {
     /** API key -> tenant. */
     apiKeys: ReadonlyMap<string, string>;
@@ -44,6 +65,10 @@ export interface AppOptions {
     maxBodyBytes: number;
     /** SSE keep-alive interval, ms. Default 15 s. */
     keepAliveMs?: number;
+    /** Requests per second one tenant may make to /v1, across replicas; 0 is no limit. Default 10,000. */
+    apiRateLimit?: number;
+    /** Bearer token /metrics requires. Default: none (open). */
+    metricsToken?: string;
   };
 }
 
@@ -85,10 +110,46 @@ export function createApp(options: AppOptions): Express {
       },
     }),
   );
-  app.get('/healthz', (_request, response) => {
-    response.json({ status: 'ok' });
+  const queues = [options.queue, ...(options.webhooks ? [options.webhooks.queue] : [])];
+  const metrics = options.metrics ?? new ApiMetrics({ queues });
+  app.use(securityHeaders());
+  app.use(healthRoutes({ redis: options.redis, queues, ...(options.draining ? { draining: options.draining } : {}) }));
+  app.get('/metrics', metrics.route({ token: options.config.metricsToken }));
+  if (options.spend) {
+    const refusals = options.spend.counters.budgetRefusals;
+    new Counter({
+      name: 'llmq_budget_refusals_total',
+      help: 'Submissions refused with 402 budget_exceeded by this API process, by tenant',
+      labelNames: ['tenant'],
+      registers: [metrics.registry],
+      // Read from the budget guard's own tally at scrape time.
+      collect() {
+        this.reset();
+        for (const [tenant, count] of refusals) this.inc({ tenant }, count);
+      },
+    });
+  }
+  let openApi: object | undefined;
+  app.get('/openapi.json', (_request, response) => {
+    openApi ??= createOpenApiDocument({ submissionSchema: createJobSubmissionSchema(options.config.catalog) });
+    response.json(openApi);
   });
+  if (options.admin) {
+    app.use(adminRoutes({ ...options.admin, llmQueue: options.queue, webhookQueue: options.webhooks?.queue }));
+  }
   app.use('/v1', requireApiKey(options.config.apiKeys));
+  const apiRateLimit = options.config.apiRateLimit ?? 10_000;
+  if (apiRateLimit > 0) {
+    app.use(
+      '/v1',
+      tenantRateLimit({
+        redis: options.redis,
+        perSecond: apiRateLimit,
+        onLimited: (tenant) => metrics.rateLimited.inc({ tenant }),
+      }),
+    );
+  }
+  app.use(metrics.countJobRequests());
   app.use(
     '/v1',
     express.json({
@@ -97,6 +158,7 @@ export function createApp(options: AppOptions): Express {
       type: ['application/json', 'application/*+json'],
     }),
   );
+  app.use('/v1', limitJsonDepth());
   app.use(
     jobsRoutes({
       queue: options.queue,
@@ -107,11 +169,18 @@ export function createApp(options: AppOptions): Express {
       jobPolicy: options.config.jobPolicy ?? DEFAULT_JOB_POLICY,
       redis: options.redis,
       webhookUrlProblem: (url) => webhookUrlProblem(url, webhookAllowlist),
+      idempotency: createIdempotency({
+        // A key never outlives the job it names.
+        keys: new IdempotencyKeys({ redis: options.redis, ttlMs: Math.min(86_400_000, options.store.retentionMs) }),
+        store: options.store,
+      }),
       ...(options.webhooks
         ? { onJobCanceled: createJobEndedWebhookHook({ queue: options.webhooks.queue, redis: options.redis }) }
         : {}),
+      ...(options.spend ? { budget: options.spend.budget, semanticCache: options.spend.semanticCache } : {}),
     }),
   );
+  app.use(usageRoutes({ redis: options.redis, ...(options.spend ? { ledger: options.spend.ledger } : {}) }));
   if (options.webhooks) app.use(webhookRoutes({ store: options.store, ...options.webhooks }));
   app.use(
     jobEventsRoutes({

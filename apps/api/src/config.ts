@@ -22,6 +22,16 @@ export function parseApiKeys(text: string): Map<string, string> {
   return keys;
 }
 
+/** `true`/`1`/`yes` or `false`/`0`/`no`; unset is false. */
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: 'must be true or false' })
+  .default('false')
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/** An empty variable (`LLMQ_ADMIN_TOKEN=` in a compose file) counts as unset. */
+const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema);
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   HOST: z.string().default('0.0.0.0'),
@@ -57,6 +67,27 @@ const envSchema = z.object({
   /** A job not done this long after submission fails with `timeout`. Default 1 day. */
   LLMQ_JOB_DEADLINE_S: z.coerce.number().positive().max(604_800).default(86_400),
   LLMQ_MAX_JOB_DEADLINE_S: z.coerce.number().positive().max(604_800).default(604_800),
+  /** Guards the dashboard at /admin/queues. Default: none, and /admin answers 404. */
+  LLMQ_ADMIN_TOKEN: unsetWhenEmpty(z.string().min(16, 'must be at least 16 characters').optional()),
+  /** The dashboard shows but cannot retry, remove, pause or clean. Default: false. */
+  LLMQ_ADMIN_READ_ONLY: flag,
+  /** Bearer token /metrics requires. Default: none (open; keep the port private). */
+  LLMQ_METRICS_TOKEN: unsetWhenEmpty(z.string().optional()),
+  /**
+   * Requests per second one tenant may make to /v1, across every API replica; 0 is no limit. Default:
+   * 10,000, above what one API process serves, so it stops runaway clients, not real traffic.
+   */
+  LLMQ_API_RATE_LIMIT: z.coerce.number().int().min(0).default(10_000),
+  /** Start even when Redis may evict keys (maxmemory-policy not noeviction), with a loud warning. Default: false. */
+  LLMQ_ALLOW_EVICTION: flag,
+  /** How long SIGTERM waits for requests in flight (a ?wait lasts up to 60 s), ms. Default: 65 s. */
+  LLMQ_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(65_000),
+  /** Idle kept-alive connections close after this, ms. Default: 65 s (above common balancers' 60 s). */
+  LLMQ_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().positive().default(65_000),
+  /** Longest wait for a request's headers, ms. Default: 66 s (must exceed the keep-alive timeout). */
+  LLMQ_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(66_000),
+  /** Longest wait for a whole request to arrive (not for its answer: SSE and ?wait are not cut), ms. Default: 120 s. */
+  LLMQ_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
 });
 
 export type ApiEnv = z.infer<typeof envSchema>;

@@ -5,6 +5,9 @@ interface BodyParserError {
   type?: string;
   status?: number;
   limit?: number;
+  expose?: boolean;
+  message?: string;
+  code?: string;
 }
 
 /** Turns body-parser failures (they carry `type` and `status`) into our error type. */
@@ -24,8 +27,26 @@ function fromBodyParser(error: BodyParserError): HttpError | undefined {
     case 'request.aborted':
       return new HttpError(400, 'invalid_request', 'request body was cut off');
     default:
-      return undefined;
+      return fromClientStatus(error);
   }
+}
+
+/**
+ * Other 4xx errors of Express's own layers: the router's undecodable path parameters (`%zz`) and
+ * body-parser's failed inflation (`Content-Encoding: gzip` on a body that is not). Their status
+ * is right; only the body needs our shape.
+ */
+function fromClientStatus(error: BodyParserError): HttpError | undefined {
+  const status = error.status;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  if (error instanceof URIError) return new HttpError(400, 'invalid_request', 'the path is not valid percent-encoding');
+  if (typeof error.code === 'string' && error.code.startsWith('Z_')) {
+    return new HttpError(400, 'invalid_request', 'request body is not encoded as its Content-Encoding says');
+  }
+  const message = error.expose === true && error.message ? error.message : 'the request could not be read';
+  if (status === 413) return new HttpError(413, 'payload_too_large', message);
+  if (status === 415) return new HttpError(415, 'unsupported_media_type', message);
+  return new HttpError(status, 'invalid_request', message);
 }
 
 const REDIS_DOWN = [

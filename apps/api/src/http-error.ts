@@ -7,7 +7,12 @@ export type ApiErrorType =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'unavailable'
-  | 'internal';
+  | 'internal'
+  | 'forbidden'
+  | 'method_not_allowed'
+  | 'rate_limited'
+  | 'idempotency_conflict'
+  | 'budget_exceeded';
 
 /** Thrown by routes; the error middleware writes it as `{"error": {"type", "message", ...}}`. */
 export class HttpError extends Error {

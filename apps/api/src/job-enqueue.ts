@@ -51,6 +51,7 @@ export function planEnqueue(options: {
       tokens: estimateJobTokens(submission, options.catalog, options.defaultOutputTokens),
       ...(submission.type === 'embedding' ? { inputs: embeddingInputs(submission.request).length } : {}),
       ...(submission.fallbacks?.length ? { fallbacks: submission.fallbacks } : {}),
+      ...(submission.cache ? { cacheMode: submission.cache.mode } : {}),
       attemptsPerModel,
       attemptTimeoutMs: Math.round((submission.timeout_s ?? policy.attemptTimeoutSeconds) * 1000),
       deadlineAt: options.createdAt + Math.round((submission.deadline_s ?? policy.deadlineSeconds) * 1000),

@@ -1,7 +1,10 @@
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import {
+  checkRedisServer,
   createLlmQueue,
+  createApiSpendSetup,
   createLogger,
   lifecycleLogger,
   createModelCatalog,
@@ -13,8 +16,11 @@ import {
   webhookSettingsFrom,
 } from '@llmq/core';
 import { createApp } from './app.js';
+import { answerClientError } from './client-error.js';
 import { jobPolicyFrom, parseApiEnv } from './config.js';
 import { JobEvents } from './job-events.js';
+import { HttpDrain } from './server/http-drain.js';
+import { serverTimeoutOptions } from './server/server-timeouts.js';
 
 async function main(): Promise<void> {
   const env = parseApiEnv(process.env);
@@ -30,6 +36,8 @@ async function main(): Promise<void> {
     enableAutoPipelining: true,
   });
   if (redis.status !== 'ready') await once(redis, 'ready');
+  // Refuses a Redis that may evict jobs; says what it persists.
+  await checkRedisServer(redis, { allowEviction: env.LLMQ_ALLOW_EVICTION, logger: lifecycleLogger(logger) });
   const subscriber = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   const queue = createLlmQueue({ connection: redis });
   const store = new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 });
@@ -37,12 +45,17 @@ async function main(): Promise<void> {
   const webhookSettings = webhookSettingsFrom(config.webhooks);
   const webhookQueue = createWebhookQueue({ connection: redis, delaysMs: webhookSettings.retryDelaysMs });
 
+  const catalog = createModelCatalog(config);
+  let draining = false;
   const app = createApp({
     queue,
     store,
     events,
     redis,
     logger,
+    draining: () => draining,
+    ...(env.LLMQ_ADMIN_TOKEN ? { admin: { token: env.LLMQ_ADMIN_TOKEN, readOnly: env.LLMQ_ADMIN_READ_ONLY } } : {}),
+    spend: createApiSpendSetup({ redis, config, catalog }),
     webhooks: {
       queue: webhookQueue,
       secrets: new WebhookSecretStore({ redis }),
@@ -52,22 +65,42 @@ async function main(): Promise<void> {
     },
     config: {
       apiKeys: env.LLMQ_API_KEYS,
-      catalog: createModelCatalog(config),
+      catalog,
       maxBodyBytes: env.LLMQ_MAX_BODY_BYTES,
       defaultOutputTokens: config.default_output_tokens,
       jobPolicy: jobPolicyFrom(env),
+      apiRateLimit: env.LLMQ_API_RATE_LIMIT,
+      ...(env.LLMQ_METRICS_TOKEN ? { metricsToken: env.LLMQ_METRICS_TOKEN } : {}),
     },
   });
-  const server = app.listen(env.PORT, env.HOST);
+  const server = createServer(
+    serverTimeoutOptions({
+      keepAliveTimeoutMs: env.LLMQ_KEEP_ALIVE_TIMEOUT_MS,
+      headersTimeoutMs: env.LLMQ_HEADERS_TIMEOUT_MS,
+      requestTimeoutMs: env.LLMQ_REQUEST_TIMEOUT_MS,
+    }),
+    app,
+  );
+  const drain = new HttpDrain(server);
+  server.listen(env.PORT, env.HOST);
+  server.on('clientError', answerClientError);
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : env.PORT;
-  lifecycleLogger(logger).info({ port, tenants: new Set(env.LLMQ_API_KEYS.values()).size }, 'api listening');
+  lifecycleLogger(logger).info(
+    { port, tenants: new Set(env.LLMQ_API_KEYS.values()).size, dashboard: env.LLMQ_ADMIN_TOKEN !== undefined },
+    'api listening',
+  );
 
+  let stopping = false;
   const shutdown = async (signal: string) => {
-    lifecycleLogger(logger).info({ signal }, 'api shutting down');
-    server.close();
-    server.closeIdleConnections();
+    if (stopping) return;
+    stopping = true;
+    draining = true;
+    lifecycleLogger(logger).info({ signal, inFlight: drain.inFlight }, 'api shutting down');
+    // Stops accepting, ends SSE streams, lets requests in flight finish, cuts the rest at the grace.
+    const drained = await drain.close({ graceMs: env.LLMQ_SHUTDOWN_GRACE_MS });
+    lifecycleLogger(logger).info(drained, 'api drained');
     await events.close();
     await queue.close();
     await webhookQueue.close();

@@ -54,6 +54,24 @@ const envSchema = z.object({
   ANTHROPIC_BASE_URL: optionalText.pipe(z.url().optional()),
   GEMINI_API_KEY: optionalText,
   GEMINI_BASE_URL: optionalText.pipe(z.url().optional()),
+  /**
+   * Port of this worker's Prometheus `/metrics`. Default 9464; 0 picks a free port (logged);
+   * "off" serves none. Workers sharing a machine need one port each.
+   */
+  WORKER_METRICS_PORT: z
+    .union([z.literal('off'), z.coerce.number().int().min(0).max(65_535)], {
+      error: 'must be a port number or "off"',
+    })
+    .default(9464),
+  /** Interface of the metrics port. Default: all of them, for a Prometheus on another machine. */
+  WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
+  /** Bearer token the metrics port requires. Default: none (open; keep the port private). */
+  LLMQ_METRICS_TOKEN: optionalText,
+  /** Start even when Redis may evict keys (maxmemory-policy not noeviction), with a loud warning. Default: false. */
+  LLMQ_ALLOW_EVICTION: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: 'must be true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1' || value === 'yes'),
 });
 
 export type WorkerEnv = z.infer<typeof envSchema>;

@@ -132,6 +132,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       tenant,
       jobId,
       model: formatModelName(chain[Math.min(data.modelIndex ?? 0, chain.length - 1)] ?? { provider: '', modelId: '' }),
+      cacheMode: data.cacheMode,
       onJobEnded: options.onJobEnded,
     });
     if (cacheStep?.ended) return { status: cacheStep.status };
@@ -299,14 +300,13 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       },
       counters: money?.counters,
     });
-    if (done.outcome === 'ok') {
-      await options.onJobEnded?.(tenant, jobId);
-      if (money) {
-        const context = cacheStep?.ended === false ? cacheStep.context : {};
-        await options.spend?.afterAnswer({ record, model, outcome, context, money });
-      }
-    }
+    if (done.outcome === 'ok') await options.onJobEnded?.(tenant, jobId);
     log.info({ model, ms: Date.now() - startedAt }, 'job succeeded');
+    if (done.outcome === 'ok' && money) {
+      // Metrics, and the answer into the cache for the next identical (or similar) job.
+      const context = cacheStep?.ended === false ? cacheStep.context : {};
+      await options.spend?.afterAnswer({ record, model, outcome, context, money });
+    }
     return { status: done.outcome === 'ok' ? 'succeeded' : 'skipped' };
   };
 }

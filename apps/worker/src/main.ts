@@ -1,12 +1,12 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
+  checkRedisServer,
   CircuitBreaker,
   createLogger,
   lifecycleLogger,
   createModelCatalog,
   createProviders,
-  JobStore,
   LimitRules,
   llmBackoffStrategy,
   LLM_QUEUE_NAME,
@@ -15,10 +15,19 @@ import {
   RateLimiter,
   type LlmJobData,
 } from '@llmq/core';
+import { createWorkerSpend } from './cache/create-worker-spend.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { CircuitGate } from './circuit-gate.js';
 import { parseWorkerEnv } from './config.js';
-import { LimiterGate } from './limiter-gate.js';
+import {
+  MeteredJobStore,
+  MeteredLimiterGate,
+  MeteredWebhookDeliveryLog,
+  meterCircuit,
+  meterProviderCall,
+} from './metrics/metered-parts.js';
+import { WorkerMetrics } from './metrics/worker-metrics.js';
+import { startWorkerMetricsServer } from './metrics/worker-metrics-server.js';
 import { createLlmJobProcessor, type LlmJobReturn } from './llm-job-processor.js';
 import { ModelRouter } from './model-router.js';
 import { createProviderCall } from './provider-call.js';
@@ -43,12 +52,22 @@ async function main(): Promise<void> {
 
   // maxRetriesPerRequest null: while Redis is away, commands wait for it rather than fail.
   const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, enableAutoPipelining: true });
+  // Refuses a Redis that may evict jobs; says what it persists.
+  await checkRedisServer(redis, { allowEviction: env.LLMQ_ALLOW_EVICTION, logger: lifecycleLogger(logger) });
+  // In-memory counters, served on this worker's own port (see README, "Metrics").
+  const metrics = new WorkerMetrics();
   const router = new ModelRouter({ catalog, providers });
   const cancels = await CancelRegistry.start({
     subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
     logger,
   });
-  const webhooks = await startWebhookDelivery({ redisUrl: env.REDIS_URL, redis, config: config.webhooks, logger });
+  const webhooks = await startWebhookDelivery({
+    redisUrl: env.REDIS_URL,
+    redis,
+    config: config.webhooks,
+    logger,
+    deliveries: new MeteredWebhookDeliveryLog(redis, metrics),
+  });
   const circuit = new CircuitGate({
     breaker: new CircuitBreaker(redis, {
       consecutiveFailures: env.LLMQ_CIRCUIT_FAILURES,
@@ -57,18 +76,23 @@ async function main(): Promise<void> {
     }),
     logger,
   });
+  const store = new MeteredJobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000, metrics });
+  const gate = new MeteredLimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config), metrics });
+  // Costs and the response cache; their figures go to the metrics.
+  const spend = createWorkerSpend({ config, redis, store, router, gate, catalog, logger, observer: metrics });
   const processor = createLlmJobProcessor({
-    store: new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 }),
+    store,
     router,
-    gate: new LimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config) }),
-    circuit,
+    gate,
+    circuit: meterCircuit(circuit, metrics),
     cancels,
-    callProvider: createProviderCall({ router, catalog, redis }),
+    callProvider: meterProviderCall(createProviderCall({ router, catalog, redis, cache: spend.cache }), metrics),
+    spend: spend.hooks,
     logger,
     streamIdleTimeoutMs: env.LLMQ_STREAM_IDLE_TIMEOUT_MS,
     onJobEnded: webhooks.onJobEnded,
   });
-  const worker = new Worker<LlmJobData, LlmJobReturn>(LLM_QUEUE_NAME, processor, {
+  const worker = new Worker<LlmJobData, LlmJobReturn>(LLM_QUEUE_NAME, store.meter(processor), {
     connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
     prefix: QUEUE_PREFIX,
     concurrency: env.WORKER_CONCURRENCY,
@@ -90,8 +114,17 @@ async function main(): Promise<void> {
     intervalMs: env.LLMQ_WATCHDOG_INTERVAL_MS,
   });
   const stats = startProcessStats({ logger, intervalMs: env.LLMQ_STATS_INTERVAL_MS, inFlight: () => cancels.size });
+  const metricsServer =
+    env.WORKER_METRICS_PORT === 'off'
+      ? undefined
+      : await startWorkerMetricsServer({
+          registry: metrics.registry,
+          port: env.WORKER_METRICS_PORT,
+          host: env.WORKER_METRICS_HOST,
+          ...(env.LLMQ_METRICS_TOKEN ? { token: env.LLMQ_METRICS_TOKEN } : {}),
+        });
   lifecycleLogger(logger).info(
-    { concurrency: env.WORKER_CONCURRENCY, providers: [...providers.keys()] },
+    { concurrency: env.WORKER_CONCURRENCY, providers: [...providers.keys()], metricsPort: metricsServer?.port ?? null },
     'worker ready',
   );
 
@@ -115,6 +148,7 @@ async function main(): Promise<void> {
       await worker.close(true);
     }
     await webhooks.close();
+    await metricsServer?.close();
     circuit.stop();
     await circuit.flush();
     await redis.quit().catch(() => undefined);

@@ -9,18 +9,26 @@ import {
   type ModelCatalog,
   type ModelReference,
 } from '@llmq/core';
+import { runCachedEmbeddingJob, type CacheSavings } from './cache/cached-embedding-run.js';
+import type { JobCache } from './cache/job-cache.js';
 import type { ModelRouter } from './model-router.js';
 import { runChatJob, type JobOutcome } from './run-chat-job.js';
 import { runEmbeddingJob } from './run-embedding-job.js';
 
 /** One provider call for a job record: re-validates the submission, streams chat output to SSE. */
-export function createProviderCall(options: { router: ModelRouter; catalog: ModelCatalog; redis: Redis }) {
+export function createProviderCall(options: {
+  router: ModelRouter;
+  catalog: ModelCatalog;
+  redis: Redis;
+  /** Embedding inputs the cache knows are not sent to the provider. Default: no cache. */
+  cache?: JobCache;
+}) {
   const submissionSchema = createJobSubmissionSchema(options.catalog);
   return async function callProvider(
     record: JobRecord,
     reference: ModelReference,
     callOptions: CallOptions,
-  ): Promise<JobOutcome<unknown>> {
+  ): Promise<JobOutcome<unknown> & { cacheSavings?: CacheSavings }> {
     const parsed = submissionSchema.safeParse(record.submission);
     if (!parsed.success) {
       throw new ProviderError({
@@ -31,7 +39,10 @@ export function createProviderCall(options: { router: ModelRouter; catalog: Mode
     }
     const submission = parsed.data;
     if (submission.type === 'embedding') {
-      return runEmbeddingJob(submission, options.router.embeddingModel(reference), callOptions);
+      const model = options.router.embeddingModel(reference);
+      return options.cache
+        ? runCachedEmbeddingJob({ tenant: record.tenant, submission, model, cache: options.cache, callOptions })
+        : runEmbeddingJob(submission, model, callOptions);
     }
     const partial = new PartialOutputWriter({
       redis: options.redis,

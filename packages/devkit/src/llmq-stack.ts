@@ -34,6 +34,8 @@ export interface Stack {
   redis: RunningRedis | undefined;
   api: AppProcess;
   workers: AppProcess[];
+  /** `http://127.0.0.1:<port>/metrics` of each worker, in the order of `workers`. */
+  workerMetricsUrls: string[];
   simulator: AppProcess;
   /** `tenant -> key` of the keys the API accepts. */
   keys: Record<string, string>;
@@ -95,18 +97,21 @@ export async function startLlmqStack(options: StackOptions = {}): Promise<Stack>
   });
 
   const workers: AppProcess[] = [];
+  const workerMetricsUrls: string[] = [];
   const addWorker = async (env: Record<string, string> = {}) => {
+    // Workers share this machine: each gets a metrics port of its own.
+    const metricsPort = await freePort();
     const worker = await startAppProcess({
       name: `worker-${workers.length + 1}`,
       entry: appEntry('worker'),
-      env: { ...common, ...options.workerEnv, ...env },
+      env: { ...common, WORKER_METRICS_PORT: String(metricsPort), ...options.workerEnv, ...env },
       ...(options.workerNodeArgs ? { nodeArgs: options.workerNodeArgs } : {}),
       readyWhen: 'worker ready',
       ...(onLine ? { onLine } : {}),
       keepLines: options.keepLines ?? true,
-    keepLines: options.keepLines ?? true,
     });
     workers.push(worker);
+    workerMetricsUrls.push(`http://127.0.0.1:${metricsPort}/metrics`);
     return worker;
   };
   await Promise.all(Array.from({ length: options.workers ?? 1 }, () => addWorker()));
@@ -118,6 +123,7 @@ export async function startLlmqStack(options: StackOptions = {}): Promise<Stack>
     redis,
     api,
     workers,
+    workerMetricsUrls,
     simulator,
     keys: { ...STACK_KEYS },
     addWorker,

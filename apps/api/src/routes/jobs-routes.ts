@@ -11,6 +11,7 @@ import {
   JOB_CANCEL_CHANNEL,
   JOB_STATUSES,
   toJobObject,
+  type BudgetGuard,
   type JobRecord,
   type JobStore,
   type JobSubmission,
@@ -19,6 +20,7 @@ import {
 } from '@llmq/core';
 import { tenantOf } from '../auth.js';
 import type { JobPolicy } from '../config.js';
+import type { Idempotency } from '../idempotency/idempotent-submission.js';
 import { planEnqueue } from '../job-enqueue.js';
 import { HttpError } from '../http-error.js';
 import type { JobEvents } from '../job-events.js';
@@ -37,6 +39,12 @@ export interface JobsRoutesOptions {
   onJobCanceled?: (tenant: string, jobId: string) => Promise<void>;
   /** Submit-time check of `webhook.url`: the problem, or null. Default: none. */
   webhookUrlProblem?: (url: string) => string | null;
+  /** `Idempotency-Key` handling of `POST /v1/jobs`. Default: none (the header is ignored). */
+  idempotency?: Idempotency;
+  /** Monthly budgets: reserved at submit (402 `budget_exceeded` when over), released on cancel. Default: none. */
+  budget?: BudgetGuard;
+  /** Whether `cache.mode: "semantic"` can be served (config `cache.semantic`). Default: true. */
+  semanticCache?: boolean;
 }
 
 /** Longest `?wait=` a client may ask for, in seconds. */
@@ -45,7 +53,8 @@ export const MAX_WAIT_SECONDS = 60;
 /** Most jobs one `POST /v1/jobs/batch` may carry. */
 export const MAX_BATCH = 1_000;
 
-const getQuerySchema = z.strictObject({
+/** Query of `GET /v1/jobs/{id}` (also the OpenAPI document's). */
+export const getQuerySchema = z.strictObject({
   wait: z.coerce
     .number({ error: 'must be a number of seconds' })
     .min(0, 'must be at least 0')
@@ -53,7 +62,8 @@ const getQuerySchema = z.strictObject({
     .optional(),
 });
 
-const listQuerySchema = z.strictObject({
+/** Query of `GET /v1/jobs`. */
+export const listQuerySchema = z.strictObject({
   limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(100).default(20),
   status: z.enum(JOB_STATUSES, { error: `must be one of ${JOB_STATUSES.join(', ')}` }).optional(),
   after: z.string().refine(isJobId, 'must be a job id from a previous page').optional(),
@@ -67,18 +77,28 @@ function parseQuery<T extends z.ZodType>(schema: T, request: Request): z.infer<T
   return parsed.data;
 }
 
+/** Body of `POST /v1/jobs/batch`, around the deployment's submission schema. */
+export function createBatchSchema<T extends z.ZodType>(submissionSchema: T) {
+  return z.strictObject({
+    jobs: z.array(submissionSchema).min(1, 'must hold at least one job').max(MAX_BATCH, `at most ${MAX_BATCH} jobs`),
+  });
+}
+
 const notFound = (id: string) => new HttpError(404, 'not_found', `no job with id "${id}"`);
 
 export function jobsRoutes(options: JobsRoutesOptions): Router {
   const { queue, store, events } = options;
-  const submissionSchema = createJobSubmissionSchema(options.catalog, { webhookUrlProblem: options.webhookUrlProblem });
+  const submissionSchema = createJobSubmissionSchema(options.catalog, {
+    webhookUrlProblem: options.webhookUrlProblem,
+    ...(options.semanticCache !== undefined ? { semanticCache: options.semanticCache } : {}),
+  });
   const router = Router();
 
   /** Writes the records and enqueues the jobs; on a failed enqueue nothing is left behind. */
-  const accept = async (tenant: string, submissions: JobSubmission[]): Promise<JobRecord[]> => {
+  const accept = async (tenant: string, submissions: JobSubmission[], jobIds: string[] = []): Promise<JobRecord[]> => {
     const createdAt = Date.now();
-    const accepted = submissions.map((submission) => {
-      const jobId = createJobId(createdAt);
+    const accepted = submissions.map((submission, index) => {
+      const jobId = jobIds[index] ?? createJobId(createdAt);
       const plan = planEnqueue({
         tenant,
         jobId,
@@ -90,13 +110,28 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
       });
       return { jobId, submission, plan };
     });
+    const hold = await options.budget?.hold(
+      tenant,
+      accepted.map(({ submission, plan }) => ({ submission, tokens: plan.data.tokens })),
+    );
+    if (hold?.ok === false) throw new HttpError(402, 'budget_exceeded', hold.message, hold.details);
     const records = await Promise.all(
-      accepted.map(async ({ jobId, submission }) => {
-        const record = await store.create({ tenant, jobId, submission, createdAt });
+      accepted.map(async ({ jobId, submission }, index) => {
+        const extraFields = hold?.fieldsFor(index);
+        const record = await store.create({
+          tenant,
+          jobId,
+          submission,
+          createdAt,
+          ...(extraFields ? { extraFields } : {}),
+        });
         if (record === null) throw new HttpError(503, 'unavailable', 'a job id was taken; retry');
         return record;
       }),
-    );
+    ).catch(async (error: unknown) => {
+      await hold?.release();
+      throw error;
+    });
     try {
       if (accepted.length === 1 && accepted[0]) {
         const { jobId, submission, plan } = accepted[0];
@@ -112,6 +147,7 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
       }
     } catch (error) {
       await Promise.all(accepted.map(({ jobId }) => store.discard(tenant, jobId).catch(() => undefined)));
+      await hold?.release().catch(() => undefined);
       throw error;
     }
     return records;
@@ -128,16 +164,32 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     requireJson(request);
     const parsed = submissionSchema.safeParse(request.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', formatValidationError(parsed.error));
-    const [record] = await accept(tenant, [parsed.data]);
+    const idempotent = await options.idempotency?.begin({
+      tenant,
+      key: request.get('idempotency-key'),
+      body: request.body,
+    });
+    if (idempotent?.kind === 'replay') {
+      response.locals.jobId = idempotent.record.id;
+      response.status(202).location(`/v1/jobs/${idempotent.record.id}`).set('idempotent-replayed', 'true');
+      response.json(toJobObject(idempotent.record));
+      return;
+    }
+    let record: JobRecord | undefined;
+    try {
+      [record] = await accept(tenant, [parsed.data], idempotent ? [idempotent.jobId] : []);
+    } catch (error) {
+      await idempotent?.release().catch(() => undefined);
+      throw error;
+    }
+    await idempotent?.complete();
     if (record === undefined) throw new HttpError(503, 'unavailable', 'the job could not be accepted');
     response.locals.jobId = record.id;
     response.status(202).location(`/v1/jobs/${record.id}`).json(toJobObject(record));
   });
 
   // Up to MAX_BATCH jobs in one request: all valid and all accepted, or none.
-  const batchSchema = z.strictObject({
-    jobs: z.array(submissionSchema).min(1, 'must hold at least one job').max(MAX_BATCH, `at most ${MAX_BATCH} jobs`),
-  });
+  const batchSchema = createBatchSchema(submissionSchema);
   router.post('/v1/jobs/batch', async (request, response) => {
     const tenant = tenantOf(request);
     requireJson(request);
@@ -188,16 +240,19 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     const tenant = tenantOf(request);
     const { id } = request.params;
     if (!isJobId(id)) throw notFound(id);
+    const money = options.budget?.endWithoutAnswer(tenant);
     const canceled = await store.transition({
       tenant,
       jobId: id,
       to: 'canceled',
       from: ['queued', 'running'],
       fields: {
+        ...money?.fields,
         finished_at: Date.now(),
         error: JSON.stringify({ type: 'canceled', message: 'canceled by the client' }),
         '-waiting_for': '',
       },
+      counters: money?.counters,
     });
     if (canceled.outcome === 'missing') throw notFound(id);
     if (canceled.outcome === 'conflict') {

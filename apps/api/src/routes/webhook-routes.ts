@@ -29,7 +29,8 @@ export interface WebhookRoutesOptions {
 /** Longest grace a rotation may ask for, seconds. */
 const MAX_GRACE_SECONDS = 30 * 86_400;
 
-const rotateBodySchema = z
+/** Body of `POST /v1/webhook-secret/rotate` (also the OpenAPI document's). */
+export const rotateBodySchema = z
   .strictObject({
     grace_seconds: z
       .number({ error: 'must be a number of seconds' })

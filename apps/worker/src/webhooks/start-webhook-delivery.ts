@@ -21,6 +21,8 @@ export async function startWebhookDelivery(options: {
   redis: Redis;
   config: WebhookConfig;
   logger: Logger;
+  /** Where attempts are recorded (a metered log counts them). Default: a WebhookDeliveryLog on `redis`. */
+  deliveries?: WebhookDeliveryLog;
 }) {
   const settings = webhookSettingsFrom(options.config);
   const queue = createWebhookQueue({ connection: options.redis, delaysMs: settings.retryDelaysMs });
@@ -28,7 +30,7 @@ export async function startWebhookDelivery(options: {
     connection: new Redis(options.redisUrl, { maxRetriesPerRequest: null }),
     store: new JobStore({ redis: options.redis }),
     secrets: new WebhookSecretStore({ redis: options.redis }),
-    deliveries: new WebhookDeliveryLog(options.redis),
+    deliveries: options.deliveries ?? new WebhookDeliveryLog(options.redis),
     logger: options.logger,
     allowlist: settings.allowlist,
     retryDelaysMs: settings.retryDelaysMs,

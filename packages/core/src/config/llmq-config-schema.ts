@@ -1,6 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { budgetsConfigSchema } from '../budget/budget-config-schema.js';
+import { cacheConfigSchema } from '../cache/cache-config-schema.js';
+import { pricesConfigSchema } from '../cost/price-config-schema.js';
 import { formatValidationError } from '../jobs/format-validation-error.js';
 import { webhookConfigSchema } from '../webhooks/webhook-config-schema.js';
 
@@ -68,6 +71,12 @@ export const llmqConfigSchema = z.strictObject({
     .default({}),
   /** Webhook delivery: address allowlist, retry schedule, timeouts, secret rotation grace. */
   webhooks: webhookConfigSchema,
+  /** Response cache: defaults per model, TTL, tenant sharing, the semantic cache's embedding model. */
+  cache: cacheConfigSchema,
+  /** USD per million tokens per provider/model (glob allowed), over the built-in table. */
+  prices: pricesConfigSchema,
+  /** Monthly USD budget per tenant (`"*"`: every tenant without its own). */
+  budgets: budgetsConfigSchema,
 });
 
 export type LlmqConfig = z.infer<typeof llmqConfigSchema>;

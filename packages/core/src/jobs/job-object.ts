@@ -1,3 +1,4 @@
+import type { JobSpendObject } from '../cost/job-spend.js';
 import type { ChatCompletionResult, EmbeddingResult } from '../providers/chat-completion.js';
 import type { ProviderErrorKind } from '../providers/provider-error.js';
 import type { JobWebhook } from '../webhooks/webhook-delivery-state.js';
@@ -39,8 +40,8 @@ export interface JobUsage {
   output_tokens: number;
 }
 
-/** What `GET /v1/jobs/{id}` returns. Timestamps are Unix seconds. */
-export interface JobObject {
+/** What `GET /v1/jobs/{id}` returns. Timestamps are Unix seconds. Cost and cache fields: see JobSpendObject. */
+export interface JobObject extends JobSpendObject {
   id: string;
   object: 'job';
   type: JobType;

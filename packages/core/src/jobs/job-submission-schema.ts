@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { chatJobCacheSchema, embeddingJobCacheSchema } from '../cache/cache-config-schema.js';
 import { resolveModel, type ModelCatalog } from '../catalog/model-catalog.js';
 import { chatRequestSchema } from './chat-request-schema.js';
 import { embeddingRequestSchema } from './embedding-request-schema.js';
@@ -37,11 +38,19 @@ const common = {
   metadata: metadataSchema.optional(),
 };
 
-const chatJobSchema = z.strictObject({ type: z.literal('chat'), request: chatRequestSchema, ...common });
+const chatJobSchema = z.strictObject({
+  type: z.literal('chat'),
+  request: chatRequestSchema,
+  ...common,
+  /** Response cache for this job (see cache-policy.ts); default: the config's rule for the model. */
+  cache: chatJobCacheSchema.optional(),
+});
 const embeddingJobSchema = z.strictObject({
   type: z.literal('embedding'),
   request: embeddingRequestSchema,
   ...common,
+  /** Per-input vector cache for this job; default: the config's rule for the model. */
+  cache: embeddingJobCacheSchema.optional(),
 });
 
 const baseSubmissionSchema = z.discriminatedUnion('type', [chatJobSchema, embeddingJobSchema], {
@@ -72,11 +81,23 @@ export function createJobSubmissionSchema(
      * passes one; the worker does not, since deliveries check again at every send. Default: none.
      */
     webhookUrlProblem?: (url: string) => string | null;
+    /**
+     * Whether `cache.mode: "semantic"` can be served (the config has `cache.semantic`). The API
+     * passes it; the worker does not, and falls back to exact. Default: true.
+     */
+    semanticCache?: boolean;
   } = {},
 ) {
   return baseSubmissionSchema.superRefine((submission, context) => {
     const webhookProblem = submission.webhook && options.webhookUrlProblem?.(submission.webhook.url);
     if (webhookProblem) context.addIssue({ code: 'custom', path: ['webhook', 'url'], message: webhookProblem });
+    if (submission.cache?.mode === 'semantic' && options.semanticCache === false) {
+      context.addIssue({
+        code: 'custom',
+        path: ['cache', 'mode'],
+        message: '"semantic" is not available: this deployment configures no cache.semantic.embedding_model',
+      });
+    }
     const models: Array<{ name: string; path: Array<string | number> }> = [
       { name: submission.request.model, path: ['request', 'model'] },
       ...(submission.fallbacks ?? []).map((name, index) => ({ name, path: ['fallbacks', index] })),

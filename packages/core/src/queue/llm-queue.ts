@@ -22,6 +22,8 @@ export interface LlmJobData {
   inputs?: number;
   /** The job's fallback models, after its model (or alias chain). */
   fallbacks?: string[];
+  /** The job's own `cache.mode`: workers read the record for a cache lookup only when a cache may apply. */
+  cacheMode?: 'exact' | 'semantic' | 'off';
   /** Which model of the chain is being tried (0 = the job's own). */
   modelIndex?: number;
   /** Provider calls per model before falling back. */

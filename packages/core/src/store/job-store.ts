@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { parseJobSpend, toJobSpendObject, type JobSpend } from '../cost/job-spend.js';
 import type { AttemptLogEntry, JobError, JobObject, JobStatus, JobUsage, WaitReason } from '../jobs/job-object.js';
 import { isEnded, JOB_STATUSES } from '../jobs/job-object.js';
 import type { JobSubmission } from '../jobs/job-submission-schema.js';
@@ -14,7 +15,7 @@ import { readLuaScript } from './lua-scripts.js';
 
 interface StoreCommands {
   llmqCreateJob(key: string, ...args: string[]): Promise<number>;
-  llmqTransitionJob(key: string, ...args: string[]): Promise<string[]>;
+  llmqTransitionJob(numberOfKeys: number, ...keysAndArgs: string[]): Promise<string[]>;
 }
 
 export interface JobStoreOptions {
@@ -50,6 +51,8 @@ export interface JobRecord {
   /** Set by the first delivery attempt; null before. */
   webhookStatus: WebhookStatus | null;
   webhookDeliveries: WebhookDelivery[];
+  /** Cost, savings and cache hit. */
+  spend: JobSpend;
 }
 
 export type TransitionOutcome =
@@ -63,6 +66,18 @@ export interface TransitionOptions {
   /** Fields to write; see transition-job.lua for the `+`, `?` and `-` prefixes. */
   fields?: Record<string, string | number>;
   returnRecord?: boolean;
+  /** Counters beside the record, changed in the same atomic step, only if the transition happens. */
+  counters?: readonly CounterChange[];
+}
+
+/** A change to a hash of the job's tenant (same hash tag as the record), e.g. usage totals or a budget. */
+export interface CounterChange {
+  key: string;
+  field: string;
+  /** An integer, or the value of a numeric record field (0 when absent), negated on request. */
+  by: number | { recordField: string; negate?: boolean };
+  /** Makes `key` expire this long after the change, ms. Default: no expiry is set. */
+  keyTtlMs?: number;
 }
 
 export interface ListOptions {
@@ -88,8 +103,8 @@ export class JobStore {
         numberOfKeys: 1,
         lua: readLuaScript(new URL('./lua/create-job.lua', import.meta.url)),
       });
+      // The record plus any counter hashes: the key count is the first argument of each call.
       redis.defineCommand('llmqTransitionJob', {
-        numberOfKeys: 1,
         lua: readLuaScript(new URL('./lua/transition-job.lua', import.meta.url)),
       });
     }
@@ -102,6 +117,8 @@ export class JobStore {
     jobId: string;
     submission: JobSubmission;
     createdAt: number;
+    /** More fields of the record (e.g. the budget reservation). Default: none. */
+    extraFields?: Record<string, string>;
   }): Promise<JobRecord | null> {
     const fields: Record<string, string> = {
       id: options.jobId,
@@ -112,6 +129,7 @@ export class JobStore {
       attempts: '0',
       // Lets the job-ended hook see whether there is a webhook without reading the submission.
       webhook_url: options.submission.webhook?.url ?? '',
+      ...options.extraFields,
     };
     const { id: _id, status: _status, ...stored } = fields;
     const created = await this.#redis.llmqCreateJob(
@@ -148,7 +166,18 @@ export class JobStore {
       options.returnRecord ? '1' : '0',
     ];
     for (const [field, value] of Object.entries(options.fields ?? {})) args.push(field, String(value));
-    const reply = await this.#redis.llmqTransitionJob(jobRecordKey(options.tenant, options.jobId), ...args);
+    const keys = [jobRecordKey(options.tenant, options.jobId)];
+    for (const counter of options.counters ?? []) {
+      let position = keys.indexOf(counter.key) + 1;
+      if (position === 0) position = keys.push(counter.key);
+      const by =
+        typeof counter.by === 'number'
+          ? String(counter.by)
+          : `${counter.by.negate ? '-' : ''}$${counter.by.recordField}`;
+      args.push(`^${position}:${counter.field}`, by);
+      if (counter.keyTtlMs !== undefined) args.push(`~${position}`, String(counter.keyTtlMs));
+    }
+    const reply = await this.#redis.llmqTransitionJob(keys.length, ...keys, ...args);
     const [outcome, ...rest] = reply;
     if (outcome === 'missing') return { outcome: 'missing' };
     if (outcome === 'conflict') return { outcome: 'conflict', current: rest[0] as JobStatus };
@@ -227,6 +256,7 @@ function parseRecord(fields: Record<string, string>): JobRecord | null {
     usage: parseJson(fields.usage),
     webhookStatus: parseWebhookStatus(fields.webhook_status),
     webhookDeliveries: parseWebhookDeliveries(fields.webhook_deliveries),
+    spend: parseJobSpend(fields),
   };
 }
 
@@ -258,5 +288,6 @@ export function toJobObject(record: JobRecord): JobObject {
     result: record.result,
     error: record.error,
     usage: record.usage,
+    ...toJobSpendObject(record.spend, isEnded(record.status)),
   };
 }

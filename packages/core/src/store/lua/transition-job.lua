@@ -4,6 +4,7 @@
   both win.
 
   KEYS[1]  job record hash                   llmq:{t:<tenant>}:job:<id>
+  KEYS[2..] counter hashes of the same tenant (same hash tag): usage totals, budget
   ARGV[1]  index key prefix, same hash tag   llmq:{t:<tenant>}:jobs
   ARGV[2]  new status
   ARGV[3]  comma-separated statuses the job may move from
@@ -12,7 +13,10 @@
   ARGV[6]  '1' to return the record's fields after the change
   ARGV[7..] field/value pairs; a field named '+name' is incremented by the value,
             '?name' is set only when absent, '-name' is deleted (value ignored),
-            '>name' appends the value (JSON) to the JSON array in the field
+            '>name' appends the value (JSON) to the JSON array in the field,
+            '^<n>:name' increments field name of KEYS[n] by the value, where a value '$f'
+            ('-$f') is the record's numeric field f (0 when absent), negated; 0 changes nothing,
+            '~<n>' makes KEYS[n] expire in the value's milliseconds
 
   Returns {'ok', field, value, ...}, {'missing'} or {'conflict', <current status>}.
 ]]
@@ -49,6 +53,23 @@ for index = 7, #ARGV, 2 do
     local items = list and cjson.decode(list) or {}
     items[#items + 1] = cjson.decode(value)
     redis.call('HSET', record, name, cjson.encode(items))
+  elseif op == '^' then
+    local position, name = string.match(field, '^%^(%d+):(.+)$')
+    local amount = value
+    local negate, source = string.match(value, '^(%-?)%$(.+)$')
+    if source then
+      amount = tonumber(redis.call('HGET', record, source) or '0') or 0
+      if negate == '-' then
+        amount = -amount
+      end
+      -- Spelled out: Lua's own number-to-string would write large integers with an exponent.
+      amount = string.format('%d', amount)
+    end
+    if tonumber(amount) ~= 0 then
+      redis.call('HINCRBY', KEYS[tonumber(position)], name, amount)
+    end
+  elseif op == '~' then
+    redis.call('PEXPIRE', KEYS[tonumber(string.sub(field, 2))], value)
   else
     redis.call('HSET', record, field, value)
   end

@@ -1,0 +1,89 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { canonicalBodyHash, createJobId, type IdempotencyKeys, type JobRecord, type JobStore } from '@llmq/core';
+import { HttpError } from '../http-error.js';
+
+/** How a submission with an Idempotency-Key goes on. */
+export type IdempotentStart =
+  /** The key already names a queued job for this body: answer with it. */
+  | { kind: 'replay'; record: JobRecord }
+  /** This request holds the key: create the job under `jobId`, then `complete()`, or `release()` on failure. */
+  | { kind: 'new'; jobId: string; complete(): Promise<void>; release(): Promise<void> };
+
+export interface IdempotencyOptions {
+  keys: IdempotencyKeys;
+  store: JobStore;
+  /** How long a duplicate waits for the first request with its key to queue the job, ms. Default: 10 s. */
+  waitMs?: number;
+  /** How often a waiting duplicate looks again, ms. Default: 20. */
+  pollMs?: number;
+}
+
+export interface Idempotency {
+  /** Undefined when the request carries no key: submit as usual. */
+  begin(request: { tenant: string; key: string | undefined; body: unknown }): Promise<IdempotentStart | undefined>;
+}
+
+/** RFC 9110 token characters are too narrow for UUIDs with braces; any visible ASCII is taken. */
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * `Idempotency-Key` on `POST /v1/jobs`: the same key and body within the key's lifetime give the
+ * same job; the same key with another body is a 422. Of concurrent requests with one key, one
+ * creates the job and the others wait for it, then answer with it.
+ */
+export function createIdempotency(options: IdempotencyOptions): Idempotency {
+  const { keys, store } = options;
+  const waitMs = options.waitMs ?? 10_000;
+  const pollMs = options.pollMs ?? 20;
+
+  return {
+    async begin({ tenant, key, body }) {
+      if (key === undefined) return undefined;
+      if (!KEY_PATTERN.test(key)) {
+        throw new HttpError(400, 'invalid_request', 'Idempotency-Key: must be 1 to 255 visible ASCII characters');
+      }
+      const bodyHash = canonicalBodyHash(body);
+      const deadline = Date.now() + waitMs;
+      for (;;) {
+        const jobId = createJobId(Date.now());
+        const claim = await keys.claim({ tenant, key, bodyHash, jobId });
+        if (claim.outcome === 'claimed') {
+          return {
+            kind: 'new',
+            jobId,
+            // The job is queued whatever happens here: a failure only shortens the key's life
+            // to the pending claim's, so it is not the client's error.
+            complete: () =>
+              keys.complete(tenant, key, jobId).then(
+                () => undefined,
+                () => undefined,
+              ),
+            release: () => keys.release(tenant, key, jobId).then(() => undefined),
+          };
+        }
+        if (claim.bodyHash !== bodyHash) {
+          throw new HttpError(
+            422,
+            'idempotency_conflict',
+            'Idempotency-Key: this key was used with a different request body; use a new key for a new job',
+          );
+        }
+        if (claim.state === 'done') {
+          const record = await store.get(tenant, claim.jobId);
+          if (record !== null) return { kind: 'replay', record };
+          // Its job was discarded: the key no longer stands for anything, so this request takes it.
+          await keys.release(tenant, key, claim.jobId);
+          continue;
+        }
+        if (Date.now() >= deadline) {
+          throw new HttpError(
+            409,
+            'conflict',
+            'Idempotency-Key: a request with this key is still being processed; retry shortly',
+          );
+        }
+        await sleep(pollMs);
+      }
+    },
+  };
+}

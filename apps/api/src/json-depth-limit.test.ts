@@ -1,0 +1,63 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { describe, expect, it } from 'vitest';
+import { errorHandler } from './error-handler.js';
+import { jsonDepthExceeds, limitJsonDepth, MAX_JSON_DEPTH } from './json-depth-limit.js';
+
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+describe('jsonDepthExceeds', () => {
+  it.each([
+    [undefined, 1, false],
+    ['text', 0, false],
+    [{}, 1, false],
+    [{}, 0, true],
+    [{ a: [1, { b: 2 }] }, 3, false],
+    [{ a: [1, { b: 2 }] }, 2, true],
+    [JSON.parse(nested(5)), 5, false],
+    [JSON.parse(nested(6)), 5, true],
+  ])('%j within %i levels: exceeds = %s', (value, limit, exceeds) => {
+    expect(jsonDepthExceeds(value, limit)).toBe(exceeds);
+  });
+
+  it('walks a body far deeper than the stack allows without overflowing', () => {
+    expect(jsonDepthExceeds(JSON.parse(nested(200_000)), MAX_JSON_DEPTH)).toBe(true);
+  });
+});
+
+// Found by the API fuzz: a tool schema nested 20,000 levels deep passed validation, then
+// overflowed the stack estimating its tokens (JSON.stringify) and answered 500.
+describe('limitJsonDepth', () => {
+  it('answers 400 in the one error shape before a route stringifies the body', async () => {
+    const app = express();
+    app.use(express.json({ limit: '1mb' }));
+    app.use(limitJsonDepth());
+    app.post('/echo', (request, response) => {
+      response.json({ length: JSON.stringify(request.body).length });
+    });
+    app.use(errorHandler);
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/echo`;
+    const post = async (body: string) => {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return { status: response.status, body: (await response.json()) as unknown };
+    };
+    try {
+      const tool = (depth: number) => `{"tools":[{"function":{"parameters":{"a":${nested(depth)}}}}]}`;
+      expect(await post(tool(20_000))).toEqual({
+        status: 400,
+        body: {
+          error: {
+            type: 'invalid_request',
+            message: `request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`,
+          },
+        },
+      });
+      expect((await post(tool(MAX_JSON_DEPTH - 5))).status).toBe(200);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,144 @@
+import {
+  isEnded,
+  type CounterChange,
+  type JobAccounting,
+  type JobEndAccounting,
+  type JobRecord,
+  type JobStore,
+  type Logger,
+  type PricedUsage,
+  type SpendObserver,
+} from '@llmq/core';
+import type { CacheSavings } from './cached-embedding-run.js';
+import type { CacheContext, JobCache } from './job-cache.js';
+
+export type CacheStepResult =
+  { ended: true; status: 'succeeded' | 'skipped' } | { ended: false; context: CacheContext };
+
+const NO_CONTEXT: CacheContext = {};
+
+/**
+ * The LLM processor's money and cache steps, kept out of its control flow: a cache lookup before
+ * anything else, and the cost fields and counters that ride on each terminal transition.
+ */
+export class JobSpendHooks {
+  readonly #store: JobStore;
+  readonly #accounting: JobAccounting;
+  readonly #cache: JobCache | undefined;
+  readonly #observer: SpendObserver | undefined;
+  readonly #logger: Logger;
+
+  constructor(options: {
+    store: JobStore;
+    accounting: JobAccounting;
+    /** Without it, nothing is cached. */
+    cache?: JobCache;
+    /** Told of each job's spend (metrics). Default: none. */
+    observer?: SpendObserver;
+    logger: Logger;
+  }) {
+    this.#store = options.store;
+    this.#accounting = options.accounting;
+    this.#cache = options.cache;
+    this.#observer = options.observer;
+    this.#logger = options.logger;
+  }
+
+  /** For a job ending without an answer (failed): releases its budget reservation. */
+  withoutAnswer(tenant: string): { fields: Record<string, string | number>; counters: CounterChange[] } {
+    return this.#accounting.withoutAnswer(tenant);
+  }
+
+  /**
+   * Before the circuit and the limiter: a job whose answer is in the cache ends `succeeded` now,
+   * through `running` like any job (so SSE, webhooks and metrics see it end), with no provider
+   * call, no limiter tokens and nothing charged.
+   */
+  async answerFromCache(options: {
+    tenant: string;
+    jobId: string;
+    model: string;
+    /** The job's own `cache.mode`, from its queue data. */
+    cacheMode: string | undefined;
+    onJobEnded: ((tenant: string, jobId: string) => Promise<void>) | undefined;
+  }): Promise<CacheStepResult> {
+    const { tenant, jobId } = options;
+    if (this.#cache === undefined || !this.#cache.mayApply(options.cacheMode, options.model)) {
+      return { ended: false, context: NO_CONTEXT };
+    }
+    const record = await this.#store.get(tenant, jobId);
+    // Missing or already ended: the normal path knows what to do.
+    if (record === null || isEnded(record.status)) return { ended: false, context: NO_CONTEXT };
+    const { hit, context } = await this.#cache.lookup(record, options.model);
+    if (hit === null) return { ended: false, context };
+
+    const now = Date.now();
+    const started = await this.#store.transition({
+      tenant,
+      jobId,
+      to: 'running',
+      from: ['queued', 'running'],
+      fields: { '?started_at': now, '-waiting_for': '', '-earliest_start_at': '' },
+    });
+    if (started.outcome !== 'ok') {
+      if (started.outcome === 'conflict' && isEnded(started.current)) await options.onJobEnded?.(tenant, jobId);
+      return { ended: true, status: 'skipped' };
+    }
+    const money = this.#accounting.cacheHit({
+      tenant,
+      model: hit.model,
+      savedUsage: hit.savedUsage,
+      at: now,
+      kind: hit.kind,
+      ...(hit.similarity !== undefined ? { similarity: hit.similarity } : {}),
+      ...(hit.inputs !== undefined ? { inputs: hit.inputs } : {}),
+    });
+    const done = await this.#store.transition({
+      tenant,
+      jobId,
+      to: 'succeeded',
+      from: ['running'],
+      fields: {
+        ...money.fields,
+        result: JSON.stringify(hit.result),
+        usage: JSON.stringify({ input_tokens: 0, output_tokens: 0 }),
+        answered_by: hit.model,
+        finished_at: Date.now(),
+      },
+      counters: money.counters,
+    });
+    if (done.outcome !== 'ok') return { ended: true, status: 'skipped' };
+    if (money.event) this.#observer?.jobSpend(money.event);
+    await options.onJobEnded?.(tenant, jobId);
+    this.#logger.info({ jobId, tenant, cached: hit.kind, similarity: hit.similarity }, 'job answered from the cache');
+    return { ended: true, status: 'succeeded' };
+  }
+
+  /** The success transition's cost fields and counters for a provider's answer on `model`. */
+  answered(options: {
+    tenant: string;
+    model: string;
+    outcome: { usage: PricedUsage; cacheSavings?: CacheSavings };
+    at: number;
+  }): JobEndAccounting {
+    return this.#accounting.answered({
+      tenant: options.tenant,
+      model: options.model,
+      usage: options.outcome.usage,
+      at: options.at,
+      ...(options.outcome.cacheSavings ? { saved: options.outcome.cacheSavings } : {}),
+    });
+  }
+
+  /** After the success transition: metrics, and the answer into the cache. */
+  async afterAnswer(options: {
+    record: JobRecord;
+    model: string;
+    outcome: { result: unknown; usage: PricedUsage };
+    context: CacheContext;
+    money: JobEndAccounting;
+  }): Promise<void> {
+    if (options.money.event) this.#observer?.jobSpend(options.money.event);
+    await this.#cache?.remember(options.record, options.model, options.outcome, options.context);
+  }
+}

@@ -1,0 +1,130 @@
+import type { Job } from 'bullmq';
+import {
+  formatModelName,
+  JobStore,
+  ProviderError,
+  WebhookDeliveryLog,
+  type CallOptions,
+  type CircuitChecker,
+  type JobRecord,
+  type JobStoreOptions,
+  type JobUsage,
+  type ModelReference,
+  type TransitionOptions,
+  type TransitionOutcome,
+  type WebhookDelivery,
+  type WebhookStatus,
+} from '@llmq/core';
+import { LimiterGate, type GateDecision } from '../limiter-gate.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+// The worker's parts, each measured from outside: the processor itself holds no metrics code.
+
+type ProviderCall<Outcome> = (record: JobRecord, reference: ModelReference, options: CallOptions) => Promise<Outcome>;
+
+/** Provider calls: latency by outcome, tokens, 429s; and, on a job's first call, its time in the queue. */
+export function meterProviderCall<Outcome extends { usage: JobUsage }>(
+  call: ProviderCall<Outcome>,
+  metrics: WorkerMetrics,
+): ProviderCall<Outcome> {
+  return async (record, reference, options) => {
+    const started = performance.now();
+    if (record.attempts === 1) {
+      metrics.queueWait(record.submission.type, ((record.startedAt ?? Date.now()) - record.createdAt) / 1000);
+    }
+    const labels = { provider: reference.provider, model: formatModelName(reference) };
+    try {
+      const outcome = await call(record, reference, options);
+      const seconds = (performance.now() - started) / 1000;
+      metrics.providerCall({ ...labels, outcome: 'success', seconds, usage: outcome.usage });
+      return outcome;
+    } catch (error) {
+      const outcome = error instanceof ProviderError ? error.kind : 'provider_error';
+      metrics.providerCall({ ...labels, outcome, seconds: (performance.now() - started) / 1000 });
+      throw error;
+    }
+  };
+}
+
+/** The limiter: every park of a job for its turn, and how long it was told to wait. */
+export class MeteredLimiterGate extends LimiterGate {
+  readonly #metrics: WorkerMetrics;
+
+  constructor(options: ConstructorParameters<typeof LimiterGate>[0] & { metrics: WorkerMetrics }) {
+    super(options);
+    this.#metrics = options.metrics;
+  }
+
+  override async admit(options: Parameters<LimiterGate['admit']>[0]): Promise<GateDecision> {
+    const decision = await super.admit(options);
+    if (!decision.admitted) this.#metrics.limiterWait(options.model, decision.waitMs);
+    return decision;
+  }
+}
+
+/** The circuit breaker: each model's state as this worker last saw it. */
+export function meterCircuit(circuit: CircuitChecker, metrics: WorkerMetrics): CircuitChecker {
+  return {
+    async check(model) {
+      const verdict = await circuit.check(model);
+      metrics.circuit(model, verdict.state);
+      return verdict;
+    },
+    async record(model, outcome) {
+      const state = await circuit.record(model, outcome);
+      if (state !== undefined) metrics.circuit(model, state);
+      return state;
+    },
+  };
+}
+
+/**
+ * The job store: a transition to `succeeded` or `failed` that happened (not a no-op on an ended
+ * job) is counted once, by the job's type, which `meter()` notes while the processor runs it.
+ */
+export class MeteredJobStore extends JobStore {
+  readonly #metrics: WorkerMetrics;
+  readonly #types = new Map<string, string>();
+
+  constructor(options: JobStoreOptions & { metrics: WorkerMetrics }) {
+    super(options);
+    this.#metrics = options.metrics;
+  }
+
+  meter<Data extends { jobId: string; type: string }, Result>(
+    processor: (job: Job<Data>, token?: string) => Promise<Result>,
+  ): (job: Job<Data>, token?: string) => Promise<Result> {
+    return async (job, token) => {
+      this.#types.set(job.data.jobId, job.data.type);
+      try {
+        return await processor(job, token);
+      } finally {
+        this.#types.delete(job.data.jobId);
+      }
+    };
+  }
+
+  override async transition(options: TransitionOptions): Promise<TransitionOutcome> {
+    const outcome = await super.transition(options);
+    if (outcome.outcome === 'ok' && (options.to === 'succeeded' || options.to === 'failed')) {
+      this.#metrics.jobFinished(this.#types.get(options.jobId) ?? 'unknown', options.to);
+    }
+    return outcome;
+  }
+}
+
+/** The webhook delivery log: every attempt recorded, by outcome and time. */
+export class MeteredWebhookDeliveryLog extends WebhookDeliveryLog {
+  readonly #metrics: WorkerMetrics;
+
+  constructor(redis: ConstructorParameters<typeof WebhookDeliveryLog>[0], metrics: WorkerMetrics) {
+    super(redis);
+    this.#metrics = metrics;
+  }
+
+  override async record(tenant: string, jobId: string, status: WebhookStatus, delivery: WebhookDelivery) {
+    const recorded = await super.record(tenant, jobId, status, delivery);
+    this.#metrics.webhookDelivery(delivery);
+    return recorded;
+  }
+}

@@ -1,0 +1,202 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CacheLookupEvent, CircuitState, JobSpendEvent, SpendObserver, WebhookDelivery } from '@llmq/core';
+
+const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half_open', 'open'];
+
+/**
+ * A label whose values come from users (model names): the first `max` distinct values are kept,
+ * later ones become "other", so a stream of made-up model names cannot grow the series forever.
+ */
+class BoundedLabel {
+  readonly #seen = new Set<string>();
+  constructor(readonly max: number) {}
+
+  of(value: string): string {
+    if (this.#seen.has(value)) return value;
+    if (this.#seen.size >= this.max) return 'other';
+    this.#seen.add(value);
+    return value;
+  }
+}
+
+export interface WorkerMetricsOptions {
+  /** Node's process metrics (CPU, memory, event loop, GC). Default: true. */
+  processMetrics?: boolean;
+  /** Distinct model names kept as labels before the rest count as "other". Default: 200. */
+  maxModels?: number;
+}
+
+const NANO_PER_USD = 1e9;
+
+/**
+ * One worker process's Prometheus registry. Every method is an in-memory increment: nothing here
+ * touches Redis or the network on the job path. Each worker serves its own on WORKER_METRICS_PORT.
+ */
+export class WorkerMetrics implements SpendObserver {
+  readonly registry = new Registry();
+  readonly #models: BoundedLabel;
+  readonly #circuits = new Map<string, CircuitState>();
+  readonly #jobsFinished: Counter<'type' | 'status'>;
+  readonly #queueWait: Histogram<'type'>;
+  readonly #providerCalls: Histogram<'provider' | 'model' | 'outcome'>;
+  readonly #tokens: Counter<'provider' | 'model' | 'direction'>;
+  readonly #limiterWaits: Counter<'model'>;
+  readonly #limiterWaitSeconds: Counter<'model'>;
+  readonly #rateLimited: Counter<'provider' | 'model'>;
+  readonly #webhookDeliveries: Counter<'outcome'>;
+  readonly #webhookSeconds: Histogram;
+  readonly #circuitState: Gauge<'model' | 'state'>;
+  readonly #cacheLookups: Counter<'mode' | 'outcome'>;
+  readonly #costUsd: Counter<'model'>;
+  readonly #savedUsd: Counter<'model'>;
+  readonly #budgetRefusals: Counter;
+
+  constructor(options: WorkerMetricsOptions = {}) {
+    const registers = [this.registry];
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    this.#models = new BoundedLabel(options.maxModels ?? 200);
+    this.#jobsFinished = new Counter({
+      name: 'llmq_jobs_finished_total',
+      help: 'Jobs this worker ended, by type and final status (succeeded or failed; cancellations are counted by the API)',
+      labelNames: ['type', 'status'],
+      registers,
+    });
+    this.#queueWait = new Histogram({
+      name: 'llmq_queue_wait_seconds',
+      help: 'Time from submission to the first provider call of a job (queue, limiter and circuit waits included)',
+      labelNames: ['type'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    });
+    this.#providerCalls = new Histogram({
+      name: 'llmq_provider_call_duration_seconds',
+      help: 'Provider calls by provider, model and outcome ("success" or the error kind: rate_limit, timeout...)',
+      labelNames: ['provider', 'model', 'outcome'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
+      registers,
+    });
+    this.#tokens = new Counter({
+      name: 'llmq_provider_tokens_total',
+      help: 'Tokens of successful provider calls as the provider reported them, by direction (input or output)',
+      labelNames: ['provider', 'model', 'direction'],
+      registers,
+    });
+    this.#limiterWaits = new Counter({
+      name: 'llmq_limiter_waits_total',
+      help: 'Times a job was parked to wait for its turn under the shared rate limits',
+      labelNames: ['model'],
+      registers,
+    });
+    this.#limiterWaitSeconds = new Counter({
+      name: 'llmq_limiter_wait_seconds_total',
+      help: 'Seconds jobs were scheduled to wait under the shared rate limits',
+      labelNames: ['model'],
+      registers,
+    });
+    this.#rateLimited = new Counter({
+      name: 'llmq_provider_rate_limited_total',
+      help: 'Provider calls answered 429 (rate limit)',
+      labelNames: ['provider', 'model'],
+      registers,
+    });
+    this.#webhookDeliveries = new Counter({
+      name: 'llmq_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome: delivered, gone (410), refused (address rules) or failed',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#webhookSeconds = new Histogram({
+      name: 'llmq_webhook_delivery_duration_seconds',
+      help: 'Time of webhook delivery attempts',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.#circuitState = new Gauge({
+      name: 'llmq_circuit_state',
+      help: "A model's circuit as this worker last saw it: 1 for its state (closed, half_open, open), 0 for the others",
+      labelNames: ['model', 'state'],
+      registers,
+    });
+    this.#cacheLookups = new Counter({
+      name: 'llmq_cache_lookups_total',
+      help: 'Response cache lookups by mode (exact, semantic; embedding counts inputs) and outcome (hit, miss)',
+      labelNames: ['mode', 'outcome'],
+      registers,
+    });
+    this.#costUsd = new Counter({
+      name: 'llmq_cost_usd_total',
+      help: 'What jobs ended by this worker cost, USD (models without a price are not counted)',
+      labelNames: ['model'],
+      registers,
+    });
+    this.#savedUsd = new Counter({
+      name: 'llmq_cache_saved_usd_total',
+      help: 'What the response cache saved, USD',
+      labelNames: ['model'],
+      registers,
+    });
+    this.#budgetRefusals = new Counter({
+      name: 'llmq_budget_refusals_total',
+      help: 'Jobs refused by a tenant budget in this process',
+      registers,
+    });
+  }
+
+  jobFinished(type: string, status: 'succeeded' | 'failed'): void {
+    this.#jobsFinished.inc({ type, status });
+  }
+
+  queueWait(type: string, seconds: number): void {
+    this.#queueWait.observe({ type }, Math.max(0, seconds));
+  }
+
+  providerCall(call: {
+    provider: string;
+    model: string;
+    /** "success" or the error kind. */
+    outcome: string;
+    seconds: number;
+    usage?: { input_tokens: number; output_tokens: number };
+  }): void {
+    const model = this.#models.of(call.model);
+    this.#providerCalls.observe({ provider: call.provider, model, outcome: call.outcome }, call.seconds);
+    if (call.outcome === 'rate_limit') this.#rateLimited.inc({ provider: call.provider, model });
+    if (call.usage) {
+      this.#tokens.inc({ provider: call.provider, model, direction: 'input' }, call.usage.input_tokens);
+      this.#tokens.inc({ provider: call.provider, model, direction: 'output' }, call.usage.output_tokens);
+    }
+  }
+
+  limiterWait(model: string, waitMs: number): void {
+    const label = this.#models.of(model);
+    this.#limiterWaits.inc({ model: label });
+    this.#limiterWaitSeconds.inc({ model: label }, Math.max(0, waitMs) / 1000);
+  }
+
+  webhookDelivery(delivery: Pick<WebhookDelivery, 'outcome' | 'duration_ms'>): void {
+    this.#webhookDeliveries.inc({ outcome: delivery.outcome });
+    this.#webhookSeconds.observe(delivery.duration_ms / 1000);
+  }
+
+  circuit(model: string, state: CircuitState): void {
+    const label = this.#models.of(model);
+    if (this.#circuits.get(label) === state) return;
+    this.#circuits.set(label, state);
+    for (const each of CIRCUIT_STATES) this.#circuitState.set({ model: label, state: each }, each === state ? 1 : 0);
+  }
+
+  cacheLookup(event: CacheLookupEvent): void {
+    if (event.hits > 0) this.#cacheLookups.inc({ mode: event.mode, outcome: 'hit' }, event.hits);
+    if (event.misses > 0) this.#cacheLookups.inc({ mode: event.mode, outcome: 'miss' }, event.misses);
+  }
+
+  jobSpend(event: JobSpendEvent): void {
+    const model = this.#models.of(event.model);
+    if (event.costNano !== null) this.#costUsd.inc({ model }, event.costNano / NANO_PER_USD);
+    if (event.savedNano !== null && event.savedNano > 0) this.#savedUsd.inc({ model }, event.savedNano / NANO_PER_USD);
+  }
+
+  budgetRefused(): void {
+    this.#budgetRefusals.inc();
+  }
+}
