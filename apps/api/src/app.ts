@@ -73,6 +73,7 @@ export interface AppOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+const PROBE_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** Builds the HTTP app from its dependencies; `main.ts` owns the server and the connections. */
 export function createApp(options: AppOptions): Express {
@@ -92,6 +93,8 @@ export function createApp(options: AppOptions): Express {
       customLogLevel: (_request, response, error) =>
         error || response.statusCode >= 500 ? 'error' : response.statusCode >= 400 ? 'warn' : 'info',
       quietReqLogger: true,
+      // Probes and scrapes arrive every few seconds from every balancer and Prometheus: no line each.
+      autoLogging: { ignore: (request) => PROBE_PATHS.has(request.url ?? '') },
       // The job a request created or named goes on the request's own line.
       customProps: (request, response) => {
         const jobId =

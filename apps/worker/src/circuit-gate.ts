@@ -56,7 +56,9 @@ export class CircuitGate implements CircuitChecker {
     this.#pendingSuccesses.clear();
     await Promise.all(
       batches.map(([model, calls]) =>
-        this.#breaker.record(model, 'success', calls).catch((error: unknown) => this.#logger.warn({ err: error }, 'circuit flush failed')),
+        this.#breaker
+          .record(model, 'success', calls)
+          .catch((error: unknown) => this.#logger.warn({ err: error }, 'circuit flush failed')),
       ),
     );
   }

@@ -16,7 +16,12 @@ afterAll(() => simulator.close());
 
 describe('runEmbeddingJob', () => {
   it('splits inputs into calls of the provider batch size and reassembles them in order', async () => {
-    const model = new OpenAIEmbeddingModel({ provider: 'openai', modelId: 'text-embedding-3-small', client, maxEmbeddingsPerCall: 3 });
+    const model = new OpenAIEmbeddingModel({
+      provider: 'openai',
+      modelId: 'text-embedding-3-small',
+      client,
+      maxEmbeddingsPerCall: 3,
+    });
     const inputs = Array.from({ length: 10 }, (_, index) => `sentence number ${index}`);
     const before = simulator.stats().requests.total;
     const outcome = await runEmbeddingJob(
@@ -29,7 +34,11 @@ describe('runEmbeddingJob', () => {
     expect(outcome.result.data.map((item) => item.embedding)).toEqual(
       inputs.map((input) => simulatedEmbedding('text-embedding-3-small', input, 8)),
     );
-    expect(outcome.result).toMatchObject({ object: 'list', model: 'openai/text-embedding-3-small', provider: 'openai' });
+    expect(outcome.result).toMatchObject({
+      object: 'list',
+      model: 'openai/text-embedding-3-small',
+      provider: 'openai',
+    });
     expect(outcome.usage.input_tokens).toBe(outcome.result.usage.prompt_tokens);
     expect(outcome.usage.input_tokens).toBeGreaterThan(inputs.length);
   });

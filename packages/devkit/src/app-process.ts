@@ -34,10 +34,14 @@ export const tsxLoader = () => require.resolve('tsx');
 
 /** Runs one of llmq's apps as a real child process and waits until it says it is ready. */
 export async function startAppProcess(options: AppProcessOptions): Promise<AppProcess> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), '--conditions=llmq-source', '--import', tsxLoader(), options.entry], {
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '--conditions=llmq-source', '--import', tsxLoader(), options.entry],
+    {
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const lines: string[] = [];
   let ready: (() => void) | undefined;
   const readyPromise = new Promise<void>((resolve) => (ready = resolve));

@@ -1,42 +1,18 @@
-import type { z } from 'zod';
 import { rotateBodySchema } from '../routes/webhook-routes.js';
 import { getQuerySchema, listQuerySchema } from '../routes/jobs-routes.js';
 import { usageQuerySchema } from '../routes/usage-routes.js';
 import {
-  healthSchema,
   jobBatchAcceptedSchema,
   jobListSchema,
   jobObjectSchema,
-  readySchema,
   usageReportSchema,
   webhookSecretSchema,
 } from './openapi-schemas.js';
-
-/** An answer: a JSON body by schema, or another media type described in words. */
-export type RouteAnswer =
-  | { description: string; json?: z.ZodType; headers?: Record<string, string> }
-  | { description: string; media: 'text/html' | 'text/plain' | 'text/event-stream'; headers?: Record<string, string> };
-
-/** One route of the API, as the OpenAPI document describes it. */
-export interface ApiRoute {
-  method: 'get' | 'post' | 'delete';
-  /** Express path (`/v1/jobs/:id`); the document writes `{id}`. */
-  path: string;
-  summary: string;
-  description?: string;
-  tag: 'jobs' | 'webhooks' | 'operations' | 'admin';
-  /** Who may call it: an API key, the admin token (header or session cookie), the metrics token, anyone. */
-  auth: 'apiKey' | 'admin' | 'metrics' | 'none';
-  /** The query's schema; each property becomes a parameter. */
-  query?: z.ZodType;
-  /** The JSON body, by its schema; the submission schemas are named so the document can share them. */
-  body?: { schema: z.ZodType | 'JobSubmission' | 'JobBatchSubmission'; required: boolean } | { form: true };
-  headers?: Array<{ name: string; description: string }>;
-  answers: Record<number, RouteAnswer>;
-}
+import { errorAnswer, type ApiRoute, type RouteAnswer } from './api-route.js';
+import { OPERATION_ROUTES } from './operation-route-table.js';
 
 const job = (description: string): RouteAnswer => ({ description, json: jobObjectSchema });
-const error = (description: string): RouteAnswer => ({ description });
+const error = errorAnswer;
 const jobNotFound = error("no such job (another tenant's job answers the same)");
 
 /**
@@ -182,88 +158,5 @@ export const API_ROUTES: ApiRoute[] = [
       400: error('a bad query'),
     },
   },
-  {
-    method: 'get',
-    path: '/healthz',
-    summary: 'The process is up',
-    tag: 'operations',
-    auth: 'none',
-    answers: { 200: { description: 'up', json: healthSchema } },
-  },
-  {
-    method: 'get',
-    path: '/readyz',
-    summary: 'Redis answers and the queues can be read',
-    tag: 'operations',
-    auth: 'none',
-    answers: {
-      200: { description: 'ready', json: readySchema },
-      503: error('not ready: Redis unreachable, a queue unusable, or shutting down (the message says which)'),
-    },
-  },
-  {
-    method: 'get',
-    path: '/metrics',
-    summary: 'Prometheus metrics of this API process and of the queues',
-    tag: 'operations',
-    auth: 'metrics',
-    answers: { 200: { description: 'Prometheus text format 0.0.4', media: 'text/plain' } },
-  },
-  {
-    method: 'get',
-    path: '/openapi.json',
-    summary: 'This document',
-    tag: 'operations',
-    auth: 'none',
-    answers: { 200: { description: 'OpenAPI 3.1' } },
-  },
-  {
-    method: 'get',
-    path: '/admin',
-    summary: 'Redirects to the dashboard',
-    tag: 'admin',
-    auth: 'none',
-    answers: { 303: { description: 'to /admin/queues', headers: { Location: '/admin/queues' } } },
-  },
-  {
-    method: 'get',
-    path: '/admin/login',
-    summary: "The dashboard's login form",
-    tag: 'admin',
-    auth: 'none',
-    answers: { 200: { description: 'the form', media: 'text/html' } },
-  },
-  {
-    method: 'post',
-    path: '/admin/login',
-    summary: 'Log in with LLMQ_ADMIN_TOKEN; sets the session cookie',
-    tag: 'admin',
-    auth: 'none',
-    body: { form: true },
-    answers: {
-      303: { description: 'logged in: to /admin/queues, with Set-Cookie', headers: { Location: '/admin/queues' } },
-      401: error('wrong token (a browser gets the form again)'),
-    },
-  },
-  {
-    method: 'post',
-    path: '/admin/logout',
-    summary: 'Log out',
-    tag: 'admin',
-    auth: 'none',
-    answers: { 303: { description: 'to /admin/login', headers: { Location: '/admin/login' } } },
-  },
-  {
-    method: 'get',
-    path: '/admin/queues',
-    summary: 'The bull-board dashboard of the LLM and webhook queues',
-    description:
-      'Its own JSON API lives under /admin/queues/api/ behind the same login; its errors use the one error body.',
-    tag: 'admin',
-    auth: 'admin',
-    answers: {
-      200: { description: 'the dashboard', media: 'text/html' },
-      303: { description: 'not logged in: to /admin/login' },
-    },
-  },
+  ...OPERATION_ROUTES,
 ];

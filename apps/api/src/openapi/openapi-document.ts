@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { createBatchSchema } from '../routes/jobs-routes.js';
-import { API_ROUTES, type ApiRoute, type RouteAnswer } from './api-route-table.js';
+import type { ApiRoute, RouteAnswer } from './api-route.js';
+import { API_ROUTES } from './api-route-table.js';
 import {
   errorBodySchema,
   jobBatchAcceptedSchema,

@@ -56,7 +56,9 @@ describe('decideAfterFailure', () => {
   it('gives a 429 three times the attempts of other failures', () => {
     const third = { ...context, attemptOnModel: DEFAULT_RETRY_POLICY.attemptsPerModel, error: error('rate_limit') };
     expect(decideAfterFailure(third).action).toBe('retry');
-    expect(decideAfterFailure({ ...third, attemptOnModel: DEFAULT_RETRY_POLICY.attemptsPerModel * 3 }).action).toBe('fallback');
+    expect(decideAfterFailure({ ...third, attemptOnModel: DEFAULT_RETRY_POLICY.attemptsPerModel * 3 }).action).toBe(
+      'fallback',
+    );
   });
 
   it('waits at least the retry-after of this error', () => {

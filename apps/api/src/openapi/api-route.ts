@@ -1,0 +1,27 @@
+import type { z } from 'zod';
+
+/** An answer: a JSON body by schema, or another media type described in words. */
+export type RouteAnswer =
+  | { description: string; json?: z.ZodType; headers?: Record<string, string> }
+  | { description: string; media: 'text/html' | 'text/plain' | 'text/event-stream'; headers?: Record<string, string> };
+
+/** One route of the API, as the OpenAPI document describes it. */
+export interface ApiRoute {
+  method: 'get' | 'post' | 'delete';
+  /** Express path (`/v1/jobs/:id`); the document writes `{id}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: 'jobs' | 'webhooks' | 'operations' | 'admin';
+  /** Who may call it: an API key, the admin token (header or session cookie), the metrics token, anyone. */
+  auth: 'apiKey' | 'admin' | 'metrics' | 'none';
+  /** The query's schema; each property becomes a parameter. */
+  query?: z.ZodType;
+  /** The JSON body, by its schema; the submission schemas are named so the document can share them. */
+  body?: { schema: z.ZodType | 'JobSubmission' | 'JobBatchSubmission'; required: boolean } | { form: true };
+  headers?: Array<{ name: string; description: string }>;
+  answers: Record<number, RouteAnswer>;
+}
+
+/** An error answer: its body is the one error shape. */
+export const errorAnswer = (description: string): RouteAnswer => ({ description });

@@ -1,0 +1,90 @@
+import { errorAnswer as error, type ApiRoute } from './api-route.js';
+import { healthSchema, readySchema } from './openapi-schemas.js';
+
+/** Health, metrics, this document and the dashboard: the routes outside /v1. */
+export const OPERATION_ROUTES: ApiRoute[] = [
+  {
+    method: 'get',
+    path: '/healthz',
+    summary: 'The process is up',
+    tag: 'operations',
+    auth: 'none',
+    answers: { 200: { description: 'up', json: healthSchema } },
+  },
+  {
+    method: 'get',
+    path: '/readyz',
+    summary: 'Redis answers and the queues can be read',
+    tag: 'operations',
+    auth: 'none',
+    answers: {
+      200: { description: 'ready', json: readySchema },
+      503: error('not ready: Redis unreachable, a queue unusable, or shutting down (the message says which)'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics of this API process and of the queues',
+    tag: 'operations',
+    auth: 'metrics',
+    answers: { 200: { description: 'Prometheus text format 0.0.4', media: 'text/plain' } },
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    tag: 'operations',
+    auth: 'none',
+    answers: { 200: { description: 'OpenAPI 3.1' } },
+  },
+  {
+    method: 'get',
+    path: '/admin',
+    summary: 'Redirects to the dashboard',
+    tag: 'admin',
+    auth: 'none',
+    answers: { 303: { description: 'to /admin/queues', headers: { Location: '/admin/queues' } } },
+  },
+  {
+    method: 'get',
+    path: '/admin/login',
+    summary: "The dashboard's login form",
+    tag: 'admin',
+    auth: 'none',
+    answers: { 200: { description: 'the form', media: 'text/html' } },
+  },
+  {
+    method: 'post',
+    path: '/admin/login',
+    summary: 'Log in with LLMQ_ADMIN_TOKEN; sets the session cookie',
+    tag: 'admin',
+    auth: 'none',
+    body: { form: true },
+    answers: {
+      303: { description: 'logged in: to /admin/queues, with Set-Cookie', headers: { Location: '/admin/queues' } },
+      401: error('wrong token (a browser gets the form again)'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/admin/logout',
+    summary: 'Log out',
+    tag: 'admin',
+    auth: 'none',
+    answers: { 303: { description: 'to /admin/login', headers: { Location: '/admin/login' } } },
+  },
+  {
+    method: 'get',
+    path: '/admin/queues',
+    summary: 'The bull-board dashboard of the LLM and webhook queues',
+    description:
+      'Its own JSON API lives under /admin/queues/api/ behind the same login; its errors use the one error body.',
+    tag: 'admin',
+    auth: 'admin',
+    answers: {
+      200: { description: 'the dashboard', media: 'text/html' },
+      303: { description: 'not logged in: to /admin/login' },
+    },
+  },
+];
