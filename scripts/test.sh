@@ -12,8 +12,15 @@ echo "== tests"
 mkdir -p test-artifacts
 status=0
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=$?
+echo "== chaos (workers and Redis killed, receiver down, provider storm)"
+pnpm exec vitest run --config vitest.chaos.config.ts --reporter=default --reporter=json \
+  --outputFile.json=test-artifacts/vitest-chaos.json || status=$?
 node -e '
-  const report = require("./test-artifacts/vitest.json");
-  console.log(`tests: ${report.numPassedTests} passed, ${report.numFailedTests} failed`);
+  const reports = ["./test-artifacts/vitest.json", "./test-artifacts/vitest-chaos.json"].map((file) => {
+    try { return require(file); } catch { return { numPassedTests: 0, numFailedTests: 1 }; }
+  });
+  const passed = reports.reduce((sum, report) => sum + report.numPassedTests, 0);
+  const failed = reports.reduce((sum, report) => sum + report.numFailedTests, 0);
+  console.log(`tests: ${passed} passed, ${failed} failed`);
 ' || true
 exit $status

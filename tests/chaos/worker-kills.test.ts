@@ -15,7 +15,7 @@ import {
 
 const JOBS = 5_000;
 const WORKERS = 3;
-const CONCURRENCY = 24;
+const CONCURRENCY = 16;
 const KILL_EVERY_MS = 5_000;
 /** How long after its answer arrived a call's result may still be unstored in a worker that dies. */
 const RECORDING_WINDOW_MS = 2_000;
@@ -95,7 +95,7 @@ describe('chaos: workers killed while 5,000 jobs run', () => {
         `submitted in ${submitMs} ms, all ended after ${elapsedMs} ms`,
     );
 
-    expect(kills.length).toBeGreaterThanOrEqual(4);
+    expect(kills.length).toBeGreaterThanOrEqual(3);
     expect(succeeded).toBe(JOBS);
     // The proxies saw every call the simulator counted, so the attribution covers them all.
     expect(attribution.extraCalls).toBe(duplicated);

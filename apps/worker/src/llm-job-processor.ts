@@ -227,7 +227,11 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     // successful call must never count against the model or repeat the call.
     const handleFailure = async (error: ProviderError): Promise<LlmJobReturn> => {
       await Promise.all([
-        countsAgainstCircuit(error.kind) ? circuit.record(model, 'failure') : undefined,
+        // Only outages count against a model; a 429 or a refused request is an answer, and
+        // must also settle a half-open probe instead of leaving it to its lease.
+        error.kind === 'canceled' || error.provider === 'llmq'
+          ? undefined
+          : circuit.record(model, countsAgainstCircuit(error.kind) ? 'failure' : 'success'),
         ticket ? gate.settle(ticket, { error, ...(headers ? { headers } : {}) }) : undefined,
       ]).catch((recordError: unknown) => log.warn({ err: recordError }, 'could not record the call'));
       log.warn({ model, kind: error.kind, status: error.status, err: error.message }, 'provider call failed');

@@ -16,7 +16,7 @@ export interface CircuitBreakerOptions {
   windowMs?: number;
   /** How long an open circuit refuses calls before a probe, ms. Default 30,000. */
   openMs?: number;
-  /** How long other callers wait for a probe's verdict, ms. Default 60,000. */
+  /** How long other callers wait for a probe's verdict (a probe that never reports), ms. Default 30,000. */
   probeLeaseMs?: number;
 }
 
@@ -61,7 +61,7 @@ export class CircuitBreaker {
       options.minimumCalls ?? 20,
       options.windowMs ?? 60_000,
       options.openMs ?? 30_000,
-      options.probeLeaseMs ?? 60_000,
+      options.probeLeaseMs ?? 30_000,
     ].map(String);
   }
 
