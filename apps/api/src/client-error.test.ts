@@ -36,4 +36,21 @@ describe('answerClientError', () => {
       server.close();
     }
   });
+
+  // Found by the API fuzz: a body after a HEAD answer is read by clients as garbage.
+  it('answers a HEAD request with headers only', async () => {
+    const server = createServer((_request, response) => response.end('ok'));
+    server.on('clientError', answerClientError);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const raw = `HEAD /v1/jobs HTTP/1.1\r\nhost: x\r\nx-big: ${'h'.repeat(20_000)}\r\n\r\n`;
+      const answer = await exchange((server.address() as AddressInfo).port, raw);
+      const [head = '', body] = answer.split('\r\n\r\n');
+      expect(head).toMatch(/^HTTP\/1\.1 431 /);
+      expect(body).toBe('');
+    } finally {
+      server.close();
+    }
+  });
 });
