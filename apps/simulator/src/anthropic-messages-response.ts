@@ -1,3 +1,4 @@
+import { writeEventFrames } from './sse-writer.js';
 import type { ServerResponse } from 'node:http';
 import type { SimulatedAnthropicReply } from './anthropic-messages-reply.js';
 import { splitIntoChunks } from './openai-chat-response.js';
@@ -114,28 +115,10 @@ export function writeNamedEventStream(
   events: readonly NamedEvent[],
   delayMs: number,
 ): void {
-  response.writeHead(200, {
-    ...headers,
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-  });
-  const frames = events.map(({ event, data }) => `event: ${event}\ndata: ${data}\n\n`);
-  if (delayMs <= 0) {
-    response.end(frames.join(''));
-    return;
-  }
-  let next = 0;
-  let timer: NodeJS.Timeout | undefined;
-  const writeNext = (): void => {
-    const frame = frames[next];
-    next += 1;
-    if (frame === undefined || next >= frames.length) {
-      response.end(frame);
-      return;
-    }
-    response.write(frame);
-    timer = setTimeout(writeNext, delayMs);
-  };
-  response.once('close', () => clearTimeout(timer));
-  writeNext();
+  writeEventFrames(
+    response,
+    headers,
+    events.map(({ event, data }) => `event: ${event}\ndata: ${data}\n\n`),
+    delayMs,
+  );
 }

@@ -11,12 +11,26 @@ export function writeEventStream(
   payloads: readonly string[],
   delayMs: number,
 ): void {
+  writeEventFrames(
+    response,
+    headers,
+    payloads.map((payload) => `data: ${payload}\n\n`),
+    delayMs,
+  );
+}
+
+/** Writes ready-made SSE frames (`event:`/`data:` lines ending in a blank line), paced by `delayMs`. */
+export function writeEventFrames(
+  response: ServerResponse,
+  headers: Readonly<Record<string, string>>,
+  frames: readonly string[],
+  delayMs: number,
+): void {
   response.writeHead(200, {
     ...headers,
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
   });
-  const frames = payloads.map((payload) => `data: ${payload}\n\n`);
   if (delayMs <= 0) {
     response.end(frames.join(''));
     return;
