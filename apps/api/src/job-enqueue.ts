@@ -16,7 +16,7 @@ export interface EnqueuePlan {
 }
 
 /** Checks a job's overrides against this deployment's bounds and builds what BullMQ carries. */
-export function planEnqueue(options: {
+export async function planEnqueue(options: {
   tenant: string;
   jobId: string;
   createdAt: number;
@@ -24,7 +24,7 @@ export function planEnqueue(options: {
   catalog: ModelCatalog;
   policy: JobPolicy;
   defaultOutputTokens: number;
-}): EnqueuePlan {
+}): Promise<EnqueuePlan> {
   const { submission, policy } = options;
   const bound = (field: string, value: number | undefined, max: number) => {
     if (value !== undefined && value > max) {
@@ -48,7 +48,7 @@ export function planEnqueue(options: {
       jobId: options.jobId,
       type: submission.type,
       model: submission.request.model,
-      tokens: estimateJobTokens(submission, options.catalog, options.defaultOutputTokens),
+      tokens: await estimateJobTokens(submission, options.catalog, options.defaultOutputTokens),
       ...(submission.type === 'embedding' ? { inputs: embeddingInputs(submission.request).length } : {}),
       ...(submission.fallbacks?.length ? { fallbacks: submission.fallbacks } : {}),
       ...(submission.cache ? { cacheMode: submission.cache.mode } : {}),

@@ -1,13 +1,11 @@
-import { countTokens, decode, encode } from 'gpt-tokenizer';
+import { decode } from 'gpt-tokenizer';
+import { countTextTokens as countBounded, encodeText as encodeBounded } from '@llmq/tokenizer';
 
 /**
  * Real token counts with gpt-tokenizer's default encoding, o200k_base (GPT-4o, GPT-4.1, o-series,
  * GPT-5). Every model name is counted with it: the simulator is about plausible numbers that a
  * test can recompute, not per-model fidelity.
  */
-
-/** Special-token text such as "<|endoftext|>" in user content is plain text to OpenAI, not an error. */
-const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
 /** Overhead OpenAI adds around each chat message (`<|start|>role<|message|>...<|end|>`). */
 export const TOKENS_PER_MESSAGE = 3;
@@ -18,12 +16,13 @@ export const TOKENS_FOR_REPLY_PRIMING = 3;
 /** What one image part costs: OpenAI's flat price for a low-detail image. */
 export const TOKENS_PER_IMAGE = 85;
 
+/** Special tokens are plain text, and the cost is linear in the text (see `@llmq/tokenizer`). */
 export function countTextTokens(text: string): number {
-  return text.length === 0 ? 0 : countTokens(text, PLAIN_TEXT);
+  return countBounded(text);
 }
 
 export function encodeText(text: string): number[] {
-  return encode(text, PLAIN_TEXT);
+  return encodeBounded(text);
 }
 
 export function decodeTokens(tokens: readonly number[]): string {

@@ -21,7 +21,7 @@ import {
 import { tenantOf } from '../auth.js';
 import type { JobPolicy } from '../config.js';
 import type { Idempotency } from '../idempotency/idempotent-submission.js';
-import { planEnqueue } from '../job-enqueue.js';
+import { planEnqueue, type EnqueuePlan } from '../job-enqueue.js';
 import { HttpError } from '../http-error.js';
 import type { JobEvents } from '../job-events.js';
 
@@ -97,9 +97,12 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
   /** Writes the records and enqueues the jobs; on a failed enqueue nothing is left behind. */
   const accept = async (tenant: string, submissions: JobSubmission[], jobIds: string[] = []): Promise<JobRecord[]> => {
     const createdAt = Date.now();
-    const accepted = submissions.map((submission, index) => {
+    // One after another: each estimate pauses for the event loop, and a batch of 1,000 large
+    // jobs must not start 1,000 of them at once.
+    const accepted: Array<{ jobId: string; submission: JobSubmission; plan: EnqueuePlan }> = [];
+    for (const [index, submission] of submissions.entries()) {
       const jobId = jobIds[index] ?? createJobId(createdAt);
-      const plan = planEnqueue({
+      const plan = await planEnqueue({
         tenant,
         jobId,
         createdAt,
@@ -108,8 +111,8 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
         policy: options.jobPolicy,
         defaultOutputTokens: options.defaultOutputTokens,
       });
-      return { jobId, submission, plan };
-    });
+      accepted.push({ jobId, submission, plan });
+    }
     const hold = await options.budget?.hold(
       tenant,
       accepted.map(({ submission, plan }) => ({ submission, tokens: plan.data.tokens })),

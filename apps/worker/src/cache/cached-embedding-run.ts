@@ -82,7 +82,7 @@ export async function runCachedEmbeddingJob(options: {
     },
     usage,
     ...(cachedInputs.length > 0
-      ? { cacheSavings: { inputs: cachedInputs.length, usage: cache.inputUsage(modelName, cachedInputs) } }
+      ? { cacheSavings: { inputs: cachedInputs.length, usage: await cache.inputUsage(modelName, cachedInputs) } }
       : {}),
   };
 }

@@ -204,10 +204,10 @@ export class JobCache {
   }
 
   /** What `inputs` would have cost on `model`, counted as the limiter counts them. */
-  inputUsage(model: string, inputs: string[]): PricedUsage {
+  async inputUsage(model: string, inputs: string[]): Promise<PricedUsage> {
     const provider = model.slice(0, model.indexOf('/'));
     const kind = this.#catalog.providers.get(provider)?.kind ?? 'openai';
-    return { input_tokens: estimateEmbeddingTokens({ model, input: inputs }, kind), output_tokens: 0 };
+    return { input_tokens: await estimateEmbeddingTokens({ model, input: inputs }, kind), output_tokens: 0 };
   }
 
   recordEmbeddingLookup(tenant: string, model: string, hits: number, misses: number): void {
@@ -232,7 +232,7 @@ export class JobCache {
         usage: { prompt_tokens: 0, total_tokens: 0 },
       },
       model,
-      savedUsage: this.inputUsage(model, known.inputs),
+      savedUsage: await this.inputUsage(model, known.inputs),
       inputs: known.inputs.length,
     };
   }

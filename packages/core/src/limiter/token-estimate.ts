@@ -1,8 +1,8 @@
-import { countTokens } from 'gpt-tokenizer';
 import { resolveModel, type ModelCatalog, type ProviderKind } from '../catalog/model-catalog.js';
 import { requestedMaxTokens, type ChatRequest } from '../jobs/chat-request-schema.js';
 import { embeddingInputs, type EmbeddingRequest } from '../jobs/embedding-request-schema.js';
 import type { JobSubmission } from '../jobs/job-submission-schema.js';
+import { TokenMeter } from '@llmq/tokenizer';
 
 // OpenAI's chat framing: 3 tokens around each message and 3 priming the reply (the cookbook's count).
 const TOKENS_PER_MESSAGE = 3;
@@ -12,11 +12,11 @@ const TOKENS_PER_IMAGE = 85;
 /** Other providers' tokenizers are not public: about four characters a token, rounded up. */
 const CHARACTERS_PER_TOKEN = 4;
 
-const noSpecialTokens = { disallowedSpecial: new Set<string>() };
-
-function textTokens(text: string, kind: ProviderKind): number {
+// Counting is linear in the input and pauses for the event loop (see TokenMeter): a 4 MiB prompt
+// of one repeated character costs about what prose of the same size does, and blocks nobody.
+async function textTokens(text: string, kind: ProviderKind, meter: TokenMeter): Promise<number> {
   if (text === '') return 0;
-  if (kind === 'openai' || kind === 'openai-compatible') return countTokens(text, noSpecialTokens);
+  if (kind === 'openai' || kind === 'openai-compatible') return meter.countText(text);
   return Math.ceil(text.length / CHARACTERS_PER_TOKEN);
 }
 
@@ -42,22 +42,28 @@ function messageText(message: ChatRequest['messages'][number]): { text: string; 
  * OpenAI-compatible models, about 4 characters a token for other providers) plus the most the
  * answer may use (`max_tokens`, or `defaultOutputTokens` when unset).
  */
-export function estimateChatTokens(request: ChatRequest, kind: ProviderKind, defaultOutputTokens: number): number {
+export async function estimateChatTokens(
+  request: ChatRequest,
+  kind: ProviderKind,
+  defaultOutputTokens: number,
+): Promise<number> {
+  const meter = new TokenMeter();
   let prompt = TOKENS_FOR_REPLY;
   for (const message of request.messages) {
     const { text, images } = messageText(message);
-    prompt += TOKENS_PER_MESSAGE + textTokens(text, kind) + images * TOKENS_PER_IMAGE;
+    prompt += TOKENS_PER_MESSAGE + (await textTokens(text, kind, meter)) + images * TOKENS_PER_IMAGE;
   }
-  if (request.tools) prompt += textTokens(JSON.stringify(request.tools), kind);
+  if (request.tools) prompt += await textTokens(JSON.stringify(request.tools), kind, meter);
   if (request.response_format?.type === 'json_schema')
-    prompt += textTokens(JSON.stringify(request.response_format), kind);
+    prompt += await textTokens(JSON.stringify(request.response_format), kind, meter);
   return prompt + (requestedMaxTokens(request) ?? defaultOutputTokens);
 }
 
 /** Tokens an embedding call will use: its inputs, counted as for chat. */
-export function estimateEmbeddingTokens(request: EmbeddingRequest, kind: ProviderKind): number {
+export async function estimateEmbeddingTokens(request: EmbeddingRequest, kind: ProviderKind): Promise<number> {
+  const meter = new TokenMeter();
   let tokens = 0;
-  for (const input of embeddingInputs(request)) tokens += textTokens(input, kind);
+  for (const input of embeddingInputs(request)) tokens += await textTokens(input, kind, meter);
   return tokens;
 }
 
@@ -67,7 +73,7 @@ export function estimateJobTokens(
   catalog: ModelCatalog,
   defaultOutputTokens: number,
   anthropicDefault = 4096,
-): number {
+): Promise<number> {
   const resolution = resolveModel(catalog, submission.request.model);
   const provider = resolution.ok ? resolution.chain[0]?.provider : undefined;
   const kind = (provider && catalog.providers.get(provider)?.kind) || 'openai';

@@ -1,0 +1,2 @@
+export * from './bounded-token-count.js';
+export * from './token-meter.js';
