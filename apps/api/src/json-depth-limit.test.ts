@@ -3,7 +3,13 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { errorHandler } from './error-handler.js';
-import { jsonDepthExceeds, limitJsonDepth, MAX_JSON_DEPTH } from './json-depth-limit.js';
+import {
+  jsonDepthExceeds,
+  jsonShapeProblem,
+  limitJsonDepth,
+  MAX_JSON_DEPTH,
+  MAX_JSON_VALUES,
+} from './json-depth-limit.js';
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
@@ -23,6 +29,23 @@ describe('jsonDepthExceeds', () => {
 
   it('walks a body far deeper than the stack allows without overflowing', () => {
     expect(jsonDepthExceeds(JSON.parse(nested(200_000)), MAX_JSON_DEPTH)).toBe(true);
+  });
+});
+
+describe('jsonShapeProblem', () => {
+  it('counts every value, primitives included, and refuses past the limit', () => {
+    expect(jsonShapeProblem({ a: [1, 2, { b: null }] }, { values: 6 })).toBeNull();
+    expect(jsonShapeProblem({ a: [1, 2, { b: null }] }, { values: 5 })).toBe(
+      'request body holds more than 5 JSON values',
+    );
+  });
+
+  it('refuses the most values a 4 MiB body can hold (two million zeros)', () => {
+    const zeros = JSON.parse(`[${'0,'.repeat(2_000_000)}0]`) as unknown;
+    expect(jsonShapeProblem(zeros)).toBe(`request body holds more than ${MAX_JSON_VALUES} JSON values`);
+    expect(
+      jsonShapeProblem({ messages: Array.from({ length: 10_000 }, () => ({ role: 'user', content: 'hi' })) }),
+    ).toBeNull();
   });
 });
 

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { Redis } from 'ioredis';
 import {
+  warmUpTokenizer,
   checkRedisServer,
   createLlmQueue,
   createApiSpendSetup,
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
   const webhookQueue = createWebhookQueue({ connection: redis, delaysMs: webhookSettings.retryDelaysMs });
 
   const catalog = createModelCatalog(config);
+  // The tokenizer's table is built before the first request, not inside it.
+  warmUpTokenizer();
   let draining = false;
   const app = createApp({
     queue,

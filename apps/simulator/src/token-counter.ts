@@ -1,5 +1,8 @@
-import { decode } from 'gpt-tokenizer';
-import { countTextTokens as countBounded, encodeText as encodeBounded } from '@llmq/tokenizer';
+import {
+  countTextTokens as countBounded,
+  decodeTokens as decodeBounded,
+  encodeText as encodeBounded,
+} from '@llmq/tokenizer';
 
 /**
  * Real token counts with gpt-tokenizer's default encoding, o200k_base (GPT-4o, GPT-4.1, o-series,
@@ -26,7 +29,7 @@ export function encodeText(text: string): number[] {
 }
 
 export function decodeTokens(tokens: readonly number[]): string {
-  return decode(tokens);
+  return decodeBounded(tokens);
 }
 
 /** A chat message reduced to what prompt counting needs. */

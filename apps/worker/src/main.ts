@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
+  warmUpTokenizer,
   checkRedisServer,
   CircuitBreaker,
   createLogger,
@@ -40,6 +41,8 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
   const config = await loadLlmqConfig(env.LLMQ_CONFIG);
   const catalog = createModelCatalog(config);
+  // Cached embedding jobs count tokens; the tokenizer's table is built now, not inside a job.
+  warmUpTokenizer();
   const providers = createProviders({
     config,
     builtIn: {

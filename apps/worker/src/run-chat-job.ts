@@ -1,5 +1,6 @@
 import {
   checkStructuredOutput,
+  prepareStructuredOutput,
   type CallOptions,
   type ChatCompletionResult,
   type ChatJobSubmission,
@@ -17,6 +18,7 @@ export async function runChatJob(
   model: ChatModel,
   options: CallOptions,
 ): Promise<JobOutcome<ChatCompletionResult>> {
+  prepareStructuredOutput(submission.request, model.provider);
   const completion = await model.doGenerate(submission.request, options);
   checkStructuredOutput(submission.request, completion);
   return {

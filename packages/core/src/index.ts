@@ -24,6 +24,7 @@ export {
 } from './providers/google/index.js';
 export * from './providers/call-guard.js';
 export * from './providers/structured-output.js';
+export { jsonSchemaProblem, SCHEMA_WORK_LIMIT_MS } from './providers/json-schema-validator.js';
 export * from './providers/parse-retry-after.js';
 export * from './providers/provider-error.js';
 export * from './providers/provider.js';
@@ -34,6 +35,7 @@ export * from './store/partial-output.js';
 export * from './limiter/limit-rules.js';
 export * from './limiter/rate-limiter.js';
 export * from './limiter/token-estimate.js';
+export { warmUpTokenizer } from '@llmq/tokenizer';
 export * from './limiter/parse-rate-limit-headers.js';
 export * from './retry/retry-policy.js';
 export * from './circuit/circuit-breaker.js';

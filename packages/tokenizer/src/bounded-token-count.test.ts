@@ -2,30 +2,20 @@ import fc from 'fast-check';
 import { countTokens, encode } from 'gpt-tokenizer';
 import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { describe, expect, it } from 'vitest';
-import { countTextTokens, encodeText, MAX_PIECE_CHARS, tokenizerSegments } from './bounded-token-count.js';
+import { UNBROKEN_RUNS } from '@llmq/devkit';
+import {
+  countTextTokens,
+  decodeTokens,
+  encodeText,
+  MAX_PIECE_CHARS,
+  tokenizerPieces,
+  WINDOW_CHARS,
+} from './bounded-token-count.js';
 
 const plain = { disallowedSpecial: new Set<string>() };
 const exact = (text: string) => countTokens(text, plain);
 const longestPiece = (text: string) =>
   Math.max(0, ...Array.from(text.matchAll(O200K_TOKEN_SPLIT_REGEX), (match) => match[0].length));
-
-/** Inputs with no break for the pre-tokenizer, one per character class (the quadratic cases). */
-export const UNBROKEN_RUNS: Record<string, (length: number) => string> = {
-  'lowercase x': (length) => 'x'.repeat(length),
-  'uppercase X': (length) => 'X'.repeat(length),
-  'random letters': (length) =>
-    Array.from({ length }, (_, index) => String.fromCharCode(97 + (((index * 2654435761) >>> 7) % 26))).join(''),
-  dashes: (length) => '-'.repeat(length),
-  'mixed punctuation': (length) => '!?#%&*+,.;<=>@^_|~'.repeat(Math.ceil(length / 18)).slice(0, length),
-  spaces: (length) => ' '.repeat(length),
-  newlines: (length) => '\n'.repeat(length),
-  'newlines and slashes': (length) => '!' + '\n/'.repeat(Math.ceil(length / 2)).slice(0, length - 1),
-  digits: (length) => '7'.repeat(length),
-  CJK: (length) =>
-    Array.from({ length }, (_, index) => String.fromCodePoint(0x4e00 + ((index * 7919) % 20_000))).join(''),
-  emoji: (length) => '😀🚀🎉'.repeat(Math.ceil(length / 6)).slice(0, length),
-  'combining marks': (length) => 'a\u0301\u0302'.repeat(Math.ceil(length / 3)).slice(0, length),
-};
 
 const PROSE = [
   "The quick brown fox jumps over the lazy dog. It's 3:45pm and we're done!",
@@ -38,21 +28,35 @@ const PROSE = [
   '1234567890 3.14159 -42 1e10 0xdeadbeef',
 ];
 
-describe('tokenizerSegments', () => {
+describe('tokenizerPieces', () => {
   it('puts the text back together and never lets a piece past MAX_PIECE_CHARS through', () => {
     for (const [name, make] of Object.entries(UNBROKEN_RUNS)) {
       const text = `start ${make(50_000)} end`;
-      const segments = Array.from(tokenizerSegments(text));
-      expect(segments.join(''), name).toBe(text);
-      const longest = Math.max(...segments.map(longestPiece));
-      expect(longest, name).toBeLessThanOrEqual(MAX_PIECE_CHARS);
+      const pieces = Array.from(tokenizerPieces(text));
+      expect(pieces.join(''), name).toBe(text);
+      expect(Math.max(...pieces.map((piece) => piece.length)), name).toBeLessThanOrEqual(MAX_PIECE_CHARS);
     }
+  });
+
+  it("gives the pre-tokenizer's own pieces when none is long", () => {
+    const text = PROSE.join(' ');
+    expect(Array.from(tokenizerPieces(text))).toEqual(
+      Array.from(text.matchAll(O200K_TOKEN_SPLIT_REGEX), (match) => match[0]),
+    );
+  });
+
+  it('cuts long texts into windows only where a piece begins, so prose stays exact', () => {
+    const text = PROSE.join(' ').repeat(5_000);
+    expect(text.length).toBeGreaterThan(4 * WINDOW_CHARS);
+    expect(Array.from(tokenizerPieces(text))).toEqual(
+      Array.from(text.matchAll(O200K_TOKEN_SPLIT_REGEX), (match) => match[0]),
+    );
   });
 
   it('never cuts a surrogate pair', () => {
     const text = '😀'.repeat(10_000);
-    for (const segment of tokenizerSegments(text)) {
-      expect(segment.charCodeAt(0) >= 0xdc00 && segment.charCodeAt(0) <= 0xdfff).toBe(false);
+    for (const piece of tokenizerPieces(text)) {
+      expect(piece.charCodeAt(0) >= 0xdc00 && piece.charCodeAt(0) <= 0xdfff).toBe(false);
     }
   });
 });
@@ -65,14 +69,25 @@ describe('countTextTokens', () => {
     expect(encodeText(long)).toEqual(encode(long, plain));
   });
 
-  it('is exact for any text whose pieces are short', () => {
+  it('is exact, and encodes exactly, for any text whose pieces are short', () => {
+    const texts = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 400 }),
+      fc.string({ unit: 'binary', maxLength: 400 }),
+      fc.array(fc.constantFrom(...PROSE, ' ', '\n', 'x', '😀', 'ß'), { maxLength: 40 }).map((parts) => parts.join('')),
+    );
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', maxLength: 400 }), (text) => {
+      fc.property(texts, (text) => {
         fc.pre(longestPiece(text) <= MAX_PIECE_CHARS);
         expect(countTextTokens(text)).toBe(exact(text));
+        expect(encodeText(text)).toEqual(encode(text, plain));
       }),
-      { numRuns: 500 },
+      { numRuns: 1_000 },
     );
+  });
+
+  it('decodes what it encodes', () => {
+    const text = PROSE.join('\n');
+    expect(decodeTokens(encodeText(text))).toBe(text);
   });
 
   it('counts an unbroken run at most one token high per chunk, and never low', () => {

@@ -1,28 +1,40 @@
 import { describe, expect, it } from 'vitest';
 import { countTextTokens } from './bounded-token-count.js';
-import { TOKENIZE_SLICE_CHARS, TokenMeter } from './token-meter.js';
+import { TokenMeter } from './token-meter.js';
+
+/** Counts the turns the event loop gets (one per check phase) until stopped. */
+function turnCounter(): { turns: () => number; stop: () => void } {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    if (!running) return;
+    turns += 1;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  return { turns: () => turns, stop: () => (running = false) };
+}
 
 describe('TokenMeter', () => {
   it('counts what countTextTokens counts, letting the event loop run between slices', async () => {
     const text = 'Many words make a long prompt; '.repeat(40_000);
-    let turns = 0;
-    const ticker = setInterval(() => (turns += 1), 0);
+    const counter = turnCounter();
     const counted = await new TokenMeter().countText(text);
-    clearInterval(ticker);
+    counter.stop();
     expect(counted).toBe(countTextTokens(text));
-    // 1.2 M characters in 16 K slices: the timer ran between them, not only after.
-    expect(turns).toBeGreaterThan(5);
+    // 1.2 M characters take far longer than one 5 ms slice: the loop turned between slices.
+    expect(counter.turns()).toBeGreaterThan(5);
   });
 
-  it('pauses by the characters counted across calls, so many small texts pause too', async () => {
+  it('pauses by the time counted across calls, so many small texts pause too', async () => {
     const meter = new TokenMeter();
-    let turns = 0;
-    const ticker = setInterval(() => (turns += 1), 0);
+    const counter = turnCounter();
     let total = 0;
-    for (let index = 0; index < 200; index += 1) total += await meter.countText('x'.repeat(TOKENIZE_SLICE_CHARS / 8));
-    clearInterval(ticker);
-    expect(total).toBe(200 * countTextTokens('x'.repeat(TOKENIZE_SLICE_CHARS / 8)));
-    expect(turns).toBeGreaterThan(5);
+    const text = 'Some words in a message. '.repeat(400);
+    for (let index = 0; index < 500; index += 1) total += await meter.countText(text);
+    counter.stop();
+    expect(total).toBe(500 * countTextTokens(text));
+    expect(counter.turns()).toBeGreaterThan(5);
   });
 
   it('never pauses on a short text', async () => {

@@ -1,30 +1,29 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { countSegmentTokens, tokenizerSegments } from './bounded-token-count.js';
+import { countPieceTokens, tokenizerPieces } from './bounded-token-count.js';
+
+/** Longest the meter counts before it gives the event loop a turn, in milliseconds. */
+export const TOKENIZE_SLICE_MS = 5;
+// Reading the clock costs about as much as counting a short piece; it is read every 64 pieces.
+const PIECES_PER_CLOCK_READ = 64;
 
 /**
- * Characters tokenized between two turns given back to the event loop: about 3 ms of prose and
- * at most about 15 ms of the dearest input (random CJK), so a 4 MiB prompt never holds the API or
- * a worker for longer than that at a time.
- */
-export const TOKENIZE_SLICE_CHARS = 16_384;
-
-/**
- * Counts o200k_base tokens like `countTextTokens`, but pauses for the event loop after every
- * `TOKENIZE_SLICE_CHARS` characters, counted across every call on the same meter. Counting is
+ * Counts o200k_base tokens like `countTextTokens`, but gives the event loop a turn whenever it
+ * has counted for `TOKENIZE_SLICE_MS`, measured across every call on the same meter. Counting is
  * CPU work a request can make as large as the body limit; paused this way it delays other
- * requests by a slice at most instead of by the whole count. Short texts never pause.
+ * requests and timers by a slice at most instead of by the whole count. Short texts never pause.
  */
 export class TokenMeter {
-  #sincePause = 0;
+  #sliceStart = performance.now();
+  #pieces = 0;
 
   async countText(text: string): Promise<number> {
     let tokens = 0;
-    for (const segment of tokenizerSegments(text)) {
-      tokens += countSegmentTokens(segment);
-      this.#sincePause += segment.length;
-      if (this.#sincePause >= TOKENIZE_SLICE_CHARS) {
-        this.#sincePause = 0;
+    for (const piece of tokenizerPieces(text)) {
+      tokens += countPieceTokens(piece);
+      this.#pieces += 1;
+      if (this.#pieces % PIECES_PER_CLOCK_READ === 0 && performance.now() - this.#sliceStart >= TOKENIZE_SLICE_MS) {
         await nextTurn();
+        this.#sliceStart = performance.now();
       }
     }
     return tokens;

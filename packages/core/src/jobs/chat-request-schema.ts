@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schemaPatternProblem } from '../providers/json-schema-validator.js';
 
 const textPart = z.strictObject({ type: z.literal('text'), text: z.string() });
 
@@ -93,7 +94,14 @@ const responseFormat = z.discriminatedUnion(
       json_schema: z.strictObject({
         name: functionName,
         description: z.string().optional(),
-        schema: jsonObject.optional(),
+        // Patterns are checked at submit (they must run on RE2), so that schema is a 400 now;
+        // the worker compiles the whole schema before its call.
+        schema: jsonObject
+          .superRefine((schema, context) => {
+            const problem = schemaPatternProblem(schema);
+            if (problem !== null) context.addIssue({ code: 'custom', message: `cannot be used: ${problem}` });
+          })
+          .optional(),
         strict: z.boolean().nullable().optional(),
       }),
     }),
@@ -103,6 +111,9 @@ const responseFormat = z.discriminatedUnion(
 
 const positiveInt = z.number().int().positive();
 
+/** Most messages one chat request may carry: far above real conversations, and validated in about 5 ms. */
+export const MAX_CHAT_MESSAGES = 10_000;
+
 /**
  * A chat job's request: an OpenAI Chat Completions request body with `model` as
  * `<provider>/<model>` or an alias. Unknown fields are refused rather than dropped.
@@ -110,7 +121,10 @@ const positiveInt = z.number().int().positive();
 export const chatRequestSchema = z
   .strictObject({
     model: z.string().min(1),
-    messages: z.array(chatMessageSchema).min(1, 'must contain at least one message'),
+    messages: z
+      .array(chatMessageSchema)
+      .min(1, 'must contain at least one message')
+      .max(MAX_CHAT_MESSAGES, `at most ${MAX_CHAT_MESSAGES} messages`),
     temperature: z.number().min(0).max(2).optional(),
     top_p: z.number().min(0).max(1).optional(),
     max_tokens: positiveInt.optional(),

@@ -1,23 +1,8 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ValidateFunction } from 'ajv';
 import type { ChatRequest } from '../jobs/chat-request-schema.js';
 import type { ChatCompletionResult } from './chat-completion.js';
+import { compileJsonSchema, jsonSchemaProblem, SchemaWorkTimeout, validateBounded } from './json-schema-validator.js';
 import { ProviderError } from './provider-error.js';
-
-const ajv = new Ajv({ strict: false, allErrors: false, validateFormats: false });
-// Compiling is far dearer than validating; the same schemas come back job after job.
-const compiled = new Map<string, ValidateFunction>();
-const MAX_COMPILED = 500;
-
-function validatorFor(schema: Record<string, unknown>): ValidateFunction {
-  const key = JSON.stringify(schema);
-  let validate = compiled.get(key);
-  if (validate === undefined) {
-    validate = ajv.compile(schema);
-    if (compiled.size >= MAX_COMPILED) compiled.clear();
-    compiled.set(key, validate);
-  }
-  return validate;
-}
 
 /**
  * Checks that a structured-output answer is what the request asked for: JSON for `json_object`,
@@ -41,15 +26,40 @@ export function checkStructuredOutput(request: ChatRequest, result: ChatCompleti
   if (format.type !== 'json_schema' || format.json_schema.schema === undefined) return;
   let validate: ValidateFunction;
   try {
-    validate = validatorFor(format.json_schema.schema);
+    validate = compileJsonSchema(format.json_schema.schema);
   } catch (error) {
     return fail(`response_format.json_schema.schema cannot be compiled: ${(error as Error).message}`);
   }
-  if (!validate(value)) {
+  let valid: boolean;
+  try {
+    valid = validateBounded(validate, value);
+  } catch (error) {
+    if (error instanceof SchemaWorkTimeout)
+      return fail(`the answer could not be checked against the schema: ${error.message}`);
+    throw error;
+  }
+  if (!valid) {
     const first = validate.errors?.[0];
     const where = first?.instancePath ? first.instancePath : '(root)';
     fail(
       `the answer does not match the schema "${format.json_schema.name}": ${where} ${first?.message ?? 'is invalid'}${truncated}`,
     );
   }
+}
+
+/**
+ * Before a call: a `json_schema` the worker cannot compile (within `SCHEMA_WORK_LIMIT_MS`) fails
+ * the job as a bad request now, before a provider is paid for an answer it could not check.
+ */
+export function prepareStructuredOutput(request: ChatRequest, provider: string): void {
+  const format = request.response_format;
+  if (format?.type !== 'json_schema' || format.json_schema.schema === undefined) return;
+  const problem = jsonSchemaProblem(format.json_schema.schema);
+  if (problem === null) return;
+  throw new ProviderError({
+    provider,
+    kind: 'invalid_request',
+    retryable: false,
+    message: `response_format.json_schema.schema cannot be used: ${problem}`,
+  });
 }
