@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { concurrencyBenchmark } from './concurrency.bench.js';
 import { drainBenchmark } from './drain.bench.js';
+import { hostileBenchmark } from './hostile.bench.js';
 import { ingestBenchmark } from './ingest.bench.js';
 import { latencyBenchmark } from './latency.bench.js';
 import { limiterBenchmark } from './limiter.bench.js';
@@ -19,6 +20,7 @@ const suites: Array<[string, () => Promise<BenchRow[]>]> = [
   ['concurrency', concurrencyBenchmark],
   ['limiter', limiterBenchmark],
   ['drain', drainBenchmark],
+  ['hostile', hostileBenchmark],
 ];
 const only = process.env.BENCH_SUITES?.split(',');
 

@@ -44,7 +44,7 @@ export interface FuzzTarget {
 }
 
 /** A real API process on a private Redis: crashes and memory show as they would in production. */
-export async function startFuzzTarget(): Promise<FuzzTarget> {
+export async function startFuzzTarget(options: { maxBodyBytes?: number } = {}): Promise<FuzzTarget> {
   const dir = await mkdtemp(join(tmpdir(), 'llmq-fuzz-'));
   const port = await freePort();
   let redis: RunningRedis | undefined;
@@ -64,7 +64,7 @@ export async function startFuzzTarget(): Promise<FuzzTarget> {
         LLMQ_API_KEYS: Object.entries(STACK_KEYS)
           .map(([tenant, key]) => `${tenant}:${key}`)
           .join(','),
-        LLMQ_MAX_BODY_BYTES: String(FUZZ_MAX_BODY_BYTES),
+        LLMQ_MAX_BODY_BYTES: String(options.maxBodyBytes ?? FUZZ_MAX_BODY_BYTES),
         LLMQ_ADMIN_TOKEN: 'admin-token-0123456789abcdef',
         // Errors only: a 5xx or an unhandled error is what the fuzz looks for in the log.
         LOG_LEVEL: 'error',
