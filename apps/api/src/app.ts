@@ -20,7 +20,7 @@ import { adminRoutes } from './admin/admin-routes.js';
 import { requireApiKey } from './auth.js';
 import { DEFAULT_JOB_POLICY, type JobPolicy } from './config.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
-import { limitJsonDepth } from './json-depth-limit.js';
+import { limitJsonDepth, verifyJsonShape } from './json-depth-limit.js';
 import { healthRoutes } from './health/health-routes.js';
 import { createIdempotency } from './idempotency/idempotent-submission.js';
 import type { JobEvents } from './job-events.js';
@@ -159,6 +159,7 @@ export function createApp(options: AppOptions): Express {
       limit: options.config.maxBodyBytes,
       strict: false,
       type: ['application/json', 'application/*+json'],
+      verify: verifyJsonShape(),
     }),
   );
   app.use('/v1', limitJsonDepth());

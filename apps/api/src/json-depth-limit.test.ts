@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { errorHandler } from './error-handler.js';
 import {
@@ -9,6 +10,7 @@ import {
   limitJsonDepth,
   MAX_JSON_DEPTH,
   MAX_JSON_VALUES,
+  rawJsonShapeProblem,
 } from './json-depth-limit.js';
 
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
@@ -29,6 +31,31 @@ describe('jsonDepthExceeds', () => {
 
   it('walks a body far deeper than the stack allows without overflowing', () => {
     expect(jsonDepthExceeds(JSON.parse(nested(200_000)), MAX_JSON_DEPTH)).toBe(true);
+  });
+});
+
+describe('rawJsonShapeProblem', () => {
+  const raw = (text: string) => Buffer.from(text);
+
+  it('finds the same limits in the bytes, ignoring what is inside strings', () => {
+    expect(rawJsonShapeProblem(raw('{"a":[1,2,{"b":null}]}'), { values: 6 })).toBeNull();
+    expect(rawJsonShapeProblem(raw('[1,2,3,4,5,6,7]'), { values: 6 })).toBe(
+      'request body holds more than 6 JSON values',
+    );
+    expect(rawJsonShapeProblem(raw('{"a":"[[[,,,,,,\\"[[["}'), { values: 3, depth: 2 })).toBeNull();
+    expect(rawJsonShapeProblem(raw(nested(65)))).toBe(
+      `request body nests objects and arrays deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  });
+
+  it('never refuses what the parsed walk accepts (commas and containers never exceed the values)', () => {
+    fc.assert(
+      fc.property(fc.json({ maxDepth: 6 }), (text) => {
+        const walked = jsonShapeProblem(JSON.parse(text), { values: 40, depth: 5 });
+        if (walked === null) expect(rawJsonShapeProblem(raw(text), { values: 40, depth: 5 })).toBeNull();
+      }),
+      { numRuns: 2_000 },
+    );
   });
 });
 

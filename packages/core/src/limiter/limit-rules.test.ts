@@ -3,15 +3,28 @@ import { llmqConfigSchema } from '../config/llmq-config-schema.js';
 import { bucketParameters, LimitRules, RESERVATION_TOLERANCE_MS } from './limit-rules.js';
 
 describe('bucketParameters', () => {
+  const window = 60_000 + RESERVATION_TOLERANCE_MS;
+
   it.each([
     [1_200, 0.02],
     [120_000, 0.02],
     [5, 0.02],
+    [2, 0.02],
+    [1, 0.02],
+    [10, 0.02],
     [90_000_000, 0.05],
-  ])('never lets a 60 s window exceed %i (burst %f)', (limit, burst) => {
+  ])('never lets a 60 s window take more than %i whole units, and refills at that rate (burst %f)', (limit, burst) => {
     const bucket = bucketParameters({ rpm: limit, tpm: limit }, burst);
-    expect(bucket.requestCapacity + bucket.requestRate * (60_000 + RESERVATION_TOLERANCE_MS)).toBeCloseTo(limit, 6);
+    expect(Math.floor(bucket.requestCapacity + bucket.requestRate * window)).toBe(limit);
+    expect(bucket.requestRate * window).toBeGreaterThanOrEqual(limit - bucket.requestCapacity);
     expect(bucket.tokenCapacity).toBe(Math.max(1, Math.floor(limit * burst)));
+  });
+
+  it('refills rpm 1 at one request a minute (it was one per 100 minutes)', () => {
+    const bucket = bucketParameters({ rpm: 1 }, 0.02);
+    expect(bucket.requestCapacity).toBe(1);
+    expect(1 / bucket.requestRate).toBeLessThan(61_000);
+    expect(1 / bucket.requestRate).toBeGreaterThan(60_000);
   });
 
   it('leaves a missing dimension unlimited', () => {
@@ -40,9 +53,9 @@ describe('LimitRules', () => {
 
   it('gives each tenant its own share, "*" as the default', () => {
     const limitFor = (tenant: string) => rules.forModel('openai/gpt-4o-mini', tenant)?.tenant;
-    expect((limitFor('anyone')?.requestCapacity ?? 0) + (limitFor('anyone')?.requestRate ?? 0) * 60_250).toBeCloseTo(
-      30,
-    );
-    expect((limitFor('vip')?.requestCapacity ?? 0) + (limitFor('vip')?.requestRate ?? 0) * 60_250).toBeCloseTo(60);
+    const perWindow = (tenant: string) =>
+      Math.floor((limitFor(tenant)?.requestCapacity ?? 0) + (limitFor(tenant)?.requestRate ?? 0) * 60_250);
+    expect(perWindow('anyone')).toBe(30);
+    expect(perWindow('vip')).toBe(60);
   });
 });

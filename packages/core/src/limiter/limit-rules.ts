@@ -21,15 +21,20 @@ export const RESERVATION_TOLERANCE_MS = 250;
 export const UNLIMITED: BucketParameters = { requestCapacity: 0, requestRate: 0, tokenCapacity: 0, tokenRate: 0 };
 const MINUTE_MS = 60_000;
 
+/** Refilled per window beyond `limit - capacity`: just under one whole unit (see `dimension`). */
+const WHOLE_UNIT_MARGIN = 0.999;
+
 /**
- * A bucket that never lets any 60 s window see more than `limit`: it holds `burst * limit` and
- * refills so that the capacity plus the refill over one minute and the reservation tolerance
- * equals the limit.
+ * A bucket that never lets any 60 s window see more than `limit`: it holds `burst * limit` (at
+ * least one) and refills over one minute plus the reservation tolerance. Takes are whole units
+ * (a request, a token), so a window sees at most floor(capacity + refill) of them: refilling
+ * `limit - capacity` plus just under one unit keeps that at `limit`, and a limit so small that
+ * the capacity is all of it (`rpm: 1`) still refills at the limit's rate.
  */
 function dimension(limit: number | undefined, burst: number): [number, number] {
   if (limit === undefined) return [0, 0];
   const capacity = Math.min(limit, Math.max(1, Math.floor(limit * burst)));
-  return [capacity, Math.max(limit - capacity, limit / 100) / (MINUTE_MS + RESERVATION_TOLERANCE_MS)];
+  return [capacity, (limit - capacity + WHOLE_UNIT_MARGIN) / (MINUTE_MS + RESERVATION_TOLERANCE_MS)];
 }
 
 export function bucketParameters(

@@ -53,6 +53,17 @@ describe('RateLimiter', () => {
     expect(Math.max(...waits)).toBeLessThan((600 - admitted + 2) * interval + 50);
   });
 
+  test('rpm 1: the second call is scheduled one minute after the first, not 100 minutes', async ({
+    limiter: { limiter, model },
+  }) => {
+    const rule = limits({ rpm: 1 });
+    expect((await acquire(limiter, model, rule)).admitted).toBe(true);
+    const second = await acquire(limiter, model, rule);
+    expect(second.admitted).toBe(false);
+    expect(second.waitMs).toBeGreaterThan(59_000);
+    expect(second.waitMs).toBeLessThan(61_000);
+  });
+
   test('a reservation is honoured at its time without taking again; early is told to wait, late queues anew', async ({
     limiter: { limiter, model },
   }) => {
