@@ -58,9 +58,17 @@ const REDIS_DOWN = [
   'ETIMEDOUT',
   'Reached the max retries per request limit',
   'LOADING',
+  // Reached but refusing writes: full (noeviction), a replica, a failed RDB save, a failover.
+  'OOM command not allowed',
+  'READONLY',
+  'MISCONF',
+  'NOREPLICAS',
+  'MASTERDOWN',
+  'CLUSTERDOWN',
+  'TRYAGAIN',
 ];
 
-/** Errors that mean Redis cannot be reached right now: the client should retry, not give up. */
+/** Errors that mean Redis cannot take the request right now (unreachable, or refusing writes): retry, do not give up. */
 export function isRedisUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   const text = `${error.name} ${error.message} ${(error as { code?: string }).code ?? ''}`;
@@ -84,7 +92,9 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, request, respo
     response
       .status(503)
       .set('retry-after', '1')
-      .json({ error: { type: 'unavailable', message: 'the job store is unreachable; retry shortly' } });
+      .json({
+        error: { type: 'unavailable', message: 'the job store is unreachable or refusing writes; retry shortly' },
+      });
     return;
   }
   if (httpError === undefined) {

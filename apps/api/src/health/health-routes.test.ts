@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeDir, startRedisServer, type RunningRedis } from '@llmq/devkit';
 import { startTestApi, type TestApi } from '../__fixtures__/test-api.js';
@@ -43,6 +44,30 @@ describe('health and readiness', () => {
 
     redis = await startRedisServer({ dir, port: redis.port });
     await expect.poll(async () => (await ready()).status, { timeout: 10_000, interval: 100 }).toBe(200);
+  });
+
+  it('/readyz and POST /v1/jobs answer 503 with Retry-After while Redis is full, and recover after', async () => {
+    const admin = new Redis(redis.url);
+    try {
+      await admin.config('SET', 'maxmemory', '1');
+      const full = await ready();
+      expect(full.status).toBe(503);
+      expect(String((full.body?.error as { message: string }).message)).toMatch(/^redis refuses writes: OOM/);
+      const submit = await api.call('/v1/jobs', {
+        method: 'POST',
+        body: JSON.stringify({
+          type: 'chat',
+          request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+        }),
+      });
+      expect(submit.status).toBe(503);
+      expect(submit.headers.get('retry-after')).toBe('1');
+      expect(submit.body).toMatchObject({ error: { type: 'unavailable' } });
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      await admin.quit();
+    }
+    expect((await ready()).status).toBe(200);
   });
 
   it('/readyz is 503 while the process is shutting down', async () => {

@@ -25,6 +25,9 @@ async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): 
   }
 }
 
+/** Written by every readiness check; expires by itself. */
+const READINESS_KEY = 'llmq:readyz';
+
 const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
@@ -51,6 +54,12 @@ export function healthRoutes(options: HealthRoutesOptions): Router {
       await within(options.redis.ping(), timeoutMs, 'redis');
     } catch (error) {
       return unready(`redis is unreachable: ${reason(error)}`);
+    }
+    try {
+      // A Redis that answers but refuses writes (full, a replica, a failed save) takes no job.
+      await within(options.redis.set(READINESS_KEY, String(Date.now()), 'PX', 10_000), timeoutMs, 'redis');
+    } catch (error) {
+      return unready(`redis refuses writes: ${reason(error)}`);
     }
     for (const queue of options.queues) {
       try {
