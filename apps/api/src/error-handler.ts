@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { isRedisUnavailable } from '@llmq/core';
 import { HttpError } from './http-error.js';
 
 interface BodyParserError {
@@ -47,32 +48,6 @@ function fromClientStatus(error: BodyParserError): HttpError | undefined {
   if (status === 413) return new HttpError(413, 'payload_too_large', message);
   if (status === 415) return new HttpError(415, 'unsupported_media_type', message);
   return new HttpError(status, 'invalid_request', message);
-}
-
-const REDIS_DOWN = [
-  "Stream isn't writeable",
-  'Connection is closed',
-  'Command timed out',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'Reached the max retries per request limit',
-  'LOADING',
-  // Reached but refusing writes: full (noeviction), a replica, a failed RDB save, a failover.
-  'OOM command not allowed',
-  'READONLY',
-  'MISCONF',
-  'NOREPLICAS',
-  'MASTERDOWN',
-  'CLUSTERDOWN',
-  'TRYAGAIN',
-];
-
-/** Errors that mean Redis cannot take the request right now (unreachable, or refusing writes): retry, do not give up. */
-export function isRedisUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const text = `${error.name} ${error.message} ${(error as { code?: string }).code ?? ''}`;
-  return REDIS_DOWN.some((marker) => text.includes(marker));
 }
 
 /** The one place every error body is written; anything unexpected is a 500 with no detail. */

@@ -16,6 +16,12 @@ const envSchema = z.object({
   LLMQ_LOCK_DURATION_MS: z.coerce.number().int().positive().default(60_000),
   /** How often stalled jobs (their worker died) are looked for and handed to another worker, ms. Default 30 s. */
   LLMQ_STALLED_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+  /**
+   * Times a job may lose its worker (killed, or too busy to renew its lock) before BullMQ fails it
+   * for good; its record is then failed `internal` (see final-failure-watch). Default 10: a
+   * redeploy kills workers, and a job unlucky enough to be on several of them must not fail for it.
+   */
+  LLMQ_MAX_STALLED_COUNT: z.coerce.number().int().min(0).default(10),
   /** Consecutive failures that open a model's circuit. Default 5. */
   LLMQ_CIRCUIT_FAILURES: z.coerce.number().int().positive().default(5),
   /** Failure rate (0-1) that opens a circuit once a minute has 20 calls. Default 0.5. */

@@ -14,6 +14,8 @@ import {
   type Logger,
   type WaitReason,
   RESERVATION_TOLERANCE_MS,
+  isRedisUnavailable,
+  untilRedisTakesIt,
 } from '@llmq/core';
 import type { JobSpendHooks } from './cache/job-spend-hooks.js';
 import type { CancelRegistry } from './cancel-registry.js';
@@ -42,13 +44,25 @@ export interface LlmJobReturn {
   status: 'succeeded' | 'failed' | 'skipped';
 }
 
+/** The job's error; llmq's own (a deadline, a model the config no longer serves) names no provider. */
 function toJobError(error: ProviderError): JobError {
   return {
     type: error.kind,
     message: error.message,
-    provider: error.provider,
+    ...(error.provider !== LLMQ ? { provider: error.provider } : {}),
     ...(error.status !== undefined ? { status: error.status } : {}),
   };
+}
+
+/** `ProviderError.provider` of failures that are llmq's, not a provider's. */
+const LLMQ = 'llmq';
+
+/** Pause before a run that Redis refused is tried again, ms; it uses none of the job's attempts. */
+const REDIS_RETRY_DELAY_MS = 2_000;
+
+/** Control flow BullMQ must see as thrown: everything else is classified here first. */
+function isQueueControl(error: unknown): boolean {
+  return error instanceof DelayedError || error instanceof UnrecoverableError || error instanceof RetryLater;
 }
 
 function asProviderError(error: unknown): ProviderError {
@@ -68,32 +82,35 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     const data = job.data;
     const { tenant, jobId } = data;
     const log = logger.child({ jobId, tenant, attempt: job.attemptsMade + 1 });
-    const chain = router.chain(data.model, data.fallbacks ?? []);
-
-    const endJob = async (
-      error: ProviderError,
-      fields: Record<string, string | number> = {},
-    ): Promise<LlmJobReturn> => {
-      const money = options.spend?.withoutAnswer(tenant);
-      const ended = await store.transition({
-        tenant,
-        jobId,
-        to: 'failed',
-        from: ['queued', 'running'],
-        fields: {
-          ...money?.fields,
-          ...fields,
-          error: JSON.stringify(toJobError(error)),
-          finished_at: Date.now(),
-          '-waiting_for': '',
-        },
-        counters: money?.counters,
+    // The end's announcement (webhook, metrics) is as precious as the end itself.
+    const announceEnd = () =>
+      untilRedisTakesIt(async () => options.onJobEnded?.(tenant, jobId), {
+        onRetry: (error) => log.warn({ err: error }, 'redis refused the end announcement; trying again'),
       });
+
+    const endJob = async (error: JobError, fields: Record<string, string | number> = {}): Promise<LlmJobReturn> => {
+      const money = options.spend?.withoutAnswer(tenant);
+      const ended = await untilRedisTakesIt(() =>
+        store.transition({
+          tenant,
+          jobId,
+          to: 'failed',
+          from: ['queued', 'running'],
+          fields: {
+            ...money?.fields,
+            ...fields,
+            error: JSON.stringify(error),
+            finished_at: Date.now(),
+            '-waiting_for': '',
+          },
+          counters: money?.counters,
+        }),
+      );
       // Already ended too: a worker may have died between the end and its hook; repeats are no-ops.
       if (ended.outcome === 'ok' || (ended.outcome === 'conflict' && isEnded(ended.current))) {
-        await options.onJobEnded?.(tenant, jobId);
+        await announceEnd();
       }
-      log.warn({ kind: error.kind, err: error.message }, 'job failed');
+      log.warn({ kind: error.type, err: error.message }, 'job failed');
       return { status: ended.outcome === 'ok' ? 'failed' : 'skipped' };
     };
 
@@ -122,195 +139,230 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       return true;
     };
 
-    if (Date.now() >= data.deadlineAt) {
-      await endJob(new ProviderError({ provider: 'llmq', kind: 'timeout', message: 'the job passed its deadline' }));
-      throw new UnrecoverableError('deadline passed');
-    }
-
-    // A cached answer ends the job here: before the circuit, the limiter and any provider call.
-    const cacheStep = await options.spend?.answerFromCache({
-      tenant,
-      jobId,
-      model: formatModelName(chain[Math.min(data.modelIndex ?? 0, chain.length - 1)] ?? { provider: '', modelId: '' }),
-      cacheMode: data.cacheMode,
-      onJobEnded: options.onJobEnded,
-    });
-    if (cacheStep?.ended) return { status: cacheStep.status };
-
-    // An open circuit sends the job straight to its next model; with none left, it waits.
-    let index = Math.min(data.modelIndex ?? 0, chain.length - 1);
-    for (;;) {
-      const verdict = await circuit.check(formatModelName(chain[index] ?? { provider: '', modelId: '' }));
-      if (verdict.allowed) break;
-      if (index + 1 < chain.length) {
-        index += 1;
-        continue;
+    const steps = async (): Promise<LlmJobReturn> => {
+      // A model the config no longer serves (config drift) throws here: classified below.
+      const chain = router.chain(data.model, data.fallbacks ?? []);
+      if (Date.now() >= data.deadlineAt) {
+        await endJob({ type: 'timeout', message: 'the job passed its deadline' });
+        throw new UnrecoverableError('deadline passed');
       }
-      if (!(await park('circuit_open', verdict.waitMs, { modelIndex: index }))) return { status: 'skipped' };
-      throw new DelayedError();
-    }
-    const reference = chain[index];
-    if (reference === undefined) throw new UnrecoverableError('the job names no model');
-    const model = formatModelName(reference);
 
-    const requests =
-      data.type === 'embedding'
-        ? Math.ceil((data.inputs ?? 1) / router.embeddingModel(reference).maxEmbeddingsPerCall)
-        : 1;
-    const decision = await gate.admit({
-      model,
-      tenant,
-      requests,
-      tokens: data.tokens,
-      reservation:
-        data.reservationAttempt === job.attemptsMade && data.modelIndex === index ? data.reservation : undefined,
-    });
-    if (!decision.admitted) {
-      const patch = { modelIndex: index, reservation: decision.reservation, reservationAttempt: job.attemptsMade };
-      if (!(await park('rate_limit', decision.waitMs, patch, decision.ticket))) return { status: 'skipped' };
-      throw new DelayedError();
-    }
-    let ticket = decision.ticket;
-    const admittedAt = Date.now();
-
-    const start = await store.transition({
-      tenant,
-      jobId,
-      to: 'running',
-      // `running` too: a job whose worker died is picked up again by another one.
-      from: ['queued', 'running'],
-      fields: {
-        '+attempts': 1,
-        [`+model_attempts_${index}`]: 1,
-        model_index: index,
-        '?started_at': Date.now(),
-        '-waiting_for': '',
-        '-earliest_start_at': '',
-      },
-      returnRecord: true,
-    });
-    if (start.outcome !== 'ok' || start.record === null) {
-      if (ticket) await gate.release(ticket);
-      // Ended by an earlier run that may have died before its hook ran (webhooks): run it again.
-      if (start.outcome === 'conflict' && isEnded(start.current)) await options.onJobEnded?.(tenant, jobId);
-      log.info({ outcome: start.outcome }, 'job skipped: no longer runnable');
-      return { status: 'skipped' };
-    }
-    const record = start.record;
-
-    // A call admitted a while ago (a starved event loop, a slow Redis) would reach the provider
-    // bunched with later ones: give its place back and ask again, parking it if it must wait.
-    if (ticket && Date.now() - admittedAt > RESERVATION_TOLERANCE_MS) {
-      await gate.release(ticket);
-      const again = await gate.admit({ model, tenant, requests, tokens: data.tokens, reservation: undefined });
-      if (!again.admitted) {
-        const patch = { modelIndex: index, reservation: again.reservation, reservationAttempt: job.attemptsMade };
-        const undo = { '+attempts': -1, [`+model_attempts_${index}`]: -1 };
-        if (!(await park('rate_limit', again.waitMs, patch, again.ticket, undo))) return { status: 'skipped' };
-        throw new DelayedError();
-      }
-      ticket = again.ticket;
-    }
-
-    const startedAt = Date.now();
-    const logEntry = (status: AttemptLogEntry['status'], error?: ProviderError): string =>
-      JSON.stringify({
-        model,
-        status,
-        started_at: startedAt / 1000,
-        duration_ms: Date.now() - startedAt,
-        ...(error ? { error: toJobError(error) } : {}),
-      } satisfies AttemptLogEntry);
-    const cancel = options.cancels.track(tenant, jobId);
-    let headers: Headers | undefined;
-    // Only the provider call's own failures come here: a hook or a store error after a
-    // successful call must never count against the model or repeat the call.
-    const handleFailure = async (error: ProviderError): Promise<LlmJobReturn> => {
-      await Promise.all([
-        // Only outages count against a model; a 429 or a refused request is an answer, and
-        // must also settle a half-open probe instead of leaving it to its lease.
-        error.kind === 'canceled' || error.provider === 'llmq'
-          ? undefined
-          : circuit.record(model, countsAgainstCircuit(error.kind) ? 'failure' : 'success'),
-        ticket ? gate.settle(ticket, { error, ...(headers ? { headers } : {}) }) : undefined,
-      ]).catch((recordError: unknown) => log.warn({ err: recordError }, 'could not record the call'));
-      log.warn({ model, kind: error.kind, status: error.status, err: error.message }, 'provider call failed');
-      if (error.kind === 'canceled' && cancel.signal.aborted) return { status: 'skipped' };
-
-      const outOfAttempts = job.attemptsMade + 2 > (job.opts.attempts ?? 1);
-      const failure = outOfAttempts
-        ? ({ action: 'fail' } as const)
-        : decideAfterFailure(
-            {
-              error,
-              attemptOnModel: record.modelAttempts,
-              hasFallback: index + 1 < chain.length,
-              remainingMs: data.deadlineAt - Date.now(),
-            },
-            { attemptsPerModel: data.attemptsPerModel, baseDelayMs: 1_000, maxDelayMs: 60_000 },
-          );
-      if (failure.action === 'fail') {
-        await endJob(error, { '>attempt_log': logEntry('failed', error) });
-        throw new UnrecoverableError(`${error.kind}: ${error.message}`);
-      }
-      const next = failure.action === 'fallback' ? index + 1 : index;
-      const requeued = await store.transition({
+      // A cached answer ends the job here: before the circuit, the limiter and any provider call.
+      const cacheStep = await options.spend?.answerFromCache({
         tenant,
         jobId,
-        to: 'queued',
-        from: ['running'],
-        fields: { '>attempt_log': logEntry('failed', error), model_index: next },
+        model: formatModelName(
+          chain[Math.min(data.modelIndex ?? 0, chain.length - 1)] ?? { provider: '', modelId: '' },
+        ),
+        cacheMode: data.cacheMode,
+        onJobEnded: options.onJobEnded,
       });
-      if (requeued.outcome !== 'ok') return { status: 'skipped' };
-      if (next !== (data.modelIndex ?? 0)) await job.updateData({ ...data, modelIndex: next });
-      throw new RetryLater(`${error.kind}: ${error.message}`, failure.action === 'retry' ? failure.delayMs : 0);
-    };
-    let outcome: Awaited<ReturnType<LlmJobProcessorOptions['callProvider']>>;
-    try {
-      outcome = await options.callProvider(record, reference, {
-        signal: cancel.signal,
-        timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
-        idleTimeoutMs: options.streamIdleTimeoutMs,
-        onResponseHeaders: (received) => (headers = received),
+      if (cacheStep?.ended) return { status: cacheStep.status };
+
+      // An open circuit sends the job straight to its next model; with none left, it waits.
+      let index = Math.min(data.modelIndex ?? 0, chain.length - 1);
+      for (;;) {
+        const verdict = await circuit.check(formatModelName(chain[index] ?? { provider: '', modelId: '' }));
+        if (verdict.allowed) break;
+        if (index + 1 < chain.length) {
+          index += 1;
+          continue;
+        }
+        if (!(await park('circuit_open', verdict.waitMs, { modelIndex: index }))) return { status: 'skipped' };
+        throw new DelayedError();
+      }
+      const reference = chain[index];
+      if (reference === undefined) throw new UnrecoverableError('the job names no model');
+      const model = formatModelName(reference);
+
+      const requests =
+        data.type === 'embedding'
+          ? Math.ceil((data.inputs ?? 1) / router.embeddingModel(reference).maxEmbeddingsPerCall)
+          : 1;
+      const decision = await gate.admit({
+        model,
+        tenant,
+        requests,
+        tokens: data.tokens,
+        reservation:
+          data.reservationAttempt === job.attemptsMade && data.modelIndex === index ? data.reservation : undefined,
       });
-    } catch (thrown) {
+      if (!decision.admitted) {
+        const patch = { modelIndex: index, reservation: decision.reservation, reservationAttempt: job.attemptsMade };
+        if (!(await park('rate_limit', decision.waitMs, patch, decision.ticket))) return { status: 'skipped' };
+        throw new DelayedError();
+      }
+      let ticket = decision.ticket;
+      const admittedAt = Date.now();
+
+      const start = await store.transition({
+        tenant,
+        jobId,
+        to: 'running',
+        // `running` too: a job whose worker died is picked up again by another one.
+        from: ['queued', 'running'],
+        fields: {
+          '+attempts': 1,
+          [`+model_attempts_${index}`]: 1,
+          model_index: index,
+          '?started_at': Date.now(),
+          '-waiting_for': '',
+          '-earliest_start_at': '',
+        },
+        returnRecord: true,
+      });
+      if (start.outcome !== 'ok' || start.record === null) {
+        if (ticket) await gate.release(ticket);
+        // Ended by an earlier run that may have died before its hook ran (webhooks): run it again.
+        if (start.outcome === 'conflict' && isEnded(start.current)) await options.onJobEnded?.(tenant, jobId);
+        log.info({ outcome: start.outcome }, 'job skipped: no longer runnable');
+        return { status: 'skipped' };
+      }
+      const record = start.record;
+
+      // A call admitted a while ago (a starved event loop, a slow Redis) would reach the provider
+      // bunched with later ones: give its place back and ask again, parking it if it must wait.
+      if (ticket && Date.now() - admittedAt > RESERVATION_TOLERANCE_MS) {
+        await gate.release(ticket);
+        const again = await gate.admit({ model, tenant, requests, tokens: data.tokens, reservation: undefined });
+        if (!again.admitted) {
+          const patch = { modelIndex: index, reservation: again.reservation, reservationAttempt: job.attemptsMade };
+          const undo = { '+attempts': -1, [`+model_attempts_${index}`]: -1 };
+          if (!(await park('rate_limit', again.waitMs, patch, again.ticket, undo))) return { status: 'skipped' };
+          throw new DelayedError();
+        }
+        ticket = again.ticket;
+      }
+
+      const startedAt = Date.now();
+      const logEntry = (status: AttemptLogEntry['status'], error?: ProviderError): string =>
+        JSON.stringify({
+          model,
+          status,
+          started_at: startedAt / 1000,
+          duration_ms: Date.now() - startedAt,
+          ...(error ? { error: toJobError(error) } : {}),
+        } satisfies AttemptLogEntry);
+      const cancel = options.cancels.track(tenant, jobId);
+      let headers: Headers | undefined;
+      // Only the provider call's own failures come here: a hook or a store error after a
+      // successful call must never count against the model or repeat the call.
+      const handleFailure = async (error: ProviderError): Promise<LlmJobReturn> => {
+        await Promise.all([
+          // Only outages count against a model; a 429 or a refused request is an answer, and
+          // must also settle a half-open probe instead of leaving it to its lease.
+          error.kind === 'canceled' || error.provider === 'llmq'
+            ? undefined
+            : circuit.record(model, countsAgainstCircuit(error.kind) ? 'failure' : 'success'),
+          ticket ? gate.settle(ticket, { error, ...(headers ? { headers } : {}) }) : undefined,
+        ]).catch((recordError: unknown) => log.warn({ err: recordError }, 'could not record the call'));
+        log.warn({ model, kind: error.kind, status: error.status, err: error.message }, 'provider call failed');
+        if (error.kind === 'canceled' && cancel.signal.aborted) return { status: 'skipped' };
+
+        const outOfAttempts = job.attemptsMade + 2 > (job.opts.attempts ?? 1);
+        const failure = outOfAttempts
+          ? ({ action: 'fail' } as const)
+          : decideAfterFailure(
+              {
+                error,
+                attemptOnModel: record.modelAttempts,
+                hasFallback: index + 1 < chain.length,
+                remainingMs: data.deadlineAt - Date.now(),
+              },
+              { attemptsPerModel: data.attemptsPerModel, baseDelayMs: 1_000, maxDelayMs: 60_000 },
+            );
+        if (failure.action === 'fail') {
+          await endJob(toJobError(error), { '>attempt_log': logEntry('failed', error) });
+          throw new UnrecoverableError(`${error.kind}: ${error.message}`);
+        }
+        const next = failure.action === 'fallback' ? index + 1 : index;
+        const requeued = await store.transition({
+          tenant,
+          jobId,
+          to: 'queued',
+          from: ['running'],
+          fields: { '>attempt_log': logEntry('failed', error), model_index: next },
+        });
+        if (requeued.outcome !== 'ok') return { status: 'skipped' };
+        if (next !== (data.modelIndex ?? 0)) await job.updateData({ ...data, modelIndex: next });
+        throw new RetryLater(`${error.kind}: ${error.message}`, failure.action === 'retry' ? failure.delayMs : 0);
+      };
+      let outcome: Awaited<ReturnType<LlmJobProcessorOptions['callProvider']>>;
+      try {
+        outcome = await options.callProvider(record, reference, {
+          signal: cancel.signal,
+          timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
+          idleTimeoutMs: options.streamIdleTimeoutMs,
+          onResponseHeaders: (received) => (headers = received),
+        });
+      } catch (thrown) {
+        cancel.release();
+        return handleFailure(asProviderError(thrown));
+      }
       cancel.release();
-      return handleFailure(asProviderError(thrown));
+      await Promise.all([
+        circuit.record(model, 'success'),
+        ticket
+          ? gate.settle(ticket, {
+              usedTokens: outcome.usage.input_tokens + outcome.usage.output_tokens,
+              ...(headers ? { headers } : {}),
+            })
+          : undefined,
+      ]).catch((error: unknown) => log.warn({ err: error }, 'could not record the call'));
+      const finishedAt = Date.now();
+      const money = options.spend?.answered({ tenant, model, outcome, at: finishedAt });
+      // The answer is paid for: keep it in memory until Redis takes it, never call again for it.
+      const done = await untilRedisTakesIt(
+        () =>
+          store.transition({
+            tenant,
+            jobId,
+            to: 'succeeded',
+            from: ['running'],
+            fields: {
+              ...money?.fields,
+              result: JSON.stringify(outcome.result),
+              usage: JSON.stringify(outcome.usage),
+              answered_by: model,
+              finished_at: finishedAt,
+              '>attempt_log': logEntry('succeeded'),
+            },
+            counters: money?.counters,
+          }),
+        { onRetry: (error) => log.warn({ err: error }, 'redis refused a paid answer; keeping it and trying again') },
+      );
+      if (done.outcome === 'ok') await announceEnd();
+      log.info({ model, ms: Date.now() - startedAt }, 'job succeeded');
+      if (done.outcome === 'ok' && money) {
+        // Metrics, and the answer into the cache for the next identical (or similar) job.
+        const context = cacheStep?.ended === false ? cacheStep.context : {};
+        await options.spend?.afterAnswer({ record, model, outcome, context, money });
+      }
+      return { status: done.outcome === 'ok' ? 'succeeded' : 'skipped' };
+    };
+
+    try {
+      return await steps();
+    } catch (error) {
+      if (isQueueControl(error)) throw error;
+      if (isRedisUnavailable(error)) {
+        // Redis refused a write: run again later, without using one of the job's attempts.
+        log.warn({ err: error }, 'redis refused a write; the job runs again shortly');
+        await job.moveToDelayed(Date.now() + REDIS_RETRY_DELAY_MS, token).catch(() => {
+          throw error;
+        });
+        throw new DelayedError();
+      }
+      // Anything else llmq did not classify ends the job, never BullMQ's blind retries.
+      const jobError: JobError =
+        error instanceof ProviderError ? toJobError(error) : { type: 'internal', message: describe(error) };
+      log.error({ err: error }, 'unclassified error in the job processor');
+      await endJob(jobError);
+      throw new UnrecoverableError(`${jobError.type}: ${jobError.message}`);
     }
-    cancel.release();
-    await Promise.all([
-      circuit.record(model, 'success'),
-      ticket
-        ? gate.settle(ticket, {
-            usedTokens: outcome.usage.input_tokens + outcome.usage.output_tokens,
-            ...(headers ? { headers } : {}),
-          })
-        : undefined,
-    ]).catch((error: unknown) => log.warn({ err: error }, 'could not record the call'));
-    const finishedAt = Date.now();
-    const money = options.spend?.answered({ tenant, model, outcome, at: finishedAt });
-    const done = await store.transition({
-      tenant,
-      jobId,
-      to: 'succeeded',
-      from: ['running'],
-      fields: {
-        ...money?.fields,
-        result: JSON.stringify(outcome.result),
-        usage: JSON.stringify(outcome.usage),
-        answered_by: model,
-        finished_at: finishedAt,
-        '>attempt_log': logEntry('succeeded'),
-      },
-      counters: money?.counters,
-    });
-    if (done.outcome === 'ok') await options.onJobEnded?.(tenant, jobId);
-    log.info({ model, ms: Date.now() - startedAt }, 'job succeeded');
-    if (done.outcome === 'ok' && money) {
-      // Metrics, and the answer into the cache for the next identical (or similar) job.
-      const context = cacheStep?.ended === false ? cacheStep.context : {};
-      await options.spend?.afterAnswer({ record, model, outcome, context, money });
-    }
-    return { status: done.outcome === 'ok' ? 'succeeded' : 'skipped' };
   };
+}
+
+function describe(error: unknown): string {
+  return `llmq could not run the job: ${error instanceof Error ? error.message : String(error)}`;
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
+  createLlmQueue,
   warmUpTokenizer,
   checkRedisServer,
   CircuitBreaker,
@@ -29,6 +30,7 @@ import {
 } from './metrics/metered-parts.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { startWorkerMetricsServer } from './metrics/worker-metrics-server.js';
+import { watchFinalFailures } from './final-failure-watch.js';
 import { createLlmJobProcessor, type LlmJobReturn } from './llm-job-processor.js';
 import { ModelRouter } from './model-router.js';
 import { createProviderCall } from './provider-call.js';
@@ -104,10 +106,16 @@ async function main(): Promise<void> {
     // worker that dies lets it lapse and another worker takes the job after stalledInterval.
     lockDuration: env.LLMQ_LOCK_DURATION_MS,
     stalledInterval: env.LLMQ_STALLED_INTERVAL_MS,
-    // Redeploys kill workers; a job unlucky enough to be on several of them must not fail for it.
-    maxStalledCount: 10,
+    maxStalledCount: env.LLMQ_MAX_STALLED_COUNT,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  const finalFailures = await watchFinalFailures({
+    connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+    queue: createLlmQueue({ connection: redis }),
+    store,
+    logger,
+    onJobEnded: webhooks.onJobEnded,
+  });
   await worker.waitUntilReady();
   const watchdog = startWatchdog({
     worker,
@@ -150,6 +158,7 @@ async function main(): Promise<void> {
       logger.warn({ inFlight: cancels.size }, 'grace period over: leaving the rest to other workers');
       await worker.close(true);
     }
+    await finalFailures.close();
     await webhooks.close();
     await metricsServer?.close();
     circuit.stop();

@@ -43,6 +43,7 @@ export * from './webhooks/index.js';
 export * from './idempotency/canonical-body-hash.js';
 export * from './idempotency/idempotency-keys.js';
 export * from './redis-checks/redis-server-checks.js';
+export * from './redis-checks/redis-unavailable.js';
 export * from './cache/index.js';
 export * from './cost/index.js';
 export * from './budget/index.js';

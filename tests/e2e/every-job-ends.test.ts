@@ -1,0 +1,73 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startLlmqStack } from '@llmq/devkit';
+import { llmqClient } from '../support/llmq-client.js';
+
+const LOCAL =
+  'providers:\n  local:\n    type: openai-compatible\n    base_url: "{simulator}/v1"\naliases:\n  nearby: [local/llama]\n';
+
+const chat = (model: string) => ({
+  type: 'chat',
+  request: { model, messages: [{ role: 'user', content: 'hello' }], max_tokens: 8 },
+  deadline_s: 60,
+});
+
+describe('every accepted job ends', () => {
+  it('config drift: jobs queued for a provider or an alias the workers no longer have fail at once, classified', async () => {
+    // The API knows `local` and `nearby`; no worker runs until the jobs are queued.
+    const stack = await startLlmqStack({ workers: 0, config: LOCAL });
+    try {
+      const client = llmqClient(stack);
+      const ids: string[] = [];
+      for (const model of ['local/llama', 'nearby']) {
+        for (let index = 0; index < 8; index += 1) {
+          const { status, body } = await client.submit(chat(model));
+          expect(status).toBe(202);
+          ids.push(String(body.id));
+        }
+      }
+      const dir = await mkdtemp(join(tmpdir(), 'llmq-drift-'));
+      const drifted = join(dir, 'llmq.yaml');
+      await writeFile(drifted, 'providers: {}\n');
+      await stack.addWorker({ LLMQ_CONFIG: drifted });
+      const jobs = await Promise.all(ids.map((id) => client.waitForEnd(id, 20_000)));
+      for (const job of jobs) {
+        expect(job.status).toBe('failed');
+        expect(job.error?.type).toBe('invalid_request');
+        expect(job.error?.provider).toBeUndefined();
+        expect(job.error?.message).toMatch(/local\/llama|nearby/);
+      }
+      // Classified, not retried: nothing reached a provider.
+      expect((await client.stats()).requests.total).toBe(0);
+    } finally {
+      await stack.stop();
+    }
+  }, 60_000);
+
+  it('a job BullMQ gives up on (its workers killed past the stall limit) ends failed instead of staying running', async () => {
+    const stack = await startLlmqStack({
+      workers: 1,
+      workerEnv: { LLMQ_LOCK_DURATION_MS: '1500', LLMQ_STALLED_INTERVAL_MS: '700', LLMQ_MAX_STALLED_COUNT: '0' },
+      simulatorEnv: { SIM_LATENCY_MS: '30000' },
+    });
+    try {
+      const client = llmqClient(stack);
+      const { body } = await client.submit(chat('openai/gpt-4o-mini'));
+      const id = String(body.id);
+      await expect.poll(async () => (await client.get(id)).body.status, { timeout: 10_000 }).toBe('running');
+      const victim = stack.workers[0];
+      if (victim === undefined) throw new Error('no worker');
+      victim.process.kill('SIGKILL');
+      // The next worker's stall check finds the job's lock lapsed with no stalls left: BullMQ fails it.
+      await stack.addWorker();
+      const job = await client.waitForEnd(id, 20_000);
+      expect(job.status).toBe('failed');
+      expect(job.error?.type).toBe('internal');
+      expect(job.error?.message).toMatch(/llmq gave the job up: .*stalled/);
+    } finally {
+      await stack.stop();
+    }
+  }, 60_000);
+});
