@@ -1,6 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { startLlmqStack } from '@llmq/devkit';
 import { llmqClient } from '../support/llmq-client.js';
@@ -67,6 +68,32 @@ describe('every accepted job ends', () => {
       expect(job.error?.type).toBe('internal');
       expect(job.error?.message).toMatch(/llmq gave the job up: .*stalled/);
     } finally {
+      await stack.stop();
+    }
+  }, 60_000);
+});
+
+describe('Redis full mid-run', () => {
+  it('5 s of a full Redis while 10 calls run: every job succeeds, each provider call made once', async () => {
+    const stack = await startLlmqStack({ workers: 1, simulatorEnv: { SIM_LATENCY_MS: '2500' } });
+    const admin = new Redis(stack.redisUrl);
+    try {
+      const client = llmqClient(stack);
+      const ids: string[] = [];
+      for (let index = 0; index < 10; index += 1)
+        ids.push(String((await client.submit(chat('openai/gpt-4o-mini'))).body.id));
+      await expect
+        .poll(async () => (await client.stats()).inFlight.current, { timeout: 10_000, interval: 50 })
+        .toBe(10);
+      await admin.config('SET', 'maxmemory', '1');
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      await admin.config('SET', 'maxmemory', '0');
+      const jobs = await Promise.all(ids.map((id) => client.waitForEnd(id, 30_000)));
+      expect(jobs.map((job) => job.status)).toEqual(ids.map(() => 'succeeded'));
+      expect(jobs.map((job) => job.attempts)).toEqual(ids.map(() => 1));
+      expect((await client.stats()).requests.total).toBe(10);
+    } finally {
+      await admin.quit();
       await stack.stop();
     }
   }, 60_000);
