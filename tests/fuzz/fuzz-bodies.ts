@@ -150,8 +150,10 @@ export function mutate(job: Record<string, unknown>, mutations: Mutation[]): str
     const paths = pathsOf(copy).filter((path) => path.length > 0);
     const path = paths[('pick' in change ? change.pick : 0) % Math.max(1, paths.length)] ?? ['type'];
     switch (change.kind) {
+      // A copy of each value: two mutations may carry the same generated object, and inserting it
+      // inside itself made a circular body that JSON.stringify refused (a flaky run, 1 in 4).
       case 'replace':
-        setAt(copy, path, (parent, key) => (parent[key] = change.value));
+        setAt(copy, path, (parent, key) => (parent[key] = structuredClone(change.value)));
         break;
       case 'delete':
         setAt(copy, path, (parent, key) => Reflect.deleteProperty(parent, key));
@@ -161,7 +163,7 @@ export function mutate(job: Record<string, unknown>, mutations: Mutation[]): str
         const target = typeof found === 'object' && found !== null ? found : copy;
         // defineProperty, so "__proto__" becomes an own key as JSON.parse would make it.
         Object.defineProperty(target, change.key, {
-          value: change.value,
+          value: structuredClone(change.value),
           enumerable: true,
           writable: true,
           configurable: true,
