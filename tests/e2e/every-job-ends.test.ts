@@ -98,3 +98,34 @@ describe('Redis full mid-run', () => {
     }
   }, 60_000);
 });
+
+describe('deadlines behind the limiter', () => {
+  it('a job whose turn comes after its deadline fails timeout at once and gives its slot to the next job', async () => {
+    // rpm 2: one call now, then one every ~30 s.
+    const stack = await startLlmqStack({ workers: 1, config: 'limits:\n  openai/gpt-4o-mini: { rpm: 2 }\n' });
+    try {
+      const client = llmqClient(stack);
+      const submit = async (deadlineSeconds: number) =>
+        String((await client.submit({ ...chat('openai/gpt-4o-mini'), deadline_s: deadlineSeconds })).body.id);
+      const first = await submit(60);
+      expect((await client.waitForEnd(first, 10_000)).status).toBe('succeeded');
+      const hurried = await Promise.all([submit(5), submit(5), submit(5)]);
+      for (const id of hurried) {
+        const job = await client.waitForEnd(id, 10_000);
+        expect(job.status).toBe('failed');
+        expect(job.error?.type).toBe('timeout');
+        // At once, not at the reservation (up to 90 s away) nor past the deadline.
+        expect(job.finished_at ?? Infinity).toBeLessThan(job.created_at + 5);
+      }
+      // The slots the hurried jobs were offered were given back: the next job is due in one refill.
+      const patient = await submit(120);
+      await expect
+        .poll(async () => (await client.get(patient)).body.waiting_for, { timeout: 10_000 })
+        .toBe('rate_limit');
+      const view = (await client.get(patient)).body as { earliest_start_at: number; created_at: number };
+      expect(view.earliest_start_at - view.created_at).toBeLessThan(32);
+    } finally {
+      await stack.stop();
+    }
+  }, 60_000);
+});

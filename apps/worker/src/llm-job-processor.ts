@@ -168,7 +168,9 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
           index += 1;
           continue;
         }
-        if (!(await park('circuit_open', verdict.waitMs, { modelIndex: index }))) return { status: 'skipped' };
+        // Woken by its deadline at the latest, where the deadline check ends it.
+        const waitMs = Math.max(0, Math.min(verdict.waitMs, data.deadlineAt - Date.now()));
+        if (!(await park('circuit_open', waitMs, { modelIndex: index }))) return { status: 'skipped' };
         throw new DelayedError();
       }
       const reference = chain[index];
@@ -188,6 +190,15 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
           data.reservationAttempt === job.attemptsMade && data.modelIndex === index ? data.reservation : undefined,
       });
       if (!decision.admitted) {
+        if (Date.now() + decision.waitMs > data.deadlineAt) {
+          // Its turn would come after its deadline: it ends now, and its slot goes to the jobs behind it.
+          await gate.release(decision.ticket);
+          await endJob({
+            type: 'timeout',
+            message: `the job's deadline comes before the rate limit of ${model} has room for it (in ${Math.ceil(decision.waitMs / 1000)} s)`,
+          });
+          throw new UnrecoverableError('deadline before the limiter has room');
+        }
         const patch = { modelIndex: index, reservation: decision.reservation, reservationAttempt: job.attemptsMade };
         if (!(await park('rate_limit', decision.waitMs, patch, decision.ticket))) return { status: 'skipped' };
         throw new DelayedError();
