@@ -22,6 +22,10 @@ const envSchema = z.object({
    * redeploy kills workers, and a job unlucky enough to be on several of them must not fail for it.
    */
   LLMQ_MAX_STALLED_COUNT: z.coerce.number().int().min(0).default(10),
+  /** Time between two reconciler passes (one worker at a time), ms. Default 60 s. */
+  LLMQ_RECONCILE_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
+  /** Age before the reconciler judges a record or a finished queue entry, ms. Default 60 s. */
+  LLMQ_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
   /** Consecutive failures that open a model's circuit. Default 5. */
   LLMQ_CIRCUIT_FAILURES: z.coerce.number().int().positive().default(5),
   /** Failure rate (0-1) that opens a circuit once a minute has 20 calls. Default 0.5. */

@@ -31,6 +31,7 @@ import {
 import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { startWorkerMetricsServer } from './metrics/worker-metrics-server.js';
 import { watchFinalFailures } from './final-failure-watch.js';
+import { startReconciler } from './reconciler.js';
 import { createLlmJobProcessor, type LlmJobReturn } from './llm-job-processor.js';
 import { ModelRouter } from './model-router.js';
 import { createProviderCall } from './provider-call.js';
@@ -109,12 +110,22 @@ async function main(): Promise<void> {
     maxStalledCount: env.LLMQ_MAX_STALLED_COUNT,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  const llmQueue = createLlmQueue({ connection: redis });
   const finalFailures = await watchFinalFailures({
     connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
-    queue: createLlmQueue({ connection: redis }),
+    queue: llmQueue,
     store,
     logger,
     onJobEnded: webhooks.onJobEnded,
+  });
+  const reconciler = startReconciler({
+    redis,
+    queue: llmQueue,
+    store,
+    logger,
+    onJobEnded: webhooks.onJobEnded,
+    intervalMs: env.LLMQ_RECONCILE_INTERVAL_MS,
+    graceMs: env.LLMQ_RECONCILE_GRACE_MS,
   });
   await worker.waitUntilReady();
   const watchdog = startWatchdog({
@@ -149,6 +160,7 @@ async function main(): Promise<void> {
     );
     watchdog.stop();
     stats.stop();
+    reconciler.stop();
     // close() stops taking jobs and waits for the ones running; past the grace period, force it.
     const drained = await Promise.race([
       worker.close().then(() => true),

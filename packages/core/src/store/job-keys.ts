@@ -21,3 +21,6 @@ export function jobRecordKey(tenant: string, jobId: string): string {
 export function jobIndexPrefix(tenant: string): string {
   return `${tenantTag(tenant)}:jobs`;
 }
+
+/** Every tenant that ever submitted a job: where the reconciler looks for records to check. */
+export const TENANTS_KEY = `${KEY_NAMESPACE}:tenants`;

@@ -10,7 +10,8 @@ import {
   type WebhookDelivery,
   type WebhookStatus,
 } from '../webhooks/webhook-delivery-state.js';
-import { JOB_EVENTS_CHANNEL, jobIndexPrefix, jobRecordKey } from './job-keys.js';
+import { lowestJobIdAt } from '../jobs/job-id.js';
+import { JOB_EVENTS_CHANNEL, jobIndexPrefix, jobRecordKey, TENANTS_KEY } from './job-keys.js';
 import { readLuaScript } from './lua-scripts.js';
 
 interface StoreCommands {
@@ -94,6 +95,8 @@ const DEFAULT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 export class JobStore {
   readonly #redis: Redis & StoreCommands;
   readonly retentionMs: number;
+  /** Tenants this process has registered in TENANTS_KEY: one SADD per tenant per process. */
+  readonly #registered = new Set<string>();
 
   constructor(options: JobStoreOptions) {
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
@@ -139,6 +142,10 @@ export class JobStore {
       'queued',
       ...Object.entries(stored).flat(),
     );
+    if (created === 1 && !this.#registered.has(options.tenant)) {
+      await this.#redis.sadd(TENANTS_KEY, options.tenant);
+      this.#registered.add(options.tenant);
+    }
     // The record as written, without reading it back.
     return created === 1 ? parseRecord(fields) : null;
   }
@@ -210,6 +217,17 @@ export class JobStore {
       upper = `(${ids[ids.length - 1] ?? ''}`;
     }
     return { records, hasMore: true };
+  }
+
+  /** Every tenant that has submitted a job. */
+  async tenants(): Promise<string[]> {
+    return this.#redis.smembers(TENANTS_KEY);
+  }
+
+  /** Ids of a tenant's jobs in `status` created before `beforeMs`, oldest first, at most `limit`. */
+  async idsCreatedBefore(tenant: string, status: JobStatus, beforeMs: number, limit: number): Promise<string[]> {
+    const index = `${jobIndexPrefix(tenant)}:${status}`;
+    return this.#redis.zrangebylex(index, '-', `(${lowestJobIdAt(beforeMs)}`, 'LIMIT', 0, limit);
   }
 
   async #removeFromIndexes(prefix: string, ids: string[]): Promise<void> {
