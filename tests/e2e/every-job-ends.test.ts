@@ -129,3 +129,39 @@ describe('deadlines behind the limiter', () => {
     }
   }, 60_000);
 });
+
+describe('a run that loses its lock', () => {
+  it('is aborted and writes nothing: the job ends once, by the worker that took it over', async () => {
+    const fastStalls = { LLMQ_LOCK_DURATION_MS: '1500', LLMQ_STALLED_INTERVAL_MS: '500' };
+    const stack = await startLlmqStack({ workers: 1, workerEnv: fastStalls, simulatorEnv: { SIM_LATENCY_MS: '4000' } });
+    try {
+      const client = llmqClient(stack);
+      const id = String((await client.submit(chat('openai/gpt-4o-mini'))).body.id);
+      await expect
+        .poll(async () => (await client.get(id)).body.status, { timeout: 10_000, interval: 50 })
+        .toBe('running');
+      const frozen = stack.workers[0];
+      if (frozen === undefined) throw new Error('no worker');
+      frozen.process.kill('SIGSTOP');
+      await stack.addWorker();
+      // The rescuer takes the job over once the frozen worker's lock lapses, and calls again.
+      await expect.poll(async () => (await client.get(id)).body.attempts, { timeout: 15_000, interval: 100 }).toBe(2);
+      frozen.process.kill('SIGCONT');
+      await expect
+        .poll(() => frozen.lines.some((line) => line.includes('lost the lock of a running job')), { timeout: 10_000 })
+        .toBe(true);
+      const job = await client.waitForEnd(id, 20_000);
+      expect(job.status).toBe('succeeded');
+      // One success in the log: the frozen run's answer, had it come, was never written.
+      expect(job.attempt_log.filter((entry) => entry.status === 'succeeded')).toHaveLength(1);
+      // The frozen run's call was aborted by the signal, not left to run on.
+      await expect
+        .poll(() => frozen.lines.some((line) => line.includes('the run lost its lock: its call was aborted')), {
+          timeout: 10_000,
+        })
+        .toBe(true);
+    } finally {
+      await stack.stop();
+    }
+  }, 90_000);
+});

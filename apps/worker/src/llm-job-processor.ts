@@ -78,10 +78,21 @@ function asProviderError(error: unknown): ProviderError {
 export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
   const { store, router, logger, gate, circuit } = options;
 
-  return async function processLlmJob(job: Job<LlmJobData>, token?: string): Promise<LlmJobReturn> {
+  /**
+   * `token` is the run's BullMQ lock: once the run has started the record, every later write
+   * names it, so a run that lost the job to another worker cannot write. `signal` is BullMQ's,
+   * fired when the run loses its lock (see main.ts): it aborts the provider call.
+   */
+  return async function processLlmJob(
+    job: Job<LlmJobData>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<LlmJobReturn> {
     const data = job.data;
     const { tenant, jobId } = data;
     const log = logger.child({ jobId, tenant, attempt: job.attemptsMade + 1 });
+    // Set once this run has started the record: its writes are then fenced by it.
+    let owner: { run?: string } = {};
     // The end's announcement (webhook, metrics) is as precious as the end itself.
     const announceEnd = () =>
       untilRedisTakesIt(async () => options.onJobEnded?.(tenant, jobId), {
@@ -92,6 +103,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       const money = options.spend?.withoutAnswer(tenant);
       const ended = await untilRedisTakesIt(() =>
         store.transition({
+          ...owner,
           tenant,
           jobId,
           to: 'failed',
@@ -123,6 +135,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     ) => {
       const earliestStart = Date.now() + waitMs;
       const parked = await store.transition({
+        ...owner,
         tenant,
         jobId,
         to: 'queued',
@@ -219,6 +232,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
           '?started_at': Date.now(),
           '-waiting_for': '',
           '-earliest_start_at': '',
+          ...(token !== undefined ? { run: token } : {}),
         },
         returnRecord: true,
       });
@@ -230,6 +244,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
         return { status: 'skipped' };
       }
       const record = start.record;
+      if (token !== undefined) owner = { run: token };
 
       // A call admitted a while ago (a starved event loop, a slow Redis) would reach the provider
       // bunched with later ones: give its place back and ask again, parking it if it must wait.
@@ -269,6 +284,11 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
         ]).catch((recordError: unknown) => log.warn({ err: recordError }, 'could not record the call'));
         log.warn({ model, kind: error.kind, status: error.status, err: error.message }, 'provider call failed');
         if (error.kind === 'canceled' && cancel.signal.aborted) return { status: 'skipped' };
+        if (signal?.aborted) {
+          // Another worker owns the job now; this run writes nothing more.
+          log.warn({ model }, 'the run lost its lock: its call was aborted');
+          return { status: 'skipped' };
+        }
 
         const outOfAttempts = job.attemptsMade + 2 > (job.opts.attempts ?? 1);
         const failure = outOfAttempts
@@ -288,6 +308,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
         }
         const next = failure.action === 'fallback' ? index + 1 : index;
         const requeued = await store.transition({
+          ...owner,
           tenant,
           jobId,
           to: 'queued',
@@ -301,7 +322,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       let outcome: Awaited<ReturnType<LlmJobProcessorOptions['callProvider']>>;
       try {
         outcome = await options.callProvider(record, reference, {
-          signal: cancel.signal,
+          signal: signal ? AbortSignal.any([cancel.signal, signal]) : cancel.signal,
           timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
           idleTimeoutMs: options.streamIdleTimeoutMs,
           onResponseHeaders: (received) => (headers = received),
@@ -326,6 +347,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       const done = await untilRedisTakesIt(
         () =>
           store.transition({
+            ...owner,
             tenant,
             jobId,
             to: 'succeeded',

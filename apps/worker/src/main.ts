@@ -110,6 +110,15 @@ async function main(): Promise<void> {
     maxStalledCount: env.LLMQ_MAX_STALLED_COUNT,
   });
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  // A lock another worker now holds (this one froze or lost Redis past lockDuration): abort the
+  // run's provider call through the signal BullMQ gave its processor. Its record writes are
+  // already fenced by its token (see llm-job-processor.ts).
+  worker.on('lockRenewalFailed', (jobIds) => {
+    for (const jobId of jobIds) {
+      logger.warn({ jobId }, 'lost the lock of a running job: aborting its run');
+      worker.cancelJob(jobId, 'lock lost');
+    }
+  });
   const llmQueue = createLlmQueue({ connection: redis });
   const finalFailures = await watchFinalFailures({
     connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),

@@ -92,12 +92,13 @@ export class MeteredJobStore extends JobStore {
   }
 
   meter<Data extends { jobId: string; type: string }, Result>(
-    processor: (job: Job<Data>, token?: string) => Promise<Result>,
-  ): (job: Job<Data>, token?: string) => Promise<Result> {
-    return async (job, token) => {
+    processor: (job: Job<Data>, token?: string, signal?: AbortSignal) => Promise<Result>,
+  ): (job: Job<Data>, token?: string, signal?: AbortSignal) => Promise<Result> {
+    // Three parameters, so BullMQ hands the processor its signal (it counts them).
+    return async (job, token, signal) => {
       this.#types.set(job.data.jobId, job.data.type);
       try {
-        return await processor(job, token);
+        return await processor(job, token, signal);
       } finally {
         this.#types.delete(job.data.jobId);
       }

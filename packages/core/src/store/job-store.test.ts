@@ -90,6 +90,21 @@ describe('JobStore', () => {
     });
   });
 
+  test('a run that lost the job to another run can no longer write it', async ({ store: { store, tenant } }) => {
+    const jobId = createJobId();
+    await store.create({ tenant, jobId, submission, createdAt: Date.now() });
+    const start = (run: string) =>
+      store.transition({ tenant, jobId, to: 'running', from: ['queued', 'running'], fields: { run } });
+    expect((await start('run-a')).outcome).toBe('ok');
+    // Run A froze past its lock; run B took the job over.
+    expect((await start('run-b')).outcome).toBe('ok');
+    const late = await store.transition({ tenant, jobId, run: 'run-a', to: 'queued', from: ['running'] });
+    expect(late).toEqual({ outcome: 'superseded', current: 'running' });
+    expect((await store.get(tenant, jobId))?.status).toBe('running');
+    const owner = await store.transition({ tenant, jobId, run: 'run-b', to: 'succeeded', from: ['running'] });
+    expect(owner.outcome).toBe('ok');
+  });
+
   test('ended jobs expire after the retention', async ({ store: { store, redis, tenant } }) => {
     const jobId = createJobId();
     await store.create({ tenant, jobId, submission, createdAt: Date.now() });

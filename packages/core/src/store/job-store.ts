@@ -57,7 +57,11 @@ export interface JobRecord {
 }
 
 export type TransitionOutcome =
-  { outcome: 'ok'; record: JobRecord | null } | { outcome: 'missing' } | { outcome: 'conflict'; current: JobStatus };
+  | { outcome: 'ok'; record: JobRecord | null }
+  | { outcome: 'missing' }
+  | { outcome: 'conflict'; current: JobStatus }
+  /** `run` named a run that no longer owns the job: another worker took it over. */
+  | { outcome: 'superseded'; current: JobStatus };
 
 export interface TransitionOptions {
   tenant: string;
@@ -67,6 +71,11 @@ export interface TransitionOptions {
   /** Fields to write; see transition-job.lua for the `+`, `?` and `-` prefixes. */
   fields?: Record<string, string | number>;
   returnRecord?: boolean;
+  /**
+   * The run (its BullMQ lock token) that must own the job for the change to happen; the record's
+   * `run` field names the owner, written by a start with `fields: { run }`. Default: any.
+   */
+  run?: string;
   /** Counters beside the record, changed in the same atomic step, only if the transition happens. */
   counters?: readonly CounterChange[];
 }
@@ -171,6 +180,7 @@ export class JobStore {
       String(isEnded(options.to) ? this.retentionMs : 0),
       JOB_EVENTS_CHANNEL,
       options.returnRecord ? '1' : '0',
+      options.run ?? '',
     ];
     for (const [field, value] of Object.entries(options.fields ?? {})) args.push(field, String(value));
     const keys = [jobRecordKey(options.tenant, options.jobId)];
@@ -188,6 +198,7 @@ export class JobStore {
     const [outcome, ...rest] = reply;
     if (outcome === 'missing') return { outcome: 'missing' };
     if (outcome === 'conflict') return { outcome: 'conflict', current: rest[0] as JobStatus };
+    if (outcome === 'superseded') return { outcome: 'superseded', current: rest[0] as JobStatus };
     return { outcome: 'ok', record: options.returnRecord ? parseRecord(pairsToObject(rest)) : null };
   }
 

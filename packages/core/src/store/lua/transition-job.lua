@@ -11,14 +11,17 @@
   ARGV[4]  retention in milliseconds; > 0 makes the record expire (ended jobs)
   ARGV[5]  pub/sub channel for the change ('' for none)
   ARGV[6]  '1' to return the record's fields after the change
-  ARGV[7..] field/value pairs; a field named '+name' is incremented by the value,
+  ARGV[7]  the run that must own the job (its `run` field), '' for any: a run that lost its
+           BullMQ lock to another worker can no longer write the record
+  ARGV[8..] field/value pairs; a field named '+name' is incremented by the value,
             '?name' is set only when absent, '-name' is deleted (value ignored),
             '>name' appends the value (JSON) to the JSON array in the field,
             '^<n>:name' increments field name of KEYS[n] by the value, where a value '$f'
             ('-$f') is the record's numeric field f (0 when absent), negated; 0 changes nothing,
             '~<n>' makes KEYS[n] expire in the value's milliseconds
 
-  Returns {'ok', field, value, ...}, {'missing'} or {'conflict', <current status>}.
+  Returns {'ok', field, value, ...}, {'missing'}, {'conflict', <current status>} or
+  {'superseded', <current status>}.
 ]]
 local record = KEYS[1]
 local current = redis.call('HGET', record, 'status')
@@ -35,9 +38,12 @@ end
 if not allowed then
   return {'conflict', current}
 end
+if ARGV[7] ~= '' and redis.call('HGET', record, 'run') ~= ARGV[7] then
+  return {'superseded', current}
+end
 
 local target = ARGV[2]
-for index = 7, #ARGV, 2 do
+for index = 8, #ARGV, 2 do
   local field = ARGV[index]
   local value = ARGV[index + 1]
   local op = string.sub(field, 1, 1)
