@@ -26,7 +26,7 @@ export interface ReconcilerOptions {
 }
 
 /** Held by the worker running a pass, so that one runs at a time across the deployment. */
-const PASS_LOCK_KEY = `${KEY_NAMESPACE}:reconciler`;
+const PASS_LOCK_KEY = `${KEY_NAMESPACE}:{reconciler}`;
 const OPEN_STATUSES: readonly JobStatus[] = ['queued', 'running'];
 
 /**

@@ -26,7 +26,7 @@ async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): 
 }
 
 /** Written by every readiness check; expires by itself. */
-const READINESS_KEY = 'llmq:readyz';
+const READINESS_KEY = 'llmq:{readyz}';
 
 const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
 

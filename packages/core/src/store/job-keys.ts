@@ -22,5 +22,5 @@ export function jobIndexPrefix(tenant: string): string {
   return `${tenantTag(tenant)}:jobs`;
 }
 
-/** Every tenant that ever submitted a job: where the reconciler looks for records to check. */
-export const TENANTS_KEY = `${KEY_NAMESPACE}:tenants`;
+/** Every tenant that ever submitted a job: where the reconciler looks for records to check. Tagged like every key. */
+export const TENANTS_KEY = `${KEY_NAMESPACE}:{tenants}`;
