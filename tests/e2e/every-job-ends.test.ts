@@ -133,7 +133,12 @@ describe('deadlines behind the limiter', () => {
 describe('a run that loses its lock', () => {
   it('is aborted and writes nothing: the job ends once, by the worker that took it over', async () => {
     const fastStalls = { LLMQ_LOCK_DURATION_MS: '1500', LLMQ_STALLED_INTERVAL_MS: '500' };
-    const stack = await startLlmqStack({ workers: 1, workerEnv: fastStalls, simulatorEnv: { SIM_LATENCY_MS: '4000' } });
+    // Calls long enough that the frozen run's is still pending when it thaws, however loaded the box.
+    const stack = await startLlmqStack({
+      workers: 1,
+      workerEnv: fastStalls,
+      simulatorEnv: { SIM_LATENCY_MS: '12000' },
+    });
     try {
       const client = llmqClient(stack);
       const id = String((await client.submit(chat('openai/gpt-4o-mini'))).body.id);
@@ -150,7 +155,7 @@ describe('a run that loses its lock', () => {
       await expect
         .poll(() => frozen.lines.some((line) => line.includes('lost the lock of a running job')), { timeout: 10_000 })
         .toBe(true);
-      const job = await client.waitForEnd(id, 20_000);
+      const job = await client.waitForEnd(id, 40_000);
       expect(job.status).toBe('succeeded');
       // One success in the log: the frozen run's answer, had it come, was never written.
       expect(job.attempt_log.filter((entry) => entry.status === 'succeeded')).toHaveLength(1);

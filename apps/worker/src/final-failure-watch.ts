@@ -1,6 +1,7 @@
 import { Job, QueueEvents, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  JobLifecycle,
   LLM_QUEUE_NAME,
   QUEUE_PREFIX,
   untilRedisTakesIt,
@@ -44,15 +45,9 @@ async function endRecord(options: FinalFailureWatchOptions, bullJobId: string, r
   const { tenant, jobId } = job.data;
   const error: JobError = { type: 'internal', message: `llmq gave the job up: ${reason}` };
   const ended = await untilRedisTakesIt(() =>
-    options.store.transition({
-      tenant,
-      jobId,
-      to: 'failed',
-      from: ['queued', 'running'],
-      fields: { error: JSON.stringify(error), finished_at: Date.now(), '-waiting_for': '' },
-    }),
+    new JobLifecycle(options.store).fail({ tenant, jobId, error, at: Date.now() }),
   );
-  if (ended.outcome !== 'ok') return;
+  if (ended !== 'ended') return;
   options.logger.warn({ jobId, tenant, reason }, 'job failed by the queue itself');
   await untilRedisTakesIt(async () => options.onJobEnded?.(tenant, jobId));
 }

@@ -3,7 +3,6 @@ import {
   countsAgainstCircuit,
   decideAfterFailure,
   formatModelName,
-  isEnded,
   ProviderError,
   RetryLater,
   type AttemptLogEntry,
@@ -15,6 +14,7 @@ import {
   type WaitReason,
   RESERVATION_TOLERANCE_MS,
   isRedisUnavailable,
+  JobLifecycle,
   untilRedisTakesIt,
 } from '@llmq/core';
 import type { JobSpendHooks } from './cache/job-spend-hooks.js';
@@ -76,7 +76,8 @@ function asProviderError(error: unknown): ProviderError {
  * record, with `decideAfterFailure` choosing between retry, fallback and failure.
  */
 export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
-  const { store, router, logger, gate, circuit } = options;
+  const { router, logger, gate, circuit } = options;
+  const lifecycle = new JobLifecycle(options.store);
 
   /**
    * `token` is the run's BullMQ lock: once the run has started the record, every later write
@@ -99,31 +100,23 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
         onRetry: (error) => log.warn({ err: error }, 'redis refused the end announcement; trying again'),
       });
 
-    const endJob = async (error: JobError, fields: Record<string, string | number> = {}): Promise<LlmJobReturn> => {
+    const endJob = async (error: JobError, attempt?: AttemptLogEntry): Promise<LlmJobReturn> => {
       const money = options.spend?.withoutAnswer(tenant);
-      const ended = await untilRedisTakesIt(() =>
-        store.transition({
+      const outcome = await untilRedisTakesIt(() =>
+        lifecycle.fail({
           ...owner,
           tenant,
           jobId,
-          to: 'failed',
-          from: ['queued', 'running'],
-          fields: {
-            ...money?.fields,
-            ...fields,
-            error: JSON.stringify(error),
-            finished_at: Date.now(),
-            '-waiting_for': '',
-          },
-          counters: money?.counters,
+          error,
+          at: Date.now(),
+          ...(attempt ? { attempt } : {}),
+          ...(money ? { ledger: money } : {}),
         }),
       );
       // Already ended too: a worker may have died between the end and its hook; repeats are no-ops.
-      if (ended.outcome === 'ok' || (ended.outcome === 'conflict' && isEnded(ended.current))) {
-        await announceEnd();
-      }
+      if (outcome !== 'gone') await announceEnd();
       log.warn({ kind: error.type, err: error.message }, 'job failed');
-      return { status: ended.outcome === 'ok' ? 'failed' : 'skipped' };
+      return { status: outcome === 'ended' ? 'failed' : 'skipped' };
     };
 
     const park = async (
@@ -131,23 +124,23 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       waitMs: number,
       patch: Partial<LlmJobData>,
       ticket?: LimiterTicket,
-      fields: Record<string, number> = {},
+      undoAttemptOn?: number,
     ) => {
-      const earliestStart = Date.now() + waitMs;
-      const parked = await store.transition({
+      const earliestStartAt = Date.now() + waitMs;
+      const parked = await lifecycle.park({
         ...owner,
         tenant,
         jobId,
-        to: 'queued',
-        from: ['queued', 'running'],
-        fields: { ...fields, waiting_for: reason, earliest_start_at: earliestStart },
+        reason,
+        earliestStartAt,
+        ...(undoAttemptOn !== undefined ? { undoAttemptOn } : {}),
       });
-      if (parked.outcome !== 'ok') {
+      if (!parked) {
         if (ticket) await gate.release(ticket);
         return false;
       }
       await job.updateData({ ...data, ...patch });
-      await job.moveToDelayed(earliestStart, token);
+      await job.moveToDelayed(earliestStartAt, token);
       log.debug({ reason, waitMs }, 'job parked');
       return true;
     };
@@ -219,27 +212,11 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       let ticket = decision.ticket;
       const admittedAt = Date.now();
 
-      const start = await store.transition({
-        tenant,
-        jobId,
-        to: 'running',
-        // `running` too: a job whose worker died is picked up again by another one.
-        from: ['queued', 'running'],
-        fields: {
-          '+attempts': 1,
-          [`+model_attempts_${index}`]: 1,
-          model_index: index,
-          '?started_at': Date.now(),
-          '-waiting_for': '',
-          '-earliest_start_at': '',
-          ...(token !== undefined ? { run: token } : {}),
-        },
-        returnRecord: true,
-      });
-      if (start.outcome !== 'ok' || start.record === null) {
+      const start = await lifecycle.start({ tenant, jobId, at: Date.now(), modelIndex: index, claim: token });
+      if (start.outcome !== 'started') {
         if (ticket) await gate.release(ticket);
         // Ended by an earlier run that may have died before its hook ran (webhooks): run it again.
-        if (start.outcome === 'conflict' && isEnded(start.current)) await options.onJobEnded?.(tenant, jobId);
+        if (start.outcome === 'ended') await announceEnd();
         log.info({ outcome: start.outcome }, 'job skipped: no longer runnable');
         return { status: 'skipped' };
       }
@@ -253,22 +230,20 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
         const again = await gate.admit({ model, tenant, requests, tokens: data.tokens, reservation: undefined });
         if (!again.admitted) {
           const patch = { modelIndex: index, reservation: again.reservation, reservationAttempt: job.attemptsMade };
-          const undo = { '+attempts': -1, [`+model_attempts_${index}`]: -1 };
-          if (!(await park('rate_limit', again.waitMs, patch, again.ticket, undo))) return { status: 'skipped' };
+          if (!(await park('rate_limit', again.waitMs, patch, again.ticket, index))) return { status: 'skipped' };
           throw new DelayedError();
         }
         ticket = again.ticket;
       }
 
       const startedAt = Date.now();
-      const logEntry = (status: AttemptLogEntry['status'], error?: ProviderError): string =>
-        JSON.stringify({
-          model,
-          status,
-          started_at: startedAt / 1000,
-          duration_ms: Date.now() - startedAt,
-          ...(error ? { error: toJobError(error) } : {}),
-        } satisfies AttemptLogEntry);
+      const logEntry = (status: AttemptLogEntry['status'], error?: ProviderError): AttemptLogEntry => ({
+        model,
+        status,
+        started_at: startedAt / 1000,
+        duration_ms: Date.now() - startedAt,
+        ...(error ? { error: toJobError(error) } : {}),
+      });
       const cancel = options.cancels.track(tenant, jobId);
       let headers: Headers | undefined;
       // Only the provider call's own failures come here: a hook or a store error after a
@@ -303,19 +278,18 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
               { attemptsPerModel: data.attemptsPerModel, baseDelayMs: 1_000, maxDelayMs: 60_000 },
             );
         if (failure.action === 'fail') {
-          await endJob(toJobError(error), { '>attempt_log': logEntry('failed', error) });
+          await endJob(toJobError(error), logEntry('failed', error));
           throw new UnrecoverableError(`${error.kind}: ${error.message}`);
         }
         const next = failure.action === 'fallback' ? index + 1 : index;
-        const requeued = await store.transition({
+        const requeued = await lifecycle.requeue({
           ...owner,
           tenant,
           jobId,
-          to: 'queued',
-          from: ['running'],
-          fields: { '>attempt_log': logEntry('failed', error), model_index: next },
+          attempt: logEntry('failed', error),
+          modelIndex: next,
         });
-        if (requeued.outcome !== 'ok') return { status: 'skipped' };
+        if (!requeued) return { status: 'skipped' };
         if (next !== (data.modelIndex ?? 0)) await job.updateData({ ...data, modelIndex: next });
         throw new RetryLater(`${error.kind}: ${error.message}`, failure.action === 'retry' ? failure.delayMs : 0);
       };
@@ -344,34 +318,29 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       const finishedAt = Date.now();
       const money = options.spend?.answered({ tenant, model, outcome, at: finishedAt });
       // The answer is paid for: keep it in memory until Redis takes it, never call again for it.
-      const done = await untilRedisTakesIt(
+      const succeeded = await untilRedisTakesIt(
         () =>
-          store.transition({
+          lifecycle.succeed({
             ...owner,
             tenant,
             jobId,
-            to: 'succeeded',
-            from: ['running'],
-            fields: {
-              ...money?.fields,
-              result: JSON.stringify(outcome.result),
-              usage: JSON.stringify(outcome.usage),
-              answered_by: model,
-              finished_at: finishedAt,
-              '>attempt_log': logEntry('succeeded'),
-            },
-            counters: money?.counters,
+            result: outcome.result,
+            usage: outcome.usage,
+            answeredBy: model,
+            at: finishedAt,
+            attempt: logEntry('succeeded'),
+            ...(money ? { ledger: money } : {}),
           }),
         { onRetry: (error) => log.warn({ err: error }, 'redis refused a paid answer; keeping it and trying again') },
       );
-      if (done.outcome === 'ok') await announceEnd();
+      if (succeeded) await announceEnd();
       log.info({ model, ms: Date.now() - startedAt }, 'job succeeded');
-      if (done.outcome === 'ok' && money) {
+      if (succeeded && money) {
         // Metrics, and the answer into the cache for the next identical (or similar) job.
         const context = cacheStep?.ended === false ? cacheStep.context : {};
         await options.spend?.afterAnswer({ record, model, outcome, context, money });
       }
-      return { status: done.outcome === 'ok' ? 'succeeded' : 'skipped' };
+      return { status: succeeded ? 'succeeded' : 'skipped' };
     };
 
     try {

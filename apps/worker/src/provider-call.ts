@@ -5,6 +5,8 @@ import {
   PartialOutputWriter,
   ProviderError,
   type CallOptions,
+  type ChatCompletionResult,
+  type EmbeddingResult,
   type JobRecord,
   type ModelCatalog,
   type ModelReference,
@@ -28,7 +30,7 @@ export function createProviderCall(options: {
     record: JobRecord,
     reference: ModelReference,
     callOptions: CallOptions,
-  ): Promise<JobOutcome<unknown> & { cacheSavings?: CacheSavings }> {
+  ): Promise<JobOutcome<ChatCompletionResult | EmbeddingResult> & { cacheSavings?: CacheSavings }> {
     const parsed = submissionSchema.safeParse(record.submission);
     if (!parsed.success) {
       throw new ProviderError({

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  JobLifecycle,
   KEY_NAMESPACE,
   untilRedisTakesIt,
   type JobError,
@@ -41,18 +42,11 @@ export function startReconciler(options: ReconcilerOptions): { stop(): void; pas
   const graceMs = options.graceMs ?? 60_000;
   const batch = options.batch ?? 500;
   let stopped = false;
+  const lifecycle = new JobLifecycle(options.store);
 
   const end = async (tenant: string, jobId: string, error: JobError): Promise<boolean> => {
-    const ended = await untilRedisTakesIt(() =>
-      options.store.transition({
-        tenant,
-        jobId,
-        to: 'failed',
-        from: OPEN_STATUSES,
-        fields: { error: JSON.stringify(error), finished_at: Date.now(), '-waiting_for': '' },
-      }),
-    );
-    if (ended.outcome !== 'ok') return false;
+    const ended = await untilRedisTakesIt(() => lifecycle.fail({ tenant, jobId, error, at: Date.now() }));
+    if (ended !== 'ended') return false;
     options.logger.warn({ tenant, jobId, kind: error.type, err: error.message }, 'reconciler ended a job');
     await untilRedisTakesIt(async () => options.onJobEnded?.(tenant, jobId));
     return true;

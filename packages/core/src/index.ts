@@ -31,6 +31,7 @@ export * from './providers/provider.js';
 export * from './queue/llm-queue.js';
 export * from './store/job-keys.js';
 export * from './store/job-store.js';
+export * from './store/job-lifecycle.js';
 export * from './store/partial-output.js';
 export * from './limiter/limit-rules.js';
 export * from './limiter/rate-limiter.js';

@@ -8,6 +8,7 @@ import {
   formatValidationError,
   isEnded,
   isJobId,
+  JobLifecycle,
   JOB_CANCEL_CHANNEL,
   JOB_STATUSES,
   toJobObject,
@@ -93,6 +94,7 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     ...(options.semanticCache !== undefined ? { semanticCache: options.semanticCache } : {}),
   });
   const router = Router();
+  const lifecycle = new JobLifecycle(store);
 
   /** Writes the records and enqueues the jobs; on a failed enqueue nothing is left behind. */
   const accept = async (tenant: string, submissions: JobSubmission[], jobIds: string[] = []): Promise<JobRecord[]> => {
@@ -244,19 +246,7 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     const { id } = request.params;
     if (!isJobId(id)) throw notFound(id);
     const money = options.budget?.endWithoutAnswer(tenant);
-    const canceled = await store.transition({
-      tenant,
-      jobId: id,
-      to: 'canceled',
-      from: ['queued', 'running'],
-      fields: {
-        ...money?.fields,
-        finished_at: Date.now(),
-        error: JSON.stringify({ type: 'canceled', message: 'canceled by the client' }),
-        '-waiting_for': '',
-      },
-      counters: money?.counters,
-    });
+    const canceled = await lifecycle.cancel({ tenant, jobId: id, at: Date.now(), ...(money ? { ledger: money } : {}) });
     if (canceled.outcome === 'missing') throw notFound(id);
     if (canceled.outcome === 'conflict') {
       throw new HttpError(409, 'conflict', `job "${id}" has already ended (${canceled.current})`, {

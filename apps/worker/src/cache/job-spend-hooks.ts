@@ -1,5 +1,6 @@
 import {
   isEnded,
+  JobLifecycle,
   type CounterChange,
   type JobAccounting,
   type JobEndAccounting,
@@ -23,6 +24,7 @@ const NO_CONTEXT: CacheContext = {};
  */
 export class JobSpendHooks {
   readonly #store: JobStore;
+  readonly #lifecycle: JobLifecycle;
   readonly #accounting: JobAccounting;
   readonly #cache: JobCache | undefined;
   readonly #observer: SpendObserver | undefined;
@@ -38,6 +40,7 @@ export class JobSpendHooks {
     logger: Logger;
   }) {
     this.#store = options.store;
+    this.#lifecycle = new JobLifecycle(options.store);
     this.#accounting = options.accounting;
     this.#cache = options.cache;
     this.#observer = options.observer;
@@ -73,15 +76,10 @@ export class JobSpendHooks {
     if (hit === null) return { ended: false, context };
 
     const now = Date.now();
-    const started = await this.#store.transition({
-      tenant,
-      jobId,
-      to: 'running',
-      from: ['queued', 'running'],
-      fields: { '?started_at': now, '-waiting_for': '', '-earliest_start_at': '' },
-    });
-    if (started.outcome !== 'ok') {
-      if (started.outcome === 'conflict' && isEnded(started.current)) await options.onJobEnded?.(tenant, jobId);
+    // A cache hit counts no provider attempt.
+    const started = await this.#lifecycle.start({ tenant, jobId, at: now });
+    if (started.outcome !== 'started') {
+      if (started.outcome === 'ended') await options.onJobEnded?.(tenant, jobId);
       return { ended: true, status: 'skipped' };
     }
     const money = this.#accounting.cacheHit({
@@ -93,21 +91,16 @@ export class JobSpendHooks {
       ...(hit.similarity !== undefined ? { similarity: hit.similarity } : {}),
       ...(hit.inputs !== undefined ? { inputs: hit.inputs } : {}),
     });
-    const done = await this.#store.transition({
+    const done = await this.#lifecycle.succeed({
       tenant,
       jobId,
-      to: 'succeeded',
-      from: ['running'],
-      fields: {
-        ...money.fields,
-        result: JSON.stringify(hit.result),
-        usage: JSON.stringify({ input_tokens: 0, output_tokens: 0 }),
-        answered_by: hit.model,
-        finished_at: Date.now(),
-      },
-      counters: money.counters,
+      result: hit.result,
+      usage: { input_tokens: 0, output_tokens: 0 },
+      answeredBy: hit.model,
+      at: Date.now(),
+      ledger: money,
     });
-    if (done.outcome !== 'ok') return { ended: true, status: 'skipped' };
+    if (!done) return { ended: true, status: 'skipped' };
     if (money.event) this.#observer?.jobSpend(money.event);
     await options.onJobEnded?.(tenant, jobId);
     this.#logger.info({ jobId, tenant, cached: hit.kind, similarity: hit.similarity }, 'job answered from the cache');

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { describe, expect } from 'vitest';
+import { redisTest } from '@llmq/devkit/vitest';
+import { createJobId } from '../jobs/job-id.js';
+import type { JobSubmission } from '../jobs/job-submission-schema.js';
+import type { ChatCompletionResult } from '../providers/chat-completion.js';
+import { JobLifecycle } from './job-lifecycle.js';
+import { JobStore } from './job-store.js';
+
+const submission: JobSubmission = {
+  type: 'chat',
+  request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+};
+
+const result: ChatCompletionResult = {
+  id: 'c',
+  object: 'chat.completion',
+  created: 0,
+  model: 'gpt-4o-mini',
+  provider: 'openai',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'hello' }, finish_reason: 'stop' }],
+  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+};
+
+const test = redisTest.extend('lifecycle', async ({ redisUrl }, { onCleanup }) => {
+  const redis = new Redis(redisUrl);
+  onCleanup(() => void redis.quit());
+  const store = new JobStore({ redis, retentionMs: 60_000 });
+  const tenant = `t${randomUUID().slice(0, 8)}`;
+  const jobId = createJobId();
+  await store.create({ tenant, jobId, submission, createdAt: Date.now() });
+  return { store, lifecycle: new JobLifecycle(store), job: { tenant, jobId } };
+});
+
+const attempt = (status: 'failed' | 'succeeded') => ({
+  model: 'openai/gpt-4o-mini',
+  status,
+  started_at: 1,
+  duration_ms: 5,
+});
+
+describe('JobLifecycle', () => {
+  test('start counts the attempt on its model, park can take it back, requeue logs and moves on', async ({
+    lifecycle: { store, lifecycle, job },
+  }) => {
+    const started = await lifecycle.start({ ...job, at: 1_000, modelIndex: 0, claim: 'run-1' });
+    expect(started.outcome).toBe('started');
+    if (started.outcome !== 'started') return;
+    expect(started.record).toMatchObject({
+      status: 'running',
+      attempts: 1,
+      modelIndex: 0,
+      modelAttempts: 1,
+      startedAt: 1_000,
+    });
+
+    expect(
+      await lifecycle.park({ ...job, run: 'run-1', reason: 'rate_limit', earliestStartAt: 5_000, undoAttemptOn: 0 }),
+    ).toBe(true);
+    expect(await store.get(job.tenant, job.jobId)).toMatchObject({
+      status: 'queued',
+      attempts: 0,
+      modelAttempts: 0,
+      waitingFor: 'rate_limit',
+      earliestStartAt: 5_000,
+    });
+
+    await lifecycle.start({ ...job, at: 6_000, modelIndex: 0, claim: 'run-1' });
+    expect(await lifecycle.requeue({ ...job, run: 'run-1', attempt: attempt('failed'), modelIndex: 1 })).toBe(true);
+    const requeued = await store.get(job.tenant, job.jobId);
+    expect(requeued).toMatchObject({
+      status: 'queued',
+      modelIndex: 1,
+      attemptLog: [attempt('failed')],
+      startedAt: 1_000,
+    });
+  });
+
+  test('succeed writes the answer once; a later end is refused as already ended', async ({
+    lifecycle: { store, lifecycle, job },
+  }) => {
+    await lifecycle.start({ ...job, at: 1_000, modelIndex: 0 });
+    const answered = await lifecycle.succeed({
+      ...job,
+      result,
+      usage: { input_tokens: 1, output_tokens: 1 },
+      answeredBy: 'openai/gpt-4o-mini',
+      at: 2_000,
+      attempt: attempt('succeeded'),
+    });
+    expect(answered).toBe(true);
+    expect(await store.get(job.tenant, job.jobId)).toMatchObject({
+      status: 'succeeded',
+      answeredBy: 'openai/gpt-4o-mini',
+      finishedAt: 2_000,
+      result,
+    });
+    expect(await lifecycle.fail({ ...job, error: { type: 'internal', message: 'late' }, at: 3_000 })).toBe(
+      'already-ended',
+    );
+    expect((await lifecycle.cancel({ ...job, at: 3_000 })).outcome).toBe('conflict');
+    expect(await lifecycle.start({ ...job, at: 4_000, modelIndex: 0 })).toEqual({
+      outcome: 'ended',
+      status: 'succeeded',
+    });
+  });
+
+  test('a run another run took the job from cannot park, requeue, succeed or fail it', async ({
+    lifecycle: { store, lifecycle, job },
+  }) => {
+    await lifecycle.start({ ...job, at: 1_000, modelIndex: 0, claim: 'stale' });
+    await lifecycle.start({ ...job, at: 2_000, modelIndex: 0, claim: 'owner' });
+    const stale = { ...job, run: 'stale' };
+    expect(await lifecycle.park({ ...stale, reason: 'circuit_open', earliestStartAt: 1 })).toBe(false);
+    expect(await lifecycle.requeue({ ...stale, attempt: attempt('failed'), modelIndex: 0 })).toBe(false);
+    expect(
+      await lifecycle.succeed({
+        ...stale,
+        result,
+        usage: { input_tokens: 1, output_tokens: 1 },
+        answeredBy: 'x',
+        at: 3,
+      }),
+    ).toBe(false);
+    expect(await lifecycle.fail({ ...stale, error: { type: 'internal', message: 'x' }, at: 3 })).toBe('gone');
+    expect((await store.get(job.tenant, job.jobId))?.status).toBe('running');
+    expect(await lifecycle.fail({ ...job, run: 'owner', error: { type: 'timeout', message: 'late' }, at: 4 })).toBe(
+      'ended',
+    );
+  });
+
+  test('cancel ends a queued job with the canceled error', async ({ lifecycle: { store, lifecycle, job } }) => {
+    expect((await lifecycle.cancel({ ...job, at: 5_000 })).outcome).toBe('ok');
+    expect(await store.get(job.tenant, job.jobId)).toMatchObject({
+      status: 'canceled',
+      finishedAt: 5_000,
+      error: { type: 'canceled', message: 'canceled by the client' },
+    });
+  });
+});

@@ -1,0 +1,213 @@
+import type { AttemptLogEntry, JobError, JobStatus, JobUsage, WaitReason } from '../jobs/job-object.js';
+import { isEnded } from '../jobs/job-object.js';
+import type { ChatCompletionResult, EmbeddingResult } from '../providers/chat-completion.js';
+import type { CounterChange, JobRecord, JobStore, TransitionOutcome } from './job-store.js';
+
+/**
+ * The record's fields that transitions write, named once. The `+`, `?`, `-` and `>` operators of
+ * transition-job.lua are this file's business: callers say what happened, not which field
+ * changes how.
+ */
+const FIELD = {
+  attempts: 'attempts',
+  modelAttempts: (modelIndex: number) => `model_attempts_${modelIndex}`,
+  modelIndex: 'model_index',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+  waitingFor: 'waiting_for',
+  earliestStartAt: 'earliest_start_at',
+  run: 'run',
+  attemptLog: 'attempt_log',
+  result: 'result',
+  usage: 'usage',
+  answeredBy: 'answered_by',
+  error: 'error',
+} as const;
+
+const increment = (field: string) => `+${field}`;
+const setIfAbsent = (field: string) => `?${field}`;
+const remove = (field: string) => `-${field}`;
+const append = (field: string) => `>${field}`;
+
+/** A job by its owner. */
+export interface JobRef {
+  tenant: string;
+  jobId: string;
+  /**
+   * The run (its BullMQ lock token) that owns the job; once a run has started the job, its
+   * writes name it, and a run another worker took the job from cannot write. Default: any.
+   */
+  run?: string | undefined;
+}
+
+/** Cost fields and counters written with an end (see the cost module). */
+export interface Ledger {
+  fields?: Record<string, string | number>;
+  counters?: readonly CounterChange[] | undefined;
+}
+
+export type StartOutcome =
+  | { outcome: 'started'; record: JobRecord }
+  /** An earlier run ended it (and may have died before announcing it). */
+  | { outcome: 'ended'; status: JobStatus }
+  /** Missing, or another run owns it. */
+  | { outcome: 'gone' };
+
+export type EndOutcome = 'ended' | 'already-ended' | 'gone';
+
+const OPEN: readonly JobStatus[] = ['queued', 'running'];
+
+function ended(outcome: TransitionOutcome): EndOutcome {
+  if (outcome.outcome === 'ok') return 'ended';
+  return outcome.outcome === 'conflict' && isEnded(outcome.current) ? 'already-ended' : 'gone';
+}
+
+const fence = (ref: JobRef) => (ref.run !== undefined ? { run: ref.run } : {});
+
+/**
+ * The one owner of a job record's transitions: start, park, requeue, succeed, fail and cancel,
+ * each atomic (one Lua script) and each with a typed outcome. Apps call these verbs; none writes
+ * record fields itself.
+ */
+export class JobLifecycle {
+  constructor(readonly store: JobStore) {}
+
+  /**
+   * queued or running -> running. `modelIndex` counts a provider attempt on that model (a cache
+   * hit counts none); `claim` makes the run the record's owner.
+   */
+  async start(ref: JobRef & { at: number; modelIndex?: number; claim?: string | undefined }): Promise<StartOutcome> {
+    const attempt: Record<string, number> =
+      ref.modelIndex === undefined
+        ? {}
+        : {
+            [increment(FIELD.attempts)]: 1,
+            [increment(FIELD.modelAttempts(ref.modelIndex))]: 1,
+            [FIELD.modelIndex]: ref.modelIndex,
+          };
+    const claim: Record<string, string> = ref.claim !== undefined ? { [FIELD.run]: ref.claim } : {};
+    const outcome = await this.store.transition({
+      tenant: ref.tenant,
+      jobId: ref.jobId,
+      to: 'running',
+      // `running` too: a job whose worker died is picked up again by another one.
+      from: OPEN,
+      fields: {
+        ...attempt,
+        [setIfAbsent(FIELD.startedAt)]: ref.at,
+        [remove(FIELD.waitingFor)]: '',
+        [remove(FIELD.earliestStartAt)]: '',
+        ...claim,
+      },
+      returnRecord: true,
+    });
+    if (outcome.outcome === 'ok' && outcome.record !== null) return { outcome: 'started', record: outcome.record };
+    if (outcome.outcome === 'conflict' && isEnded(outcome.current))
+      return { outcome: 'ended', status: outcome.current };
+    return { outcome: 'gone' };
+  }
+
+  /**
+   * queued or running -> queued, held back for `reason` until `earliestStartAt` (ms).
+   * `undoAttemptOn` takes back the attempt a start counted on that model (a call that never went).
+   */
+  async park(ref: JobRef & { reason: WaitReason; earliestStartAt: number; undoAttemptOn?: number }): Promise<boolean> {
+    const undo =
+      ref.undoAttemptOn === undefined
+        ? {}
+        : { [increment(FIELD.attempts)]: -1, [increment(FIELD.modelAttempts(ref.undoAttemptOn))]: -1 };
+    const outcome = await this.store.transition({
+      ...fence(ref),
+      tenant: ref.tenant,
+      jobId: ref.jobId,
+      to: 'queued',
+      from: OPEN,
+      fields: { ...undo, [FIELD.waitingFor]: ref.reason, [FIELD.earliestStartAt]: ref.earliestStartAt },
+    });
+    return outcome.outcome === 'ok';
+  }
+
+  /** running -> queued after a failed call, logged; the next try goes to `modelIndex`. */
+  async requeue(ref: JobRef & { attempt: AttemptLogEntry; modelIndex: number }): Promise<boolean> {
+    const outcome = await this.store.transition({
+      ...fence(ref),
+      tenant: ref.tenant,
+      jobId: ref.jobId,
+      to: 'queued',
+      from: ['running'],
+      fields: { [append(FIELD.attemptLog)]: JSON.stringify(ref.attempt), [FIELD.modelIndex]: ref.modelIndex },
+    });
+    return outcome.outcome === 'ok';
+  }
+
+  /** running -> succeeded with the answer. */
+  async succeed(
+    ref: JobRef & {
+      result: ChatCompletionResult | EmbeddingResult;
+      usage: JobUsage;
+      answeredBy: string;
+      at: number;
+      /** The call that answered; a cache hit has none. */
+      attempt?: AttemptLogEntry;
+      ledger?: Ledger;
+    },
+  ): Promise<boolean> {
+    const outcome = await this.store.transition({
+      ...fence(ref),
+      tenant: ref.tenant,
+      jobId: ref.jobId,
+      to: 'succeeded',
+      from: ['running'],
+      fields: {
+        ...ref.ledger?.fields,
+        [FIELD.result]: JSON.stringify(ref.result),
+        [FIELD.usage]: JSON.stringify(ref.usage),
+        [FIELD.answeredBy]: ref.answeredBy,
+        [FIELD.finishedAt]: ref.at,
+        ...(ref.attempt ? { [append(FIELD.attemptLog)]: JSON.stringify(ref.attempt) } : {}),
+      },
+      counters: ref.ledger?.counters,
+    });
+    return outcome.outcome === 'ok';
+  }
+
+  /** queued or running -> failed with a classified error. */
+  async fail(
+    ref: JobRef & { error: JobError; at: number; attempt?: AttemptLogEntry; ledger?: Ledger },
+  ): Promise<EndOutcome> {
+    return ended(
+      await this.store.transition({
+        ...fence(ref),
+        tenant: ref.tenant,
+        jobId: ref.jobId,
+        to: 'failed',
+        from: OPEN,
+        fields: {
+          ...ref.ledger?.fields,
+          [FIELD.error]: JSON.stringify(ref.error),
+          [FIELD.finishedAt]: ref.at,
+          [remove(FIELD.waitingFor)]: '',
+          ...(ref.attempt ? { [append(FIELD.attemptLog)]: JSON.stringify(ref.attempt) } : {}),
+        },
+        counters: ref.ledger?.counters,
+      }),
+    );
+  }
+
+  /** queued or running -> canceled by the client; `conflict` carries the status it had ended with. */
+  async cancel(ref: JobRef & { at: number; ledger?: Ledger }): Promise<TransitionOutcome> {
+    return this.store.transition({
+      tenant: ref.tenant,
+      jobId: ref.jobId,
+      to: 'canceled',
+      from: OPEN,
+      fields: {
+        ...ref.ledger?.fields,
+        [FIELD.finishedAt]: ref.at,
+        [FIELD.error]: JSON.stringify({ type: 'canceled', message: 'canceled by the client' } satisfies JobError),
+        [remove(FIELD.waitingFor)]: '',
+      },
+      counters: ref.ledger?.counters,
+    });
+  }
+}
