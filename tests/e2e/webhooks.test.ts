@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLlmQueue, createWebhookQueue, jobRecordKey, webhookDeliveryJobId } from '@llmq/core';
+import { createWebhookQueue, jobOutboxKey, jobRecordKey, webhookDeliveryJobId } from '@llmq/core';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { startCanary, type CanaryListener } from '../../packages/core/src/webhooks/__fixtures__/canary-listener.js';
 import {
@@ -20,7 +20,10 @@ const failuresBeforeSuccess = new Map<string, number>();
 
 beforeAll(async () => {
   [stack, receiver, canary] = await Promise.all([
-    startLlmqStack({ config: WEBHOOK_STACK_CONFIG }),
+    startLlmqStack({
+      config: WEBHOOK_STACK_CONFIG,
+      workerEnv: { LLMQ_OUTBOX_CLAIM_IDLE_MS: '1000', LLMQ_OUTBOX_SWEEP_MS: '300' },
+    }),
     startWebhookReceiver({ host: '127.0.0.2' }),
     startCanary('127.0.0.1'),
   ]);
@@ -154,26 +157,27 @@ describe('webhooks, end to end', () => {
     expect(verifies(rotated.current.secret, { ...later, headers: stale })).toBe(false);
   });
 
-  it('a retried LLM run that finds its job ended still sends the webhook, without calling the provider', async () => {
+  it('an end whose worker died before queueing its webhook is still delivered, without calling the provider', async () => {
     const id = String((await api.submit(`${receiver.url}/recovered`)).body.id);
     await api.settled(id);
-    // As if the worker had died between the end of the job and queueing its webhook.
+    // As if the worker had died holding the end: its outbox entry taken, its webhook never queued.
     const redis = new Redis(stack.redisUrl);
-    const llmQueue = createLlmQueue({ connection: redis });
     const webhookQueue = createWebhookQueue({ connection: redis });
     try {
       await webhookQueue.remove(webhookDeliveryJobId(id, 'succeeded', 0));
       await redis.hdel(jobRecordKey('alpha', id), 'webhook_status', 'webhook_deliveries');
-      const original = await llmQueue.getJob(id);
-      if (original === undefined) throw new Error('the LLM job is gone from BullMQ');
+      const outbox = jobOutboxKey('alpha');
+      await redis.xadd(outbox, '*', 'id', id, 'status', 'succeeded');
+      await redis.xreadgroup('GROUP', 'dispatch', 'a-worker-that-died', 'COUNT', 100, 'STREAMS', outbox, '>');
       const callsBefore = await api.simulatorCalls();
-      await llmQueue.add(original.name, original.data, { jobId: `${id}-rerun`, attempts: original.opts.attempts ?? 1 });
-      await expect.poll(() => receivedAt('/recovered').length).toBe(2);
+      // A live worker takes the entry over once it has been idle past LLMQ_OUTBOX_CLAIM_IDLE_MS.
+      await expect.poll(() => receivedAt('/recovered').length, { timeout: 15_000 }).toBe(2);
       const job = await api.settled(id);
       expect(job.webhook?.deliveries).toHaveLength(1);
       expect(await api.simulatorCalls()).toBe(callsBefore);
+      await expect.poll(() => redis.xlen(outbox), { timeout: 5_000 }).toBe(0);
     } finally {
-      await Promise.all([llmQueue.close(), webhookQueue.close()]);
+      await webhookQueue.close();
       await redis.quit();
     }
   });

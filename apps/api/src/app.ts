@@ -5,7 +5,6 @@ import { Counter } from 'prom-client';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
-  createJobEndedWebhookHook,
   createJobSubmissionSchema,
   IdempotencyKeys,
   WebhookAllowlist,
@@ -178,9 +177,6 @@ export function createApp(options: AppOptions): Express {
         keys: new IdempotencyKeys({ redis: options.redis, ttlMs: Math.min(86_400_000, options.store.retentionMs) }),
         store: options.store,
       }),
-      ...(options.webhooks
-        ? { onJobCanceled: createJobEndedWebhookHook({ queue: options.webhooks.queue, redis: options.redis }) }
-        : {}),
       ...(options.spend ? { budget: options.spend.budget, semanticCache: options.spend.semanticCache } : {}),
     }),
   );

@@ -22,6 +22,10 @@ const envSchema = z.object({
    * redeploy kills workers, and a job unlucky enough to be on several of them must not fail for it.
    */
   LLMQ_MAX_STALLED_COUNT: z.coerce.number().int().min(0).default(10),
+  /** Every tenant's outbox of job ends is read at least this often (besides each end's nudge), ms. Default 2 s. */
+  LLMQ_OUTBOX_SWEEP_MS: z.coerce.number().int().positive().default(2_000),
+  /** An outbox entry a worker took and never acknowledged (it died) is taken over after this long, ms. Default 30 s. */
+  LLMQ_OUTBOX_CLAIM_IDLE_MS: z.coerce.number().int().positive().default(30_000),
   /** Time between two reconciler passes (one worker at a time), ms. Default 60 s. */
   LLMQ_RECONCILE_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
   /** Age before the reconciler judges a record or a finished queue entry, ms. Default 60 s. */

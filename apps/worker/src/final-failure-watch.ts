@@ -17,7 +17,6 @@ export interface FinalFailureWatchOptions {
   queue: Queue<LlmJobData>;
   store: JobStore;
   logger: Logger;
-  onJobEnded?: (tenant: string, jobId: string) => Promise<void>;
 }
 
 /**
@@ -49,5 +48,4 @@ async function endRecord(options: FinalFailureWatchOptions, bullJobId: string, r
   );
   if (ended !== 'ended') return;
   options.logger.warn({ jobId, tenant, reason }, 'job failed by the queue itself');
-  await untilRedisTakesIt(async () => options.onJobEnded?.(tenant, jobId));
 }

@@ -33,8 +33,6 @@ export interface LlmJobProcessorOptions {
   logger: Logger;
   /** Longest silence between two streamed chunks, ms. */
   streamIdleTimeoutMs: number;
-  /** Called when a job ends for good (webhooks, metrics). */
-  onJobEnded?: (tenant: string, jobId: string) => Promise<void>;
   /** Costs on each job's end, and the response cache. Default: none (no costs kept, nothing cached). */
   spend?: JobSpendHooks;
 }
@@ -94,12 +92,6 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     const log = logger.child({ jobId, tenant, attempt: job.attemptsMade + 1 });
     // Set once this run has started the record: its writes are then fenced by it.
     let owner: { run?: string } = {};
-    // The end's announcement (webhook, metrics) is as precious as the end itself.
-    const announceEnd = () =>
-      untilRedisTakesIt(async () => options.onJobEnded?.(tenant, jobId), {
-        onRetry: (error) => log.warn({ err: error }, 'redis refused the end announcement; trying again'),
-      });
-
     const endJob = async (error: JobError, attempt?: AttemptLogEntry): Promise<LlmJobReturn> => {
       const money = options.spend?.withoutAnswer(tenant);
       const outcome = await untilRedisTakesIt(() =>
@@ -113,8 +105,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
           ...(money ? { ledger: money } : {}),
         }),
       );
-      // Already ended too: a worker may have died between the end and its hook; repeats are no-ops.
-      if (outcome !== 'gone') await announceEnd();
+      // The end is announced by the transition itself (the outbox): nothing more to do here.
       log.warn({ kind: error.type, err: error.message }, 'job failed');
       return { status: outcome === 'ended' ? 'failed' : 'skipped' };
     };
@@ -161,7 +152,6 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
           chain[Math.min(data.modelIndex ?? 0, chain.length - 1)] ?? { provider: '', modelId: '' },
         ),
         cacheMode: data.cacheMode,
-        onJobEnded: options.onJobEnded,
       });
       if (cacheStep?.ended) return { status: cacheStep.status };
 
@@ -215,8 +205,6 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       const start = await lifecycle.start({ tenant, jobId, at: Date.now(), modelIndex: index, claim: token });
       if (start.outcome !== 'started') {
         if (ticket) await gate.release(ticket);
-        // Ended by an earlier run that may have died before its hook ran (webhooks): run it again.
-        if (start.outcome === 'ended') await announceEnd();
         log.info({ outcome: start.outcome }, 'job skipped: no longer runnable');
         return { status: 'skipped' };
       }
@@ -333,7 +321,6 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
           }),
         { onRetry: (error) => log.warn({ err: error }, 'redis refused a paid answer; keeping it and trying again') },
       );
-      if (succeeded) await announceEnd();
       log.info({ model, ms: Date.now() - startedAt }, 'job succeeded');
       if (succeeded && money) {
         // Metrics, and the answer into the cache for the next identical (or similar) job.

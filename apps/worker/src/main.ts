@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
@@ -30,6 +31,7 @@ import {
 } from './metrics/metered-parts.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { startWorkerMetricsServer } from './metrics/worker-metrics-server.js';
+import { startEndDispatcher } from './end-dispatcher.js';
 import { watchFinalFailures } from './final-failure-watch.js';
 import { startReconciler } from './reconciler.js';
 import { createLlmJobProcessor, type LlmJobReturn } from './llm-job-processor.js';
@@ -83,6 +85,17 @@ async function main(): Promise<void> {
     logger,
   });
   const store = new MeteredJobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000, metrics });
+  // Each job end, announced by the transition that made it (the outbox), queues its webhook here.
+  const ends = await startEndDispatcher({
+    redis,
+    subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+    store,
+    logger,
+    consumer: `${hostname()}:${process.pid}`,
+    handle: (tenant, jobId) => webhooks.onJobEnded(tenant, jobId),
+    sweepMs: env.LLMQ_OUTBOX_SWEEP_MS,
+    claimIdleMs: env.LLMQ_OUTBOX_CLAIM_IDLE_MS,
+  });
   const gate = new MeteredLimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config), metrics });
   // Costs and the response cache; their figures go to the metrics.
   const spend = createWorkerSpend({ config, redis, store, router, gate, catalog, logger, observer: metrics });
@@ -96,7 +109,6 @@ async function main(): Promise<void> {
     spend: spend.hooks,
     logger,
     streamIdleTimeoutMs: env.LLMQ_STREAM_IDLE_TIMEOUT_MS,
-    onJobEnded: webhooks.onJobEnded,
   });
   const worker = new Worker<LlmJobData, LlmJobReturn>(LLM_QUEUE_NAME, store.meter(processor), {
     connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
@@ -125,14 +137,12 @@ async function main(): Promise<void> {
     queue: llmQueue,
     store,
     logger,
-    onJobEnded: webhooks.onJobEnded,
   });
   const reconciler = startReconciler({
     redis,
     queue: llmQueue,
     store,
     logger,
-    onJobEnded: webhooks.onJobEnded,
     intervalMs: env.LLMQ_RECONCILE_INTERVAL_MS,
     graceMs: env.LLMQ_RECONCILE_GRACE_MS,
   });
@@ -180,6 +190,7 @@ async function main(): Promise<void> {
       await worker.close(true);
     }
     await finalFailures.close();
+    await ends.close();
     await webhooks.close();
     await metricsServer?.close();
     circuit.stop();

@@ -7,6 +7,7 @@ import {
   createLlmQueue,
   createLogger,
   JobStore,
+  jobOutboxKey,
   LLM_QUEUE_NAME,
   QUEUE_PREFIX,
   type JobSubmission,
@@ -34,7 +35,6 @@ describe('reconciler', () => {
   test('ends records nothing else will end, and leaves alone those something will', async ({ parts }) => {
     const { redis, queue, store } = parts;
     const tenant = 'reconcile';
-    const ended: string[] = [];
     const add = async (deadlineAt: number) => {
       const jobId = createJobId();
       await store.create({ tenant, jobId, submission, createdAt: Date.now() });
@@ -69,7 +69,6 @@ describe('reconciler', () => {
       queue,
       store,
       logger: createLogger({ name: 'test', level: 'silent' }),
-      onJobEnded: async (_tenant, jobId) => void ended.push(jobId),
       intervalMs: 60_000,
       graceMs: 0,
     });
@@ -85,7 +84,9 @@ describe('reconciler', () => {
       expect((await store.get(tenant, late))?.error?.type).toBe('timeout');
       expect(await queue.getJob(late)).toBeUndefined();
       expect((await store.get(tenant, finished))?.error?.message).toMatch(/queue entry completed without ending it/);
-      expect(ended.sort()).toEqual([lost, late, finished].sort());
+      // Each end is in the tenant's outbox, for the dispatcher to queue its webhook.
+      const outbox = await redis.xrange(jobOutboxKey(tenant), '-', '+');
+      expect(outbox.map(([, fields]) => fields[1]).sort()).toEqual([lost, late, finished].sort());
       // One pass at a time across the deployment: the next one within the interval does nothing.
       expect(await reconciler.pass()).toBe(0);
     } finally {

@@ -17,7 +17,6 @@ export interface ReconcilerOptions {
   queue: Queue<LlmJobData>;
   store: JobStore;
   logger: Logger;
-  onJobEnded?: (tenant: string, jobId: string) => Promise<void>;
   /** Time between passes, ms. Default 60 s. */
   intervalMs?: number;
   /** A record younger than this, or a queue entry that finished less than this ago, is left alone, ms. Default 60 s. */
@@ -48,7 +47,6 @@ export function startReconciler(options: ReconcilerOptions): { stop(): void; pas
     const ended = await untilRedisTakesIt(() => lifecycle.fail({ tenant, jobId, error, at: Date.now() }));
     if (ended !== 'ended') return false;
     options.logger.warn({ tenant, jobId, kind: error.type, err: error.message }, 'reconciler ended a job');
-    await untilRedisTakesIt(async () => options.onJobEnded?.(tenant, jobId));
     return true;
   };
 

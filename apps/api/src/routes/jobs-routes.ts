@@ -36,8 +36,6 @@ export interface JobsRoutesOptions {
   jobPolicy: JobPolicy;
   /** Publishes cancel signals. */
   redis: Redis;
-  /** Called after a job is canceled (webhooks). */
-  onJobCanceled?: (tenant: string, jobId: string) => Promise<void>;
   /** Submit-time check of `webhook.url`: the problem, or null. Default: none. */
   webhookUrlProblem?: (url: string) => string | null;
   /** `Idempotency-Key` handling of `POST /v1/jobs`. Default: none (the header is ignored). */
@@ -258,7 +256,6 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
       queue.remove(id).catch(() => 0),
       options.redis.publish(JOB_CANCEL_CHANNEL, JSON.stringify({ tenant, id })),
     ]);
-    await options.onJobCanceled?.(tenant, id);
     request.log.info({ jobId: id }, 'job canceled');
     const record = await store.get(tenant, id);
     if (record === null) throw notFound(id);

@@ -63,7 +63,6 @@ export class JobSpendHooks {
     model: string;
     /** The job's own `cache.mode`, from its queue data. */
     cacheMode: string | undefined;
-    onJobEnded: ((tenant: string, jobId: string) => Promise<void>) | undefined;
   }): Promise<CacheStepResult> {
     const { tenant, jobId } = options;
     if (this.#cache === undefined || !this.#cache.mayApply(options.cacheMode, options.model)) {
@@ -78,10 +77,7 @@ export class JobSpendHooks {
     const now = Date.now();
     // A cache hit counts no provider attempt.
     const started = await this.#lifecycle.start({ tenant, jobId, at: now });
-    if (started.outcome !== 'started') {
-      if (started.outcome === 'ended') await options.onJobEnded?.(tenant, jobId);
-      return { ended: true, status: 'skipped' };
-    }
+    if (started.outcome !== 'started') return { ended: true, status: 'skipped' };
     const money = this.#accounting.cacheHit({
       tenant,
       model: hit.model,
@@ -102,7 +98,6 @@ export class JobSpendHooks {
     });
     if (!done) return { ended: true, status: 'skipped' };
     if (money.event) this.#observer?.jobSpend(money.event);
-    await options.onJobEnded?.(tenant, jobId);
     this.#logger.info({ jobId, tenant, cached: hit.kind, similarity: hit.similarity }, 'job answered from the cache');
     return { ended: true, status: 'succeeded' };
   }

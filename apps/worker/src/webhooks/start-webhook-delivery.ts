@@ -43,7 +43,7 @@ export async function startWebhookDelivery(options: {
   return {
     queue,
     worker,
-    /** For the LLM processor's `onJobEnded`: queues the job's webhook, if it has one. */
+    /** For the end dispatcher: queues an ended job's webhook, if it has one (repeats are no-ops). */
     onJobEnded: createJobEndedWebhookHook({ queue, redis: options.redis }),
     close: async () => {
       await worker.close();

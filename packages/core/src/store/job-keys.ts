@@ -24,3 +24,8 @@ export function jobIndexPrefix(tenant: string): string {
 
 /** Every tenant that ever submitted a job: where the reconciler looks for records to check. Tagged like every key. */
 export const TENANTS_KEY = `${KEY_NAMESPACE}:{tenants}`;
+
+/** A tenant's outbox: `{id, status}` of every job end, added by the transition that ended it. */
+export function jobOutboxKey(tenant: string): string {
+  return `${tenantTag(tenant)}:outbox`;
+}

@@ -11,7 +11,7 @@ import {
   type WebhookStatus,
 } from '../webhooks/webhook-delivery-state.js';
 import { lowestJobIdAt } from '../jobs/job-id.js';
-import { JOB_EVENTS_CHANNEL, jobIndexPrefix, jobRecordKey, TENANTS_KEY } from './job-keys.js';
+import { JOB_EVENTS_CHANNEL, jobIndexPrefix, jobOutboxKey, jobRecordKey, TENANTS_KEY } from './job-keys.js';
 import { readLuaScript } from './lua-scripts.js';
 
 interface StoreCommands {
@@ -183,7 +183,7 @@ export class JobStore {
       options.run ?? '',
     ];
     for (const [field, value] of Object.entries(options.fields ?? {})) args.push(field, String(value));
-    const keys = [jobRecordKey(options.tenant, options.jobId)];
+    const keys = [jobRecordKey(options.tenant, options.jobId), jobOutboxKey(options.tenant)];
     for (const counter of options.counters ?? []) {
       let position = keys.indexOf(counter.key) + 1;
       if (position === 0) position = keys.push(counter.key);

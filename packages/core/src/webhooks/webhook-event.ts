@@ -15,7 +15,7 @@ export interface JobEndedEvent {
   data: JobObject;
 }
 
-export function isEndedJobStatus(status: JobStatus): status is EndedJobStatus {
+export function isEndedJobStatus(status: string): status is EndedJobStatus {
   return status === 'succeeded' || status === 'failed' || status === 'canceled';
 }
 

@@ -4,7 +4,10 @@
   both win.
 
   KEYS[1]  job record hash                   llmq:{t:<tenant>}:job:<id>
-  KEYS[2..] counter hashes of the same tenant (same hash tag): usage totals, budget
+  KEYS[2]  the tenant's outbox stream        llmq:{t:<tenant>}:outbox
+           a move to an ended status adds {id, status} to it, atomically with the move: the
+           end is announced once, drained by the workers' dispatcher (webhooks)
+  KEYS[3..] counter hashes of the same tenant (same hash tag): usage totals, budget
   ARGV[1]  index key prefix, same hash tag   llmq:{t:<tenant>}:jobs
   ARGV[2]  new status
   ARGV[3]  comma-separated statuses the job may move from
@@ -91,6 +94,10 @@ end
 local retention = tonumber(ARGV[4])
 if retention > 0 then
   redis.call('PEXPIRE', record, retention)
+end
+local ends = target == 'succeeded' or target == 'failed' or target == 'canceled'
+if ends and current ~= target then
+  redis.call('XADD', KEYS[2], '*', 'id', id, 'status', target)
 end
 
 if ARGV[5] ~= '' then
