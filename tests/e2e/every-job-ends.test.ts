@@ -100,7 +100,7 @@ describe('Redis full mid-run', () => {
 });
 
 describe('deadlines behind the limiter', () => {
-  it('a job whose turn comes after its deadline fails timeout at once and gives its slot to the next job', async () => {
+  it('a job whose turn comes after its deadline fails timeout at once; one canceled while parked gives its slot back', async () => {
     // rpm 2: one call now, then one every ~30 s.
     const stack = await startLlmqStack({ workers: 1, config: 'limits:\n  openai/gpt-4o-mini: { rpm: 2 }\n' });
     try {
@@ -124,6 +124,13 @@ describe('deadlines behind the limiter', () => {
         .toBe('rate_limit');
       const view = (await client.get(patient)).body as { earliest_start_at: number; created_at: number };
       expect(view.earliest_start_at - view.created_at).toBeLessThan(32);
+
+      // Canceled while parked, it gives its slot back: the next job gets that turn, not the one after.
+      expect((await client.cancel(patient)).status).toBe(200);
+      const next = await submit(120);
+      await expect.poll(async () => (await client.get(next)).body.waiting_for, { timeout: 10_000 }).toBe('rate_limit');
+      const nextView = (await client.get(next)).body as { earliest_start_at: number };
+      expect(Math.abs(nextView.earliest_start_at - view.earliest_start_at)).toBeLessThan(3);
     } finally {
       await stack.stop();
     }

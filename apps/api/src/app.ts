@@ -5,6 +5,9 @@ import { Counter } from 'prom-client';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
+  LimitRules,
+  RateLimiter,
+  type LlmqConfig,
   createJobSubmissionSchema,
   IdempotencyKeys,
   WebhookAllowlist,
@@ -68,6 +71,8 @@ export interface AppOptions {
     apiRateLimit?: number;
     /** Bearer token /metrics requires. Default: none (open). */
     metricsToken?: string;
+    /** The config's `limits` and `tenant_limits`: a job canceled while parked gives its slot back. Default: none. */
+    limits?: Pick<LlmqConfig, 'limits' | 'tenant_limits'>;
   };
 }
 
@@ -178,6 +183,9 @@ export function createApp(options: AppOptions): Express {
         store: options.store,
       }),
       ...(options.spend ? { budget: options.spend.budget, semanticCache: options.spend.semanticCache } : {}),
+      ...(options.config.limits
+        ? { limiter: { limiter: new RateLimiter(options.redis), rules: new LimitRules(options.config.limits) } }
+        : {}),
     }),
   );
   app.use(usageRoutes({ redis: options.redis, ...(options.spend ? { ledger: options.spend.ledger } : {}) }));

@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     config: {
       apiKeys: env.LLMQ_API_KEYS,
       catalog,
+      limits: config,
       maxBodyBytes: env.LLMQ_MAX_BODY_BYTES,
       defaultOutputTokens: config.default_output_tokens,
       jobPolicy: jobPolicyFrom(env),

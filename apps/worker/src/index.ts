@@ -1,3 +1,3 @@
-export { createLlmJobProcessor, type LlmJobProcessorOptions } from './llm-job-processor.js';
+export { createLlmJobProcessor, type LlmJobProcessorOptions } from './llm-job/llm-job-processor.js';
 export { ModelRouter } from './model-router.js';
 export { parseWorkerEnv } from './config.js';

@@ -34,7 +34,7 @@ import { startWorkerMetricsServer } from './metrics/worker-metrics-server.js';
 import { startEndDispatcher } from './end-dispatcher.js';
 import { watchFinalFailures } from './final-failure-watch.js';
 import { startReconciler } from './reconciler.js';
-import { createLlmJobProcessor, type LlmJobReturn } from './llm-job-processor.js';
+import { createLlmJobProcessor, type LlmJobReturn } from './llm-job/llm-job-processor.js';
 import { ModelRouter } from './model-router.js';
 import { createProviderCall } from './provider-call.js';
 import { startProcessStats } from './process-stats.js';
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
   // A lock another worker now holds (this one froze or lost Redis past lockDuration): abort the
   // run's provider call through the signal BullMQ gave its processor. Its record writes are
-  // already fenced by its token (see llm-job-processor.ts).
+  // already fenced by its token (see llm-job/job-run.ts).
   worker.on('lockRenewalFailed', (jobIds) => {
     for (const jobId of jobIds) {
       logger.warn({ jobId }, 'lost the lock of a running job: aborting its run');

@@ -18,6 +18,9 @@ import { runChatJob, type JobOutcome } from './run-chat-job.js';
 import { runEmbeddingJob } from './run-embedding-job.js';
 
 /** One provider call for a job record: re-validates the submission, streams chat output to SSE. */
+/** What one provider call gives back: the answer, its usage, and what the cache spared. */
+export type ProviderCallOutcome = JobOutcome<ChatCompletionResult | EmbeddingResult> & { cacheSavings?: CacheSavings };
+
 export function createProviderCall(options: {
   router: ModelRouter;
   catalog: ModelCatalog;
@@ -30,7 +33,7 @@ export function createProviderCall(options: {
     record: JobRecord,
     reference: ModelReference,
     callOptions: CallOptions,
-  ): Promise<JobOutcome<ChatCompletionResult | EmbeddingResult> & { cacheSavings?: CacheSavings }> {
+  ): Promise<ProviderCallOutcome> {
     const parsed = submissionSchema.safeParse(record.submission);
     if (!parsed.success) {
       throw new ProviderError({

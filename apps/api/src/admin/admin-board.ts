@@ -26,6 +26,8 @@ const LLM_JOB_FIELDS_SHOWN: Record<keyof LlmJobData, boolean> = {
   deadlineAt: true,
   reservation: true,
   reservationAttempt: true,
+  reservationModel: true,
+  reservationRequests: true,
 };
 const WEBHOOK_JOB_FIELDS_SHOWN: Record<keyof WebhookJobData, boolean> = {
   tenant: true,

@@ -9,6 +9,9 @@ import {
   isEnded,
   isJobId,
   JobLifecycle,
+  releaseParkedReservation,
+  type LimitRules,
+  type RateLimiter,
   JOB_CANCEL_CHANNEL,
   JOB_STATUSES,
   toJobObject,
@@ -42,6 +45,8 @@ export interface JobsRoutesOptions {
   idempotency?: Idempotency;
   /** Monthly budgets: reserved at submit (402 `budget_exceeded` when over), released on cancel. Default: none. */
   budget?: BudgetGuard;
+  /** The limiter, so a job canceled while parked gives its reserved slot back. Default: none (the slot refills within a minute). */
+  limiter?: { limiter: RateLimiter; rules: LimitRules };
   /** Whether `cache.mode: "semantic"` can be served (config `cache.semantic`). Default: true. */
   semanticCache?: boolean;
 }
@@ -252,10 +257,15 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
       });
     }
     // A queued or parked job leaves the queue; a running one is aborted by whichever worker holds it.
-    await Promise.all([
+    const queued = await queue.getJob(id).catch(() => undefined);
+    const [removed] = await Promise.all([
       queue.remove(id).catch(() => 0),
       options.redis.publish(JOB_CANCEL_CHANNEL, JSON.stringify({ tenant, id })),
     ]);
+    // Removed means no worker held it: a parked job's reserved slot goes to the jobs behind it.
+    if (removed === 1 && queued !== undefined && options.limiter) {
+      await releaseParkedReservation({ ...options.limiter, data: queued.data, attemptsMade: queued.attemptsMade });
+    }
     request.log.info({ jobId: id }, 'job canceled');
     const record = await store.get(tenant, id);
     if (record === null) throw notFound(id);

@@ -24,7 +24,7 @@ import {
 import { CancelRegistry } from '../cancel-registry.js';
 import { CircuitGate } from '../circuit-gate.js';
 import { LimiterGate } from '../limiter-gate.js';
-import { createLlmJobProcessor, type LlmJobReturn } from '../llm-job-processor.js';
+import { createLlmJobProcessor, type LlmJobReturn } from '../llm-job/llm-job-processor.js';
 import { ModelRouter } from '../model-router.js';
 
 /** What the fake model does on one call: answer, or throw this error. */

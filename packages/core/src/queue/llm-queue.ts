@@ -36,6 +36,9 @@ export interface LlmJobData {
   reservation?: number;
   /** The attempt the reservation belongs to; a retry queues afresh. */
   reservationAttempt?: number;
+  /** The `provider/model` whose bucket holds the reservation, and the requests it took. */
+  reservationModel?: string;
+  reservationRequests?: number;
 }
 
 export interface LlmQueueOptions {
@@ -46,14 +49,6 @@ export interface LlmQueueOptions {
 
 /** The backoff type whose delay the worker's processor decides (see retry-policy.ts). */
 export const LLM_BACKOFF_TYPE = 'llmq';
-
-/**
- * BullMQ attempts for a job: every model of its chain gets its attempts (three times as many for
- * 429s), plus one spare so that the processor, not BullMQ's counter, is what ends a job.
- */
-export function bullmqAttempts(attemptsPerModel: number, chainLength: number): number {
-  return attemptsPerModel * 3 * chainLength + 1;
-}
 
 export function llmJobOptions(options: { keepFinishedMs?: number }): JobsOptions {
   const keepSeconds = Math.floor((options.keepFinishedMs ?? 24 * 60 * 60 * 1000) / 1000);

@@ -1,3 +1,4 @@
+import { attemptsOnModel } from './attempt-budget.js';
 import type { ProviderError, ProviderErrorKind } from '../providers/provider-error.js';
 
 /** What to do with a job after a failed provider call. */
@@ -55,9 +56,7 @@ export function decideAfterFailure(
   if (error.kind === 'canceled') return { action: 'fail' };
   if (FALL_BACK_AT_ONCE.has(error.kind)) return context.hasFallback ? { action: 'fallback' } : { action: 'fail' };
   if (!error.retryable) return { action: 'fail' };
-  // A 429 says "later", not "broken": it gets three times the attempts before the job moves on.
-  const attempts = error.kind === 'rate_limit' ? options.attemptsPerModel * 3 : options.attemptsPerModel;
-  if (context.attemptOnModel >= attempts) {
+  if (context.attemptOnModel >= attemptsOnModel(options.attemptsPerModel, error.kind)) {
     return context.hasFallback ? { action: 'fallback' } : { action: 'fail' };
   }
   const delayMs = backoffDelay(context.attemptOnModel, options, error.retryAfterMs, random);

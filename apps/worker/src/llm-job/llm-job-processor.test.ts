@@ -1,7 +1,7 @@
 import { describe, expect } from 'vitest';
 import { jobOutboxKey } from '@llmq/core';
 import { redisTest } from '@llmq/devkit/vitest';
-import { badRequest, overloaded, startProcessorHarness } from './__fixtures__/processor-harness.js';
+import { badRequest, overloaded, startProcessorHarness } from '../__fixtures__/processor-harness.js';
 
 const LOCAL = { providers: { local: { type: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1' } } };
 

@@ -1,0 +1,111 @@
+import type { Job } from 'bullmq';
+import {
+  untilRedisTakesIt,
+  type AttemptLogEntry,
+  type JobError,
+  type JobLifecycle,
+  type LlmJobData,
+  type Logger,
+  type ProviderError,
+  type WaitReason,
+} from '@llmq/core';
+import type { JobSpendHooks } from '../cache/job-spend-hooks.js';
+import type { LimiterGate, LimiterTicket } from '../limiter-gate.js';
+
+/** What BullMQ keeps as the job's return value; the result itself lives in the job record. */
+export interface LlmJobReturn {
+  status: 'succeeded' | 'failed' | 'skipped';
+}
+
+/** `ProviderError.provider` of failures that are llmq's, not a provider's. */
+export const LLMQ = 'llmq';
+
+/** The job's error; llmq's own (a deadline, a model the config no longer serves) names no provider. */
+export function toJobError(error: ProviderError): JobError {
+  return {
+    type: error.kind,
+    message: error.message,
+    ...(error.provider !== LLMQ ? { provider: error.provider } : {}),
+    ...(error.status !== undefined ? { status: error.status } : {}),
+  };
+}
+
+/**
+ * One run of one job: what every step needs (the BullMQ job, its lock token and signal, the
+ * lifecycle) and the two writes any step may make, ending the job and parking it. Once the run
+ * has started the record (`claim`), its writes name its lock token, so a run that lost the job
+ * to another worker cannot write.
+ */
+export class JobRun {
+  readonly data: LlmJobData;
+  readonly tenant: string;
+  readonly jobId: string;
+  readonly log: Logger;
+  #owner: { run?: string } = {};
+
+  constructor(
+    readonly job: Job<LlmJobData>,
+    readonly token: string | undefined,
+    readonly signal: AbortSignal | undefined,
+    readonly parts: { lifecycle: JobLifecycle; gate: LimiterGate; spend?: JobSpendHooks | undefined; logger: Logger },
+  ) {
+    this.data = job.data;
+    this.tenant = job.data.tenant;
+    this.jobId = job.data.jobId;
+    this.log = parts.logger.child({ jobId: this.jobId, tenant: this.tenant, attempt: job.attemptsMade + 1 });
+  }
+
+  /** The record's writes, fenced by this run once it has claimed the job. */
+  get ref() {
+    return { tenant: this.tenant, jobId: this.jobId, ...this.#owner };
+  }
+
+  /** After a successful start: later writes name this run. */
+  claim(): void {
+    if (this.token !== undefined) this.#owner = { run: this.token };
+  }
+
+  /** Fails the job with a classified error; the end is announced by the transition (the outbox). */
+  async end(error: JobError, attempt?: AttemptLogEntry): Promise<LlmJobReturn> {
+    const money = this.parts.spend?.withoutAnswer(this.tenant);
+    const outcome = await untilRedisTakesIt(() =>
+      this.parts.lifecycle.fail({
+        ...this.ref,
+        error,
+        at: Date.now(),
+        ...(attempt ? { attempt } : {}),
+        ...(money ? { ledger: money } : {}),
+      }),
+    );
+    this.log.warn({ kind: error.type, err: error.message }, 'job failed');
+    return { status: outcome === 'ended' ? 'failed' : 'skipped' };
+  }
+
+  /**
+   * Puts the job back as delayed, held back for `reason`, with `patch` in its queue data. False
+   * (and the ticket's reservation given back) when the job is no longer this run's to park.
+   */
+  async park(options: {
+    reason: WaitReason;
+    waitMs: number;
+    patch: Partial<LlmJobData>;
+    ticket?: LimiterTicket | undefined;
+    undoAttemptOn?: number;
+  }): Promise<boolean> {
+    const earliestStartAt = Date.now() + options.waitMs;
+    const parked = await this.parts.lifecycle.park({
+      ...this.ref,
+      reason: options.reason,
+      earliestStartAt,
+      ...(options.undoAttemptOn !== undefined ? { undoAttemptOn: options.undoAttemptOn } : {}),
+    });
+    if (!parked) {
+      if (options.ticket) await this.parts.gate.release(options.ticket);
+      return false;
+    }
+    await this.job.updateData({ ...this.data, ...options.patch });
+    await this.job.moveToDelayed(earliestStartAt, this.token);
+    this.log.debug({ reason: options.reason, waitMs: options.waitMs }, 'job parked');
+    return true;
+  }
+}

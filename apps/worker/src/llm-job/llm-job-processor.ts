@@ -1,0 +1,150 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import {
+  formatModelName,
+  JobLifecycle,
+  ProviderError,
+  type AttemptLogEntry,
+  type CircuitChecker,
+  type JobStore,
+  type LlmJobData,
+  type Logger,
+} from '@llmq/core';
+import type { JobSpendHooks } from '../cache/job-spend-hooks.js';
+import type { CancelRegistry } from '../cancel-registry.js';
+import type { LimiterGate } from '../limiter-gate.js';
+import type { ModelRouter } from '../model-router.js';
+import type { createProviderCall, ProviderCallOutcome } from '../provider-call.js';
+import { admitCall } from './admit-call.js';
+import { classifyUnexpected } from './classify-unexpected.js';
+import { handleCallFailure } from './handle-call-failure.js';
+import { JobRun, LLMQ, toJobError, type LlmJobReturn } from './job-run.js';
+import { pickModel } from './pick-model.js';
+import { settleAnswer } from './settle-answer.js';
+
+export type { LlmJobReturn } from './job-run.js';
+
+export interface LlmJobProcessorOptions {
+  store: JobStore;
+  router: ModelRouter;
+  gate: LimiterGate;
+  circuit: CircuitChecker;
+  cancels: CancelRegistry;
+  callProvider: ReturnType<typeof createProviderCall>;
+  logger: Logger;
+  /** Longest silence between two streamed chunks, ms. */
+  streamIdleTimeoutMs: number;
+  /** Costs on each job's end, and the response cache. Default: none (no costs kept, nothing cached). */
+  spend?: JobSpendHooks;
+}
+
+function asProviderError(error: unknown): ProviderError {
+  if (error instanceof ProviderError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new ProviderError({ provider: LLMQ, kind: 'provider_error', message, cause: error });
+}
+
+/**
+ * The BullMQ processor of the LLM queue, as its steps: deadline, cache, pick model (circuit),
+ * admit (limiter, start), call, settle the answer, or handle the failure. `token` is the run's
+ * BullMQ lock (its writes are fenced by it); `signal` is BullMQ's, fired when the run loses its
+ * lock (see main.ts): it aborts the provider call.
+ */
+export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
+  const { router, gate, circuit } = options;
+  const lifecycle = new JobLifecycle(options.store);
+  const parts = { lifecycle, gate, circuit, spend: options.spend, logger: options.logger };
+
+  async function steps(run: JobRun): Promise<LlmJobReturn> {
+    const { data, tenant, jobId } = run;
+    // A model the config no longer serves (config drift) throws here: classified by the caller.
+    const chain = router.chain(data.model, data.fallbacks ?? []);
+
+    if (Date.now() >= data.deadlineAt) {
+      await run.end({ type: 'timeout', message: 'the job passed its deadline' });
+      throw new UnrecoverableError('deadline passed');
+    }
+
+    // A cached answer ends the job here: before the circuit, the limiter and any provider call.
+    const current = chain[Math.min(data.modelIndex ?? 0, chain.length - 1)] ?? { provider: '', modelId: '' };
+    const cacheStep = await options.spend?.answerFromCache({
+      tenant,
+      jobId,
+      model: formatModelName(current),
+      cacheMode: data.cacheMode,
+    });
+    if (cacheStep?.ended) return { status: cacheStep.status };
+
+    const pick = await pickModel(run, chain, circuit);
+    if ('status' in pick) return pick;
+    const { index, reference, model } = pick;
+
+    const requests =
+      data.type === 'embedding'
+        ? Math.ceil((data.inputs ?? 1) / router.embeddingModel(reference).maxEmbeddingsPerCall)
+        : 1;
+    const admission = await admitCall(run, { index, model, requests }, parts);
+    if ('status' in admission) return admission;
+    const { record, ticket } = admission;
+
+    const startedAt = Date.now();
+    const logEntry = (status: AttemptLogEntry['status'], error?: ProviderError): AttemptLogEntry => ({
+      model,
+      status,
+      started_at: startedAt / 1000,
+      duration_ms: Date.now() - startedAt,
+      ...(error ? { error: toJobError(error) } : {}),
+    });
+    const cancel = options.cancels.track(tenant, jobId);
+    let headers: Headers | undefined;
+    let outcome: ProviderCallOutcome;
+    try {
+      outcome = await options.callProvider(record, reference, {
+        signal: run.signal ? AbortSignal.any([cancel.signal, run.signal]) : cancel.signal,
+        timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
+        idleTimeoutMs: options.streamIdleTimeoutMs,
+        onResponseHeaders: (received: Headers) => (headers = received),
+      });
+    } catch (thrown) {
+      cancel.release();
+      const failed = {
+        error: asProviderError(thrown),
+        model,
+        index,
+        chainLength: chain.length,
+        attemptOnModel: record.modelAttempts,
+        ticket,
+        headers,
+        logEntry,
+        canceled: cancel.signal.aborted,
+      };
+      return handleCallFailure(run, failed, parts);
+    }
+    cancel.release();
+    return settleAnswer(
+      run,
+      {
+        record,
+        model,
+        outcome,
+        ticket,
+        headers,
+        attempt: logEntry('succeeded'),
+        cacheContext: cacheStep?.ended === false ? cacheStep.context : {},
+      },
+      parts,
+    );
+  }
+
+  return async function processLlmJob(
+    job: Job<LlmJobData>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<LlmJobReturn> {
+    const run = new JobRun(job, token, signal, parts);
+    try {
+      return await steps(run);
+    } catch (error) {
+      return classifyUnexpected(run, error);
+    }
+  };
+}

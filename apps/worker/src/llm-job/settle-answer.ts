@@ -1,0 +1,62 @@
+import {
+  untilRedisTakesIt,
+  type AttemptLogEntry,
+  type CircuitChecker,
+  type JobLifecycle,
+  type JobRecord,
+} from '@llmq/core';
+import type { CacheContext } from '../cache/job-cache.js';
+import type { JobSpendHooks } from '../cache/job-spend-hooks.js';
+import type { LimiterGate, LimiterTicket } from '../limiter-gate.js';
+import type { ProviderCallOutcome } from '../provider-call.js';
+import type { JobRun, LlmJobReturn } from './job-run.js';
+
+/**
+ * After a successful call: the circuit and the limiter learn of it, then the answer is written.
+ * It is paid for, so it is kept in memory until Redis takes it and never bought again; then
+ * costs go to the metrics and the answer into the cache.
+ */
+export async function settleAnswer(
+  run: JobRun,
+  answer: {
+    record: JobRecord;
+    model: string;
+    outcome: ProviderCallOutcome;
+    ticket: LimiterTicket | undefined;
+    headers: Headers | undefined;
+    attempt: AttemptLogEntry;
+    cacheContext: CacheContext;
+  },
+  parts: { circuit: CircuitChecker; gate: LimiterGate; lifecycle: JobLifecycle; spend?: JobSpendHooks | undefined },
+): Promise<LlmJobReturn> {
+  const { model, outcome, ticket, headers } = answer;
+  await Promise.all([
+    parts.circuit.record(model, 'success'),
+    ticket
+      ? parts.gate.settle(ticket, {
+          usedTokens: outcome.usage.input_tokens + outcome.usage.output_tokens,
+          ...(headers ? { headers } : {}),
+        })
+      : undefined,
+  ]).catch((error: unknown) => run.log.warn({ err: error }, 'could not record the call'));
+  const finishedAt = Date.now();
+  const money = parts.spend?.answered({ tenant: run.tenant, model, outcome, at: finishedAt });
+  const succeeded = await untilRedisTakesIt(
+    () =>
+      parts.lifecycle.succeed({
+        ...run.ref,
+        result: outcome.result,
+        usage: outcome.usage,
+        answeredBy: model,
+        at: finishedAt,
+        attempt: answer.attempt,
+        ...(money ? { ledger: money } : {}),
+      }),
+    { onRetry: (error) => run.log.warn({ err: error }, 'redis refused a paid answer; keeping it and trying again') },
+  );
+  run.log.info({ model }, 'job succeeded');
+  if (succeeded && money) {
+    await parts.spend?.afterAnswer({ record: answer.record, model, outcome, context: answer.cacheContext, money });
+  }
+  return { status: succeeded ? 'succeeded' : 'skipped' };
+}
