@@ -22,7 +22,7 @@ import { adminRoutes } from './admin/admin-routes.js';
 import { requireApiKey } from './auth.js';
 import { DEFAULT_JOB_POLICY, type JobPolicy } from './config.js';
 import { errorHandler, notFoundHandler } from './error-handler.js';
-import { limitJsonDepth, verifyJsonShape } from './json-depth-limit.js';
+import { limitJsonDepth, verifyJsonShape, yieldAfterLargeBody } from './json-depth-limit.js';
 import { healthRoutes } from './health/health-routes.js';
 import { createIdempotency } from './idempotency/idempotent-submission.js';
 import type { JobEvents } from './job-events.js';
@@ -166,7 +166,7 @@ export function createApp(options: AppOptions): Express {
       verify: verifyJsonShape(),
     }),
   );
-  app.use('/v1', limitJsonDepth());
+  app.use('/v1', yieldAfterLargeBody(), limitJsonDepth(), yieldAfterLargeBody());
   app.use(
     jobsRoutes({
       queue: options.queue,
