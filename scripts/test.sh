@@ -17,10 +17,18 @@ pnpm exec vitest run --config vitest.chaos.config.ts --reporter=default --report
   --outputFile.json=test-artifacts/vitest-chaos.json || status=$?
 node -e '
   const reports = ["./test-artifacts/vitest.json", "./test-artifacts/vitest-chaos.json"].map((file) => {
-    try { return require(file); } catch { return { numPassedTests: 0, numFailedTests: 1 }; }
+    try { return require(file); } catch { return { numPassedTests: 0, numFailedTests: 1, testResults: [{ name: file, assertionResults: [{ status: "failed", fullName: "(no report: the run did not finish)" }] }] }; }
   });
   const passed = reports.reduce((sum, report) => sum + report.numPassedTests, 0);
   const failed = reports.reduce((sum, report) => sum + report.numFailedTests, 0);
+  // The closing lines name what failed, so a red run says why without scrolling.
+  for (const report of reports) {
+    for (const file of report.testResults ?? []) {
+      for (const test of file.assertionResults ?? []) {
+        if (test.status === "failed") console.log(`FAILED ${file.name.replace(process.cwd() + "/", "")} > ${test.fullName}`);
+      }
+    }
+  }
   console.log(`tests: ${passed} passed, ${failed} failed`);
 ' || true
 exit $status
