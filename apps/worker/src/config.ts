@@ -30,6 +30,10 @@ const envSchema = z.object({
   LLMQ_RECONCILE_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
   /** Age before the reconciler judges a record or a finished queue entry, ms. Default 60 s. */
   LLMQ_RECONCILE_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  /** How long a job's end or a paid answer is kept in memory and retried while Redis refuses writes, ms. Default 10 min. */
+  LLMQ_REDIS_PATIENCE_MS: z.coerce.number().int().positive().default(600_000),
+  /** Pause before a run that Redis refused runs again (it uses none of the job's attempts), ms. Default 2 s. */
+  LLMQ_REDIS_RETRY_DELAY_MS: z.coerce.number().int().positive().default(2_000),
   /** Consecutive failures that open a model's circuit. Default 5. */
   LLMQ_CIRCUIT_FAILURES: z.coerce.number().int().positive().default(5),
   /** Failure rate (0-1) that opens a circuit once a minute has 20 calls. Default 0.5. */

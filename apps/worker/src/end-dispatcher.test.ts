@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { describe, expect } from 'vitest';
-import { createJobId, createLogger, JobLifecycle, jobOutboxKey, JobStore, type JobSubmission } from '@llmq/core';
+import {
+  createJobId,
+  createLogger,
+  JobLifecycle,
+  jobOutboxKey,
+  JobStore,
+  type JobEndNotice,
+  type JobSubmission,
+} from '@llmq/core';
 import { redisTest } from '@llmq/devkit/vitest';
 import { startEndDispatcher } from './end-dispatcher.js';
 
@@ -44,7 +52,7 @@ describe('end dispatcher', () => {
         logger,
         consumer,
         sweepMs: 100,
-        handle: async (_tenant, jobId, status) => void handled.push(`${jobId}:${status}`),
+        handle: async (notice) => void handled.push(`${notice.jobId}:${notice.status}`),
       });
     const ids = await endJobs(20);
     const [first, second] = await Promise.all([start('a'), start('b')]);
@@ -79,6 +87,60 @@ describe('end dispatcher', () => {
     });
     try {
       await expect.poll(() => calls, { timeout: 5_000 }).toBe(2);
+    } finally {
+      await dispatcher.close();
+    }
+  });
+
+  test('a notice carries what the ending run knew: type, spend, the cache model and the prompt vector', async ({
+    outbox: { redisUrl, redis, store, tenant },
+  }) => {
+    const lifecycle = new JobLifecycle(store);
+    const jobId = createJobId();
+    await store.create({ tenant, jobId, submission, createdAt: Date.now() });
+    await lifecycle.start({ tenant, jobId, at: Date.now() });
+    const spend = {
+      tenant,
+      model: 'openai/gpt-4o-mini',
+      inputTokens: 3,
+      outputTokens: 4,
+      costNano: 12,
+      savedNano: 0,
+      savedInputTokens: 0,
+      savedOutputTokens: 0,
+      cached: null,
+    };
+    const vector = new Float32Array([0.25, -0.5, 1e-7]);
+    await lifecycle.succeed({
+      tenant,
+      jobId,
+      result: { object: 'list', model: 'm', provider: 'p', data: [], usage: { prompt_tokens: 0, total_tokens: 0 } },
+      usage: { input_tokens: 3, output_tokens: 4 },
+      answeredBy: 'openai/gpt-4o-mini',
+      at: Date.now(),
+      ledger: { fields: {}, counters: [], event: spend },
+      details: { type: 'chat', cache: { model: 'openai/gpt-4o-mini', vector } },
+    });
+    const notices: JobEndNotice[] = [];
+    const dispatcher = await startEndDispatcher({
+      redis,
+      subscriber: new Redis(redisUrl),
+      store,
+      logger,
+      consumer: 'one',
+      sweepMs: 100,
+      handle: async (notice) => void notices.push(notice),
+    });
+    try {
+      await expect.poll(() => notices.length, { timeout: 5_000 }).toBe(1);
+      expect(notices[0]).toEqual({
+        tenant,
+        jobId,
+        status: 'succeeded',
+        type: 'chat',
+        spend,
+        cache: { model: 'openai/gpt-4o-mini', vector },
+      });
     } finally {
       await dispatcher.close();
     }

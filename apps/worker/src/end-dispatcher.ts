@@ -4,7 +4,8 @@ import {
   isEndedJobStatus,
   JOB_EVENTS_CHANNEL,
   jobOutboxKey,
-  type EndedJobStatus,
+  parseEndNotice,
+  type JobEndNotice,
   type JobStore,
   type Logger,
 } from '@llmq/core';
@@ -18,8 +19,8 @@ export interface EndDispatcherOptions {
   logger: Logger;
   /** This worker's name in the outbox's consumer group. */
   consumer: string;
-  /** What follows a job's end (its webhook). Throwing leaves the entry for a later try. */
-  handle: (tenant: string, jobId: string, status: EndedJobStatus) => Promise<void>;
+  /** What follows a job's end (cache, webhook, metrics). Throwing leaves the entry for a later try. */
+  handle: (notice: JobEndNotice) => Promise<void>;
   /** Every tenant's outbox is read at least this often, ms. Default 2 s. */
   sweepMs?: number;
   /** An entry a consumer took and has not acknowledged this long is taken over, ms. Default 30 s. */
@@ -30,15 +31,10 @@ const GROUP = 'dispatch';
 const BATCH = 100;
 type StreamEntry = [id: string, fields: string[]];
 
-function fieldsOf(entry: StreamEntry): { id: string | undefined; status: string | undefined } {
-  const [, fields] = entry;
-  const value = (name: string) => fields[fields.indexOf(name) + 1];
-  return { id: value('id'), status: value('status') };
-}
-
 /**
  * Drains the outboxes the transition script writes: each job end, announced atomically with it,
- * is handled (its webhook queued) by one worker, at least once, and removed once handled. A
+ * is handled (answer cached, webhook queued, end counted) by one worker, at least once, and
+ * removed once handled. A
  * job-events message nudges its tenant's drain at once; a sweep every `sweepMs` covers a missed
  * message, and takes over what a dead worker took and never acknowledged.
  */
@@ -59,9 +55,10 @@ export async function startEndDispatcher(options: EndDispatcherOptions): Promise
 
   const handleAll = async (tenant: string, key: string, entries: StreamEntry[]) => {
     for (const entry of entries) {
-      const { id, status } = fieldsOf(entry);
-      if (id !== undefined && status !== undefined && isEndedJobStatus(status))
-        await options.handle(tenant, id, status);
+      const notice = parseEndNotice(tenant, entry[1]);
+      if (notice === null)
+        options.logger.warn({ tenant, entry: entry[0] }, 'dropping an outbox entry that is not a job end');
+      else await options.handle(notice);
       await options.redis.multi().xack(key, GROUP, entry[0]).xdel(key, entry[0]).exec();
     }
   };

@@ -17,6 +17,8 @@ export interface FinalFailureWatchOptions {
   queue: Queue<LlmJobData>;
   store: JobStore;
   logger: Logger;
+  /** How long an end is retried while Redis refuses writes, ms. Default 10 min. */
+  redisPatienceMs?: number;
 }
 
 /**
@@ -43,8 +45,10 @@ async function endRecord(options: FinalFailureWatchOptions, bullJobId: string, r
   if (job === undefined) return;
   const { tenant, jobId } = job.data;
   const error: JobError = { type: 'internal', message: `llmq gave the job up: ${reason}` };
-  const ended = await untilRedisTakesIt(() =>
-    new JobLifecycle(options.store).fail({ tenant, jobId, error, at: Date.now() }),
+  const ended = await untilRedisTakesIt(
+    () =>
+      new JobLifecycle(options.store).fail({ tenant, jobId, error, at: Date.now(), details: { type: job.data.type } }),
+    { maxMs: options.redisPatienceMs },
   );
   if (ended !== 'ended') return;
   options.logger.warn({ jobId, tenant, reason }, 'job failed by the queue itself');

@@ -10,6 +10,7 @@ import {
   lifecycleLogger,
   createModelCatalog,
   createProviders,
+  JobStore,
   LimitRules,
   llmBackoffStrategy,
   LLM_QUEUE_NAME,
@@ -23,7 +24,6 @@ import { CancelRegistry } from './cancel-registry.js';
 import { CircuitGate } from './circuit-gate.js';
 import { parseWorkerEnv } from './config.js';
 import {
-  MeteredJobStore,
   MeteredLimiterGate,
   MeteredWebhookDeliveryLog,
   meterCircuit,
@@ -84,21 +84,27 @@ async function main(): Promise<void> {
     }),
     logger,
   });
-  const store = new MeteredJobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000, metrics });
-  // Each job end, announced by the transition that made it (the outbox), queues its webhook here.
+  const store = new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 });
+  const gate = new MeteredLimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config), metrics });
+  // Costs and the response cache; their figures go to the metrics.
+  const spend = createWorkerSpend({ config, redis, store, router, gate, catalog, logger, observer: metrics });
+  // Each job end, announced by the transition that made it (the outbox): the answer into the
+  // cache, the webhook queued, the end counted. Cache and webhook first: a throw leaves the entry
+  // for another try, and the count must not run twice.
   const ends = await startEndDispatcher({
     redis,
     subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
     store,
     logger,
     consumer: `${hostname()}:${process.pid}`,
-    handle: (tenant, jobId) => webhooks.onJobEnded(tenant, jobId),
+    handle: async (notice) => {
+      await spend.hooks.remember(notice);
+      await webhooks.onJobEnded(notice.tenant, notice.jobId);
+      metrics.jobEnded(notice);
+    },
     sweepMs: env.LLMQ_OUTBOX_SWEEP_MS,
     claimIdleMs: env.LLMQ_OUTBOX_CLAIM_IDLE_MS,
   });
-  const gate = new MeteredLimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config), metrics });
-  // Costs and the response cache; their figures go to the metrics.
-  const spend = createWorkerSpend({ config, redis, store, router, gate, catalog, logger, observer: metrics });
   const processor = createLlmJobProcessor({
     store,
     router,
@@ -109,8 +115,10 @@ async function main(): Promise<void> {
     spend: spend.hooks,
     logger,
     streamIdleTimeoutMs: env.LLMQ_STREAM_IDLE_TIMEOUT_MS,
+    redisPatienceMs: env.LLMQ_REDIS_PATIENCE_MS,
+    redisRetryDelayMs: env.LLMQ_REDIS_RETRY_DELAY_MS,
   });
-  const worker = new Worker<LlmJobData, LlmJobReturn>(LLM_QUEUE_NAME, store.meter(processor), {
+  const worker = new Worker<LlmJobData, LlmJobReturn>(LLM_QUEUE_NAME, processor, {
     connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
     prefix: QUEUE_PREFIX,
     concurrency: env.WORKER_CONCURRENCY,
@@ -137,6 +145,7 @@ async function main(): Promise<void> {
     queue: llmQueue,
     store,
     logger,
+    redisPatienceMs: env.LLMQ_REDIS_PATIENCE_MS,
   });
   const reconciler = startReconciler({
     redis,
@@ -145,6 +154,7 @@ async function main(): Promise<void> {
     logger,
     intervalMs: env.LLMQ_RECONCILE_INTERVAL_MS,
     graceMs: env.LLMQ_RECONCILE_GRACE_MS,
+    redisPatienceMs: env.LLMQ_REDIS_PATIENCE_MS,
   });
   await worker.waitUntilReady();
   const watchdog = startWatchdog({

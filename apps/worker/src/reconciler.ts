@@ -23,6 +23,8 @@ export interface ReconcilerOptions {
   graceMs?: number;
   /** Records checked per tenant and status in one pass. Default 500. */
   batch?: number;
+  /** How long an end is retried while Redis refuses writes, ms. Default 10 min. */
+  redisPatienceMs?: number;
 }
 
 /** Held by the worker running a pass, so that one runs at a time across the deployment. */
@@ -44,7 +46,9 @@ export function startReconciler(options: ReconcilerOptions): { stop(): void; pas
   const lifecycle = new JobLifecycle(options.store);
 
   const end = async (tenant: string, jobId: string, error: JobError): Promise<boolean> => {
-    const ended = await untilRedisTakesIt(() => lifecycle.fail({ tenant, jobId, error, at: Date.now() }));
+    const ended = await untilRedisTakesIt(() => lifecycle.fail({ tenant, jobId, error, at: Date.now() }), {
+      maxMs: options.redisPatienceMs,
+    });
     if (ended !== 'ended') return false;
     options.logger.warn({ tenant, jobId, kind: error.type, err: error.message }, 'reconciler ended a job');
     return true;

@@ -32,6 +32,8 @@ export * from './queue/llm-queue.js';
 export * from './store/job-keys.js';
 export * from './store/job-store.js';
 export * from './store/job-lifecycle.js';
+export * from './store/job-record-fields.js';
+export * from './store/job-end-notice.js';
 export * from './store/partial-output.js';
 export * from './limiter/limit-rules.js';
 export * from './limiter/rate-limiter.js';

@@ -71,5 +71,5 @@ export function createWorkerSpend(options: {
       'the semantic cache embedding model has no price: its calls are counted but not charged',
     );
   }
-  return { cache, counters, hooks: new JobSpendHooks({ store: options.store, accounting, cache, observer, logger }) };
+  return { cache, counters, hooks: new JobSpendHooks({ store: options.store, accounting, cache, logger }) };
 }

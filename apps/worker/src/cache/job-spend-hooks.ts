@@ -1,14 +1,13 @@
 import {
   isEnded,
   JobLifecycle,
-  type CounterChange,
   type JobAccounting,
   type JobEndAccounting,
-  type JobRecord,
+  type JobEndNotice,
   type JobStore,
+  type JobType,
   type Logger,
   type PricedUsage,
-  type SpendObserver,
 } from '@llmq/core';
 import type { CacheSavings } from './cached-embedding-run.js';
 import type { CacheContext, JobCache } from './job-cache.js';
@@ -20,14 +19,14 @@ const NO_CONTEXT: CacheContext = {};
 
 /**
  * The LLM processor's money and cache steps, kept out of its control flow: a cache lookup before
- * anything else, and the cost fields and counters that ride on each terminal transition.
+ * anything else, the cost fields and counters that ride on each terminal transition, and, once
+ * the end dispatcher reads a success from the outbox, the answer into the cache.
  */
 export class JobSpendHooks {
   readonly #store: JobStore;
   readonly #lifecycle: JobLifecycle;
   readonly #accounting: JobAccounting;
   readonly #cache: JobCache | undefined;
-  readonly #observer: SpendObserver | undefined;
   readonly #logger: Logger;
 
   constructor(options: {
@@ -35,21 +34,13 @@ export class JobSpendHooks {
     accounting: JobAccounting;
     /** Without it, nothing is cached. */
     cache?: JobCache;
-    /** Told of each job's spend (metrics). Default: none. */
-    observer?: SpendObserver;
     logger: Logger;
   }) {
     this.#store = options.store;
     this.#lifecycle = new JobLifecycle(options.store);
     this.#accounting = options.accounting;
     this.#cache = options.cache;
-    this.#observer = options.observer;
     this.#logger = options.logger;
-  }
-
-  /** For a job ending without an answer (failed): releases its budget reservation. */
-  withoutAnswer(tenant: string): { fields: Record<string, string | number>; counters: CounterChange[] } {
-    return this.#accounting.withoutAnswer(tenant);
   }
 
   /**
@@ -63,6 +54,7 @@ export class JobSpendHooks {
     model: string;
     /** The job's own `cache.mode`, from its queue data. */
     cacheMode: string | undefined;
+    type: JobType;
   }): Promise<CacheStepResult> {
     const { tenant, jobId } = options;
     if (this.#cache === undefined || !this.#cache.mayApply(options.cacheMode, options.model)) {
@@ -95,9 +87,9 @@ export class JobSpendHooks {
       answeredBy: hit.model,
       at: Date.now(),
       ledger: money,
+      details: { type: options.type },
     });
     if (!done) return { ended: true, status: 'skipped' };
-    if (money.event) this.#observer?.jobSpend(money.event);
     this.#logger.info({ jobId, tenant, cached: hit.kind, similarity: hit.similarity }, 'job answered from the cache');
     return { ended: true, status: 'succeeded' };
   }
@@ -118,15 +110,34 @@ export class JobSpendHooks {
     });
   }
 
-  /** After the success transition: metrics, and the answer into the cache. */
-  async afterAnswer(options: {
-    record: JobRecord;
-    model: string;
-    outcome: { result: unknown; usage: PricedUsage };
-    context: CacheContext;
-    money: JobEndAccounting;
-  }): Promise<void> {
-    if (options.money.event) this.#observer?.jobSpend(options.money.event);
-    await this.#cache?.remember(options.record, options.model, options.outcome, options.context);
+  /**
+   * What a success's notice says for the cache: the model and the lookup's vector, when the
+   * job's answer on `model` may be cached; null otherwise, so the dispatcher reads no record.
+   */
+  cacheNotice(
+    options: { cacheMode: string | undefined; model: string; type: JobType },
+    context: CacheContext,
+  ): JobEndNotice['cache'] {
+    if (
+      this.#cache === undefined ||
+      options.type !== 'chat' ||
+      !this.#cache.mayApply(options.cacheMode, options.model)
+    ) {
+      return null;
+    }
+    return { model: options.model, vector: context.vector ?? null };
+  }
+
+  /** From the end dispatcher: a success whose notice asks for it goes into the cache. */
+  async remember(notice: JobEndNotice): Promise<void> {
+    if (this.#cache === undefined || notice.cache === null || notice.status !== 'succeeded') return;
+    const record = await this.#store.get(notice.tenant, notice.jobId);
+    if (record === null || record.result === null || record.usage === null) return;
+    await this.#cache.remember(
+      record,
+      notice.cache.model,
+      { result: record.result, usage: record.usage },
+      notice.cache.vector ? { vector: notice.cache.vector } : {},
+    );
   }
 }

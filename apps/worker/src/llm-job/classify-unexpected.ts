@@ -2,9 +2,6 @@ import { DelayedError, UnrecoverableError } from 'bullmq';
 import { isRedisUnavailable, ProviderError, RetryLater, type JobError } from '@llmq/core';
 import { toJobError, type JobRun } from './job-run.js';
 
-/** Pause before a run that Redis refused is tried again, ms; it uses none of the job's attempts. */
-const REDIS_RETRY_DELAY_MS = 2_000;
-
 /** Control flow BullMQ must see as thrown: everything else is classified here first. */
 function isQueueControl(error: unknown): boolean {
   return error instanceof DelayedError || error instanceof UnrecoverableError || error instanceof RetryLater;
@@ -20,7 +17,7 @@ export async function classifyUnexpected(run: JobRun, error: unknown): Promise<n
   if (isQueueControl(error)) throw error;
   if (isRedisUnavailable(error)) {
     run.log.warn({ err: error }, 'redis refused a write; the job runs again shortly');
-    await run.job.moveToDelayed(Date.now() + REDIS_RETRY_DELAY_MS, run.token).catch(() => {
+    await run.job.moveToDelayed(Date.now() + run.parts.redisRetryDelayMs, run.token).catch(() => {
       throw error;
     });
     throw new DelayedError();

@@ -47,7 +47,16 @@ export class JobRun {
     readonly job: Job<LlmJobData>,
     readonly token: string | undefined,
     readonly signal: AbortSignal | undefined,
-    readonly parts: { lifecycle: JobLifecycle; gate: LimiterGate; spend?: JobSpendHooks | undefined; logger: Logger },
+    readonly parts: {
+      lifecycle: JobLifecycle;
+      gate: LimiterGate;
+      spend?: JobSpendHooks | undefined;
+      logger: Logger;
+      /** How long an end is kept and retried while Redis refuses writes, ms. */
+      redisPatienceMs: number;
+      /** Pause before a run that Redis refused runs again, ms. */
+      redisRetryDelayMs: number;
+    },
   ) {
     this.data = job.data;
     this.tenant = job.data.tenant;
@@ -67,15 +76,16 @@ export class JobRun {
 
   /** Fails the job with a classified error; the end is announced by the transition (the outbox). */
   async end(error: JobError, attempt?: AttemptLogEntry): Promise<LlmJobReturn> {
-    const money = this.parts.spend?.withoutAnswer(this.tenant);
-    const outcome = await untilRedisTakesIt(() =>
-      this.parts.lifecycle.fail({
-        ...this.ref,
-        error,
-        at: Date.now(),
-        ...(attempt ? { attempt } : {}),
-        ...(money ? { ledger: money } : {}),
-      }),
+    const outcome = await untilRedisTakesIt(
+      () =>
+        this.parts.lifecycle.fail({
+          ...this.ref,
+          error,
+          at: Date.now(),
+          ...(attempt ? { attempt } : {}),
+          details: { type: this.data.type },
+        }),
+      { maxMs: this.parts.redisPatienceMs },
     );
     this.log.warn({ kind: error.type, err: error.message }, 'job failed');
     return { status: outcome === 'ended' ? 'failed' : 'skipped' };

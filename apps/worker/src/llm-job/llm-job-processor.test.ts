@@ -15,7 +15,7 @@ describe('LLM job processor (real Redis and BullMQ, a fake model)', () => {
       expect(record.attemptLog.map((entry) => entry.status)).toEqual(['succeeded']);
       expect(harness.calls).toHaveLength(1);
       const outbox = await harness.redis.xrange(jobOutboxKey('acme'), '-', '+');
-      expect(outbox.map(([, fields]) => fields)).toContainEqual(['id', id, 'status', 'succeeded']);
+      expect(outbox.map(([, fields]) => fields)).toContainEqual(['id', id, 'status', 'succeeded', 'type', 'chat']);
     } finally {
       await harness.close();
     }

@@ -35,6 +35,10 @@ export interface LlmJobProcessorOptions {
   streamIdleTimeoutMs: number;
   /** Costs on each job's end, and the response cache. Default: none (no costs kept, nothing cached). */
   spend?: JobSpendHooks;
+  /** How long an end or a paid answer is kept and retried while Redis refuses writes, ms. Default 10 min. */
+  redisPatienceMs?: number;
+  /** Pause before a run that Redis refused runs again (using none of the job's attempts), ms. Default 2 s. */
+  redisRetryDelayMs?: number;
 }
 
 function asProviderError(error: unknown): ProviderError {
@@ -52,7 +56,15 @@ function asProviderError(error: unknown): ProviderError {
 export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
   const { router, gate, circuit } = options;
   const lifecycle = new JobLifecycle(options.store);
-  const parts = { lifecycle, gate, circuit, spend: options.spend, logger: options.logger };
+  const parts = {
+    lifecycle,
+    gate,
+    circuit,
+    spend: options.spend,
+    logger: options.logger,
+    redisPatienceMs: options.redisPatienceMs ?? 600_000,
+    redisRetryDelayMs: options.redisRetryDelayMs ?? 2_000,
+  };
 
   async function steps(run: JobRun): Promise<LlmJobReturn> {
     const { data, tenant, jobId } = run;
@@ -71,6 +83,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       jobId,
       model: formatModelName(current),
       cacheMode: data.cacheMode,
+      type: data.type,
     });
     if (cacheStep?.ended) return { status: cacheStep.status };
 
@@ -123,7 +136,6 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     return settleAnswer(
       run,
       {
-        record,
         model,
         outcome,
         ticket,

@@ -1,10 +1,4 @@
-import {
-  untilRedisTakesIt,
-  type AttemptLogEntry,
-  type CircuitChecker,
-  type JobLifecycle,
-  type JobRecord,
-} from '@llmq/core';
+import { untilRedisTakesIt, type AttemptLogEntry, type CircuitChecker, type JobLifecycle } from '@llmq/core';
 import type { CacheContext } from '../cache/job-cache.js';
 import type { JobSpendHooks } from '../cache/job-spend-hooks.js';
 import type { LimiterGate, LimiterTicket } from '../limiter-gate.js';
@@ -13,13 +7,13 @@ import type { JobRun, LlmJobReturn } from './job-run.js';
 
 /**
  * After a successful call: the circuit and the limiter learn of it, then the answer is written.
- * It is paid for, so it is kept in memory until Redis takes it and never bought again; then
- * costs go to the metrics and the answer into the cache.
+ * It is paid for, so it is kept in memory until Redis takes it and never bought again. The
+ * success's notice (the outbox) carries its money and what the cache needs; the end dispatcher
+ * does the rest.
  */
 export async function settleAnswer(
   run: JobRun,
   answer: {
-    record: JobRecord;
     model: string;
     outcome: ProviderCallOutcome;
     ticket: LimiterTicket | undefined;
@@ -41,6 +35,10 @@ export async function settleAnswer(
   ]).catch((error: unknown) => run.log.warn({ err: error }, 'could not record the call'));
   const finishedAt = Date.now();
   const money = parts.spend?.answered({ tenant: run.tenant, model, outcome, at: finishedAt });
+  const cache = parts.spend?.cacheNotice(
+    { cacheMode: run.data.cacheMode, model, type: run.data.type },
+    answer.cacheContext,
+  );
   const succeeded = await untilRedisTakesIt(
     () =>
       parts.lifecycle.succeed({
@@ -51,12 +49,13 @@ export async function settleAnswer(
         at: finishedAt,
         attempt: answer.attempt,
         ...(money ? { ledger: money } : {}),
+        details: { type: run.data.type, cache: cache ?? null },
       }),
-    { onRetry: (error) => run.log.warn({ err: error }, 'redis refused a paid answer; keeping it and trying again') },
+    {
+      maxMs: run.parts.redisPatienceMs,
+      onRetry: (error) => run.log.warn({ err: error }, 'redis refused a paid answer; keeping it and trying again'),
+    },
   );
   run.log.info({ model }, 'job succeeded');
-  if (succeeded && money) {
-    await parts.spend?.afterAnswer({ record: answer.record, model, outcome, context: answer.cacheContext, money });
-  }
   return { status: succeeded ? 'succeeded' : 'skipped' };
 }

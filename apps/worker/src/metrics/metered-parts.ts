@@ -1,17 +1,12 @@
-import type { Job } from 'bullmq';
 import {
   formatModelName,
-  JobStore,
   ProviderError,
   WebhookDeliveryLog,
   type CallOptions,
   type CircuitChecker,
   type JobRecord,
-  type JobStoreOptions,
   type JobUsage,
   type ModelReference,
-  type TransitionOptions,
-  type TransitionOutcome,
   type WebhookDelivery,
   type WebhookStatus,
 } from '@llmq/core';
@@ -76,42 +71,6 @@ export function meterCircuit(circuit: CircuitChecker, metrics: WorkerMetrics): C
       return state;
     },
   };
-}
-
-/**
- * The job store: a transition to `succeeded` or `failed` that happened (not a no-op on an ended
- * job) is counted once, by the job's type, which `meter()` notes while the processor runs it.
- */
-export class MeteredJobStore extends JobStore {
-  readonly #metrics: WorkerMetrics;
-  readonly #types = new Map<string, string>();
-
-  constructor(options: JobStoreOptions & { metrics: WorkerMetrics }) {
-    super(options);
-    this.#metrics = options.metrics;
-  }
-
-  meter<Data extends { jobId: string; type: string }, Result>(
-    processor: (job: Job<Data>, token?: string, signal?: AbortSignal) => Promise<Result>,
-  ): (job: Job<Data>, token?: string, signal?: AbortSignal) => Promise<Result> {
-    // Three parameters, so BullMQ hands the processor its signal (it counts them).
-    return async (job, token, signal) => {
-      this.#types.set(job.data.jobId, job.data.type);
-      try {
-        return await processor(job, token, signal);
-      } finally {
-        this.#types.delete(job.data.jobId);
-      }
-    };
-  }
-
-  override async transition(options: TransitionOptions): Promise<TransitionOutcome> {
-    const outcome = await super.transition(options);
-    if (outcome.outcome === 'ok' && (options.to === 'succeeded' || options.to === 'failed')) {
-      this.#metrics.jobFinished(this.#types.get(options.jobId) ?? 'unknown', options.to);
-    }
-    return outcome;
-  }
 }
 
 /** The webhook delivery log: every attempt recorded, by outcome and time. */

@@ -1,9 +1,7 @@
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { redisTest } from '@llmq/devkit/vitest';
 import { ProviderError, type JobRecord, type JobSubmission } from '@llmq/core';
 import { PrometheusMetrics } from '../../../../tests/support/prometheus-text.js';
-import { MeteredJobStore, meterProviderCall } from './metered-parts.js';
+import { meterProviderCall } from './metered-parts.js';
 import { WorkerMetrics } from './worker-metrics.js';
 import { startWorkerMetricsServer } from './worker-metrics-server.js';
 
@@ -65,27 +63,28 @@ describe('WorkerMetrics', () => {
   });
 });
 
-describe('MeteredJobStore', () => {
-  redisTest('counts each job that really ends once, by its type', async ({ redisUrl }) => {
-    const redis = new Redis(redisUrl);
-    try {
-      const metrics = new WorkerMetrics({ processMetrics: false });
-      const store = new MeteredJobStore({ redis, metrics });
-      const submission = { type: 'embedding', request: { model: 'openai/e', input: 'x' } } as JobSubmission;
-      await store.create({ tenant: 'a', jobId: 'job_e', submission, createdAt: Date.now() });
-      const processor = store.meter(async (job: { data: { jobId: string; type: string } }) => {
-        await store.transition({ tenant: 'a', jobId: job.data.jobId, to: 'failed', from: ['queued'] });
-        // A second end of the same job is a conflict: not counted again.
-        await store.transition({ tenant: 'a', jobId: job.data.jobId, to: 'succeeded', from: ['queued'] });
-        return 'done';
-      });
-      expect(await processor({ data: { jobId: 'job_e', type: 'embedding' } } as never)).toBe('done');
-      const parsed = await scrape(metrics);
-      expect(parsed.value('llmq_jobs_finished_total', { type: 'embedding', status: 'failed' })).toBe(1);
-      expect(parsed.value('llmq_jobs_finished_total')).toBe(1);
-    } finally {
-      await redis.quit();
-    }
+describe('jobEnded', () => {
+  it('counts an end by its type and status, and its spend; a cancel is not a finish', async () => {
+    const metrics = new WorkerMetrics({ processMetrics: false });
+    const spend = {
+      tenant: 'a',
+      model: 'openai/gpt-4o-mini',
+      inputTokens: 10,
+      outputTokens: 5,
+      costNano: 2_500_000_000,
+      savedNano: 0,
+      savedInputTokens: 0,
+      savedOutputTokens: 0,
+      cached: null,
+    };
+    metrics.jobEnded({ tenant: 'a', jobId: 'j1', status: 'succeeded', type: 'embedding', spend, cache: null });
+    metrics.jobEnded({ tenant: 'a', jobId: 'j2', status: 'failed', type: null, spend: null, cache: null });
+    metrics.jobEnded({ tenant: 'a', jobId: 'j3', status: 'canceled', type: 'chat', spend: null, cache: null });
+    const parsed = await scrape(metrics);
+    expect(parsed.value('llmq_jobs_finished_total', { type: 'embedding', status: 'succeeded' })).toBe(1);
+    expect(parsed.value('llmq_jobs_finished_total', { type: 'unknown', status: 'failed' })).toBe(1);
+    expect(parsed.value('llmq_jobs_finished_total')).toBe(2);
+    expect(parsed.value('llmq_cost_usd_total', { model: 'openai/gpt-4o-mini' })).toBe(2.5);
   });
 });
 

@@ -1,5 +1,12 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CacheLookupEvent, CircuitState, JobSpendEvent, SpendObserver, WebhookDelivery } from '@llmq/core';
+import type {
+  CacheLookupEvent,
+  CircuitState,
+  JobEndNotice,
+  JobSpendEvent,
+  SpendObserver,
+  WebhookDelivery,
+} from '@llmq/core';
 
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half_open', 'open'];
 
@@ -144,6 +151,12 @@ export class WorkerMetrics implements SpendObserver {
 
   jobFinished(type: string, status: 'succeeded' | 'failed'): void {
     this.#jobsFinished.inc({ type, status });
+  }
+
+  /** A job end the dispatcher read from the outbox: counted once, whichever worker ended the job. */
+  jobEnded(notice: JobEndNotice): void {
+    if (notice.status !== 'canceled') this.jobFinished(notice.type ?? 'unknown', notice.status);
+    if (notice.spend) this.jobSpend(notice.spend);
   }
 
   queueWait(type: string, seconds: number): void {

@@ -1,9 +1,9 @@
+import { RECORD_FIELD } from '../store/job-record-fields.js';
 import type { ModelCatalog } from '../catalog/model-catalog.js';
 import { JobAccounting } from '../cost/job-accounting.js';
 import { nanoToUsd, usdToNano } from '../cost/money.js';
 import type { PriceTable } from '../cost/price-table.js';
 import type { SpendObserver } from '../cost/spend-observer.js';
-import { COST_RECORD_FIELDS } from '../cost/usage-keys.js';
 import type { JobSubmission } from '../jobs/job-submission-schema.js';
 import type { CounterChange } from '../store/job-store.js';
 import type { BudgetLedger } from './budget-ledger.js';
@@ -106,7 +106,7 @@ export class BudgetGuard {
       ok: true,
       fieldsFor: (index): Record<string, string> => {
         const estimate = estimates[index] ?? 0;
-        return estimate > 0 ? { [COST_RECORD_FIELDS.budgetReserved]: String(estimate) } : {};
+        return estimate > 0 ? { [RECORD_FIELD.budgetReserved]: String(estimate) } : {};
       },
       release: () => this.#ledger.release(tenant, total),
     };

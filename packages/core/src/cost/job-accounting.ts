@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { jobRecordKey } from '../store/job-keys.js';
+import { RECORD_FIELD } from '../store/job-record-fields.js';
 import type { CounterChange } from '../store/job-store.js';
 import type { CacheHitKind } from './job-spend.js';
 import type { PriceTable, PricedUsage } from './price-table.js';
@@ -8,7 +9,6 @@ import {
   BUDGET_RESERVED_FIELD,
   budgetKey,
   budgetSpentField,
-  COST_RECORD_FIELDS,
   USAGE_RETENTION_DAYS,
   usageDayKey,
   utcDay,
@@ -25,6 +25,23 @@ export interface JobEndAccounting {
 
 const RETENTION_MS = USAGE_RETENTION_DAYS * 86_400_000;
 
+/** Gives back the budget the job held since it was accepted (nothing when it held none). */
+function releaseReservation(tenant: string): CounterChange {
+  return {
+    key: budgetKey(tenant),
+    field: BUDGET_RESERVED_FIELD,
+    by: { recordField: RECORD_FIELD.budgetReserved, negate: true },
+  };
+}
+
+/**
+ * The accounting of an end without an answer, which needs no prices: nothing charged, the budget
+ * reservation released. Every end without a ledger of its own gets it (see JobLifecycle).
+ */
+export function endWithoutAnswer(tenant: string): JobEndAccounting {
+  return { fields: { [`+${RECORD_FIELD.cost}`]: 0 }, counters: [releaseReservation(tenant)], event: null };
+}
+
 /**
  * Turns a job's end into money: the cost on the record (integer nano-dollars), the tenant's daily
  * usage totals per model, the month's spend and the release of the job's budget reservation, all
@@ -39,7 +56,7 @@ export class JobAccounting {
 
   /** A job that ends without an answer (failed, canceled): no usage is reported, nothing is charged. */
   withoutAnswer(tenant: string): JobEndAccounting {
-    return { fields: { [`+${COST_RECORD_FIELDS.cost}`]: 0 }, counters: [this.#release(tenant)], event: null };
+    return endWithoutAnswer(tenant);
   }
 
   /**
@@ -58,14 +75,14 @@ export class JobAccounting {
     const costNano = cost.known ? cost.nano : null;
     const day = this.#day(tenant, model, at);
     const counters = [
-      this.#release(tenant),
+      releaseReservation(tenant),
       day('input_tokens', usage.input_tokens),
       day('output_tokens', usage.output_tokens),
       cost.known ? day('cost_nano', cost.nano) : day('unpriced_charges', 1),
       { key: budgetKey(tenant), field: budgetSpentField(utcMonth(at)), by: costNano ?? 0 },
     ];
-    const fields: Record<string, string | number> = { [`+${COST_RECORD_FIELDS.cost}`]: costNano ?? 0 };
-    if (!cost.known) fields[COST_RECORD_FIELDS.costUnknown] = cost.reason;
+    const fields: Record<string, string | number> = { [`+${RECORD_FIELD.cost}`]: costNano ?? 0 };
+    if (!cost.known) fields[RECORD_FIELD.costUnknown] = cost.reason;
     let savedNano: number | null = 0;
     let savedInputTokens = 0;
     if (options.saved && options.saved.inputs > 0) {
@@ -75,10 +92,10 @@ export class JobAccounting {
       counters.push(day('saved_input_tokens', savedInputTokens));
       if (savedNano !== null) {
         counters.push(day('saved_nano', savedNano));
-        fields[COST_RECORD_FIELDS.saved] = savedNano;
+        fields[RECORD_FIELD.saved] = savedNano;
       }
-      fields.cached = 'partial';
-      fields.cached_inputs = options.saved.inputs;
+      fields[RECORD_FIELD.cached] = 'partial';
+      fields[RECORD_FIELD.cachedInputs] = options.saved.inputs;
     }
     return {
       fields,
@@ -92,7 +109,7 @@ export class JobAccounting {
         savedNano,
         savedInputTokens,
         savedOutputTokens: 0,
-        cached: fields.cached === 'partial' ? 'partial' : null,
+        cached: fields[RECORD_FIELD.cached] === 'partial' ? 'partial' : null,
       },
     };
   }
@@ -111,18 +128,21 @@ export class JobAccounting {
     const saved = this.prices.costOf(model, savedUsage);
     const day = this.#day(tenant, model, at);
     const counters = [
-      this.#release(tenant),
+      releaseReservation(tenant),
       day('cache_hits', 1),
       day('saved_input_tokens', savedUsage.input_tokens),
       day('saved_output_tokens', savedUsage.output_tokens),
     ];
-    const fields: Record<string, string | number> = { [`+${COST_RECORD_FIELDS.cost}`]: 0, cached: options.kind };
+    const fields: Record<string, string | number> = {
+      [`+${RECORD_FIELD.cost}`]: 0,
+      [RECORD_FIELD.cached]: options.kind,
+    };
     if (saved.known) {
       counters.push(day('saved_nano', saved.nano));
-      fields[COST_RECORD_FIELDS.saved] = saved.nano;
+      fields[RECORD_FIELD.saved] = saved.nano;
     }
-    if (options.similarity !== undefined) fields.cache_similarity = options.similarity;
-    if (options.inputs !== undefined) fields.cached_inputs = options.inputs;
+    if (options.similarity !== undefined) fields[RECORD_FIELD.cacheSimilarity] = options.similarity;
+    if (options.inputs !== undefined) fields[RECORD_FIELD.cachedInputs] = options.inputs;
     return {
       fields,
       counters,
@@ -154,21 +174,13 @@ export class JobAccounting {
     const dayKey = usageDayKey(tenant, utcDay(at));
     const transaction = redis
       .multi()
-      .hincrby(jobRecordKey(tenant, options.jobId), COST_RECORD_FIELDS.cost, cost.known ? cost.nano : 0)
+      .hincrby(jobRecordKey(tenant, options.jobId), RECORD_FIELD.cost, cost.known ? cost.nano : 0)
       .hincrby(dayKey, `input_tokens:${model}`, usage.input_tokens)
       .hincrby(dayKey, cost.known ? `cost_nano:${model}` : `unpriced_charges:${model}`, cost.known ? cost.nano : 1)
       .pexpire(dayKey, RETENTION_MS);
     if (cost.known) transaction.hincrby(budgetKey(tenant), budgetSpentField(utcMonth(at)), cost.nano);
     await transaction.exec();
     return cost.known ? cost.nano : null;
-  }
-
-  #release(tenant: string): CounterChange {
-    return {
-      key: budgetKey(tenant),
-      field: BUDGET_RESERVED_FIELD,
-      by: { recordField: COST_RECORD_FIELDS.budgetReserved, negate: true },
-    };
   }
 
   #day(tenant: string, model: string, at: number) {

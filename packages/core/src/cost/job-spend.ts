@@ -1,5 +1,4 @@
 import { nanoToUsd } from './money.js';
-import { COST_RECORD_FIELDS } from './usage-keys.js';
 
 /** How a job was answered from the cache. */
 export type CacheHitKind = 'exact' | 'semantic' | 'partial';
@@ -35,20 +34,6 @@ export interface JobSpendObject {
   cache_similarity: number | null;
   /** Embedding jobs: how many inputs the cache answered. */
   cached_inputs: number | null;
-}
-
-const numberOrNull = (text: string | undefined) => (text === undefined || text === '' ? null : Number(text));
-
-export function parseJobSpend(fields: Record<string, string>): JobSpend {
-  const cached = fields.cached;
-  return {
-    costNano: numberOrNull(fields[COST_RECORD_FIELDS.cost]),
-    savedNano: numberOrNull(fields[COST_RECORD_FIELDS.saved]),
-    costUnknown: fields[COST_RECORD_FIELDS.costUnknown] || null,
-    cached: cached === 'exact' || cached === 'semantic' || cached === 'partial' ? cached : null,
-    cacheSimilarity: numberOrNull(fields.cache_similarity),
-    cachedInputs: numberOrNull(fields.cached_inputs),
-  };
 }
 
 /** The job object's fields; money is shown once the job has ended. */

@@ -45,11 +45,3 @@ export const BUDGET_RESERVED_FIELD = 'reserved';
 export function budgetSpentField(month: string): string {
   return `spent:${month}`;
 }
-
-/** Record fields of a job's money, integer nano-dollars. */
-export const COST_RECORD_FIELDS = {
-  cost: 'cost_nano',
-  saved: 'saved_nano',
-  costUnknown: 'cost_unknown',
-  budgetReserved: 'budget_reserved_nano',
-} as const;

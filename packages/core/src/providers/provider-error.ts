@@ -1,15 +1,17 @@
 /** What went wrong at a provider, in terms the job system decides on. */
-export type ProviderErrorKind =
-  | 'authentication'
-  | 'permission'
-  | 'invalid_request'
-  | 'rate_limit'
-  | 'quota_exceeded'
-  | 'overloaded'
-  | 'timeout'
-  | 'connection'
-  | 'provider_error'
-  | 'canceled';
+export const PROVIDER_ERROR_KINDS = [
+  'authentication',
+  'permission',
+  'invalid_request',
+  'rate_limit',
+  'quota_exceeded',
+  'overloaded',
+  'timeout',
+  'connection',
+  'provider_error',
+  'canceled',
+] as const;
+export type ProviderErrorKind = (typeof PROVIDER_ERROR_KINDS)[number];
 
 const RETRYABLE: ReadonlySet<ProviderErrorKind> = new Set([
   'rate_limit',

@@ -5,7 +5,9 @@ import { redisTest } from '@llmq/devkit/vitest';
 import { createJobId } from '../jobs/job-id.js';
 import type { JobSubmission } from '../jobs/job-submission-schema.js';
 import type { ChatCompletionResult } from '../providers/chat-completion.js';
+import { BUDGET_RESERVED_FIELD, budgetKey } from '../cost/usage-keys.js';
 import { JobLifecycle } from './job-lifecycle.js';
+import { RECORD_FIELD } from './job-record-fields.js';
 import { JobStore } from './job-store.js';
 
 const submission: JobSubmission = {
@@ -30,7 +32,7 @@ const test = redisTest.extend('lifecycle', async ({ redisUrl }, { onCleanup }) =
   const tenant = `t${randomUUID().slice(0, 8)}`;
   const jobId = createJobId();
   await store.create({ tenant, jobId, submission, createdAt: Date.now() });
-  return { store, lifecycle: new JobLifecycle(store), job: { tenant, jobId } };
+  return { redis, store, lifecycle: new JobLifecycle(store), job: { tenant, jobId } };
 });
 
 const attempt = (status: 'failed' | 'succeeded') => ({
@@ -137,5 +139,39 @@ describe('JobLifecycle', () => {
       finishedAt: 5_000,
       error: { type: 'canceled', message: 'canceled by the client' },
     });
+  });
+
+  test('an end without a ledger of its own (reconciler, final failure) gives the budget reservation back', async ({
+    lifecycle: { redis, store, lifecycle },
+  }) => {
+    const tenant = `t${randomUUID().slice(0, 8)}`;
+    const held = createJobId();
+    const other = createJobId();
+    // Two accepted jobs holding 700 and 300 nano-dollars of the tenant's budget.
+    await redis.hset(budgetKey(tenant), BUDGET_RESERVED_FIELD, 1_000);
+    await store.create({
+      tenant,
+      jobId: held,
+      submission,
+      createdAt: Date.now(),
+      extraFields: { [RECORD_FIELD.budgetReserved]: '700' },
+    });
+    await store.create({
+      tenant,
+      jobId: other,
+      submission,
+      createdAt: Date.now(),
+      extraFields: { [RECORD_FIELD.budgetReserved]: '300' },
+    });
+    expect(
+      await lifecycle.fail({ tenant, jobId: held, error: { type: 'internal', message: 'lost' }, at: Date.now() }),
+    ).toBe('ended');
+    expect(await redis.hget(budgetKey(tenant), BUDGET_RESERVED_FIELD)).toBe('300');
+    // A second end is refused and releases nothing more.
+    expect(
+      await lifecycle.fail({ tenant, jobId: held, error: { type: 'internal', message: 'again' }, at: Date.now() }),
+    ).toBe('already-ended');
+    await lifecycle.cancel({ tenant, jobId: other, at: Date.now() });
+    expect(await redis.hget(budgetKey(tenant), BUDGET_RESERVED_FIELD)).toBe('0');
   });
 });

@@ -1,33 +1,21 @@
 import type { AttemptLogEntry, JobError, JobStatus, JobUsage, WaitReason } from '../jobs/job-object.js';
 import { isEnded } from '../jobs/job-object.js';
 import type { ChatCompletionResult, EmbeddingResult } from '../providers/chat-completion.js';
+import { endWithoutAnswer } from '../cost/job-accounting.js';
+import type { JobSpendEvent } from '../cost/spend-observer.js';
+import { noticeFields, type JobEndDetails } from './job-end-notice.js';
+import { RECORD_FIELD } from './job-record-fields.js';
 import type { CounterChange, JobRecord, JobStore, TransitionOutcome } from './job-store.js';
 
-/**
- * The record's fields that transitions write, named once. The `+`, `?`, `-` and `>` operators of
- * transition-job.lua are this file's business: callers say what happened, not which field
- * changes how.
- */
-const FIELD = {
-  attempts: 'attempts',
-  modelAttempts: (modelIndex: number) => `model_attempts_${modelIndex}`,
-  modelIndex: 'model_index',
-  startedAt: 'started_at',
-  finishedAt: 'finished_at',
-  waitingFor: 'waiting_for',
-  earliestStartAt: 'earliest_start_at',
-  run: 'run',
-  attemptLog: 'attempt_log',
-  result: 'result',
-  usage: 'usage',
-  answeredBy: 'answered_by',
-  error: 'error',
-} as const;
+const FIELD = RECORD_FIELD;
 
 const increment = (field: string) => `+${field}`;
 const setIfAbsent = (field: string) => `?${field}`;
 const remove = (field: string) => `-${field}`;
 const append = (field: string) => `>${field}`;
+
+// The `+`, `?`, `-` and `>` operators of transition-job.lua are this file's business: callers say
+// what happened, not which field changes how.
 
 /** A job by its owner. */
 export interface JobRef {
@@ -40,10 +28,21 @@ export interface JobRef {
   run?: string | undefined;
 }
 
-/** Cost fields and counters written with an end (see the cost module). */
+/** Cost fields and counters written with an end, and the spend event for the metrics (see the cost module). */
 export interface Ledger {
   fields?: Record<string, string | number>;
   counters?: readonly CounterChange[] | undefined;
+  event?: JobSpendEvent | null;
+}
+
+/** An end's fields and counters: its ledger (by default, nothing charged and the budget released) and its notice. */
+function endWrites(ref: JobRef, ledger: Ledger | undefined, details: JobEndDetails | undefined) {
+  const money = ledger ?? endWithoutAnswer(ref.tenant);
+  const spend = money.event ? { spend: money.event } : {};
+  return {
+    fields: { ...money.fields, ...noticeFields({ ...details, ...spend }) },
+    counters: money.counters,
+  };
 }
 
 export type StartOutcome =
@@ -150,8 +149,10 @@ export class JobLifecycle {
       /** The call that answered; a cache hit has none. */
       attempt?: AttemptLogEntry;
       ledger?: Ledger;
+      details?: JobEndDetails;
     },
   ): Promise<boolean> {
+    const writes = endWrites(ref, ref.ledger, ref.details);
     const outcome = await this.store.transition({
       ...fence(ref),
       tenant: ref.tenant,
@@ -159,22 +160,29 @@ export class JobLifecycle {
       to: 'succeeded',
       from: ['running'],
       fields: {
-        ...ref.ledger?.fields,
+        ...writes.fields,
         [FIELD.result]: JSON.stringify(ref.result),
         [FIELD.usage]: JSON.stringify(ref.usage),
         [FIELD.answeredBy]: ref.answeredBy,
         [FIELD.finishedAt]: ref.at,
         ...(ref.attempt ? { [append(FIELD.attemptLog)]: JSON.stringify(ref.attempt) } : {}),
       },
-      counters: ref.ledger?.counters,
+      counters: writes.counters,
     });
     return outcome.outcome === 'ok';
   }
 
   /** queued or running -> failed with a classified error. */
   async fail(
-    ref: JobRef & { error: JobError; at: number; attempt?: AttemptLogEntry; ledger?: Ledger },
+    ref: JobRef & {
+      error: JobError;
+      at: number;
+      attempt?: AttemptLogEntry;
+      ledger?: Ledger;
+      details?: JobEndDetails;
+    },
   ): Promise<EndOutcome> {
+    const writes = endWrites(ref, ref.ledger, ref.details);
     return ended(
       await this.store.transition({
         ...fence(ref),
@@ -183,31 +191,32 @@ export class JobLifecycle {
         to: 'failed',
         from: OPEN,
         fields: {
-          ...ref.ledger?.fields,
+          ...writes.fields,
           [FIELD.error]: JSON.stringify(ref.error),
           [FIELD.finishedAt]: ref.at,
           [remove(FIELD.waitingFor)]: '',
           ...(ref.attempt ? { [append(FIELD.attemptLog)]: JSON.stringify(ref.attempt) } : {}),
         },
-        counters: ref.ledger?.counters,
+        counters: writes.counters,
       }),
     );
   }
 
   /** queued or running -> canceled by the client; `conflict` carries the status it had ended with. */
-  async cancel(ref: JobRef & { at: number; ledger?: Ledger }): Promise<TransitionOutcome> {
+  async cancel(ref: JobRef & { at: number; ledger?: Ledger; details?: JobEndDetails }): Promise<TransitionOutcome> {
+    const writes = endWrites(ref, ref.ledger, ref.details);
     return this.store.transition({
       tenant: ref.tenant,
       jobId: ref.jobId,
       to: 'canceled',
       from: OPEN,
       fields: {
-        ...ref.ledger?.fields,
+        ...writes.fields,
         [FIELD.finishedAt]: ref.at,
         [FIELD.error]: JSON.stringify({ type: 'canceled', message: 'canceled by the client' } satisfies JobError),
         [remove(FIELD.waitingFor)]: '',
       },
-      counters: ref.ledger?.counters,
+      counters: writes.counters,
     });
   }
 }

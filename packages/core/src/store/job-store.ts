@@ -1,18 +1,14 @@
 import type { Redis } from 'ioredis';
-import { parseJobSpend, toJobSpendObject, type JobSpend } from '../cost/job-spend.js';
-import type { AttemptLogEntry, JobError, JobObject, JobStatus, JobUsage, WaitReason } from '../jobs/job-object.js';
+import { toJobSpendObject } from '../cost/job-spend.js';
+import type { JobObject, JobStatus } from '../jobs/job-object.js';
 import { isEnded, JOB_STATUSES } from '../jobs/job-object.js';
 import type { JobSubmission } from '../jobs/job-submission-schema.js';
-import type { ChatCompletionResult, EmbeddingResult } from '../providers/chat-completion.js';
-import {
-  parseWebhookDeliveries,
-  parseWebhookStatus,
-  type WebhookDelivery,
-  type WebhookStatus,
-} from '../webhooks/webhook-delivery-state.js';
 import { lowestJobIdAt } from '../jobs/job-id.js';
 import { JOB_EVENTS_CHANNEL, jobIndexPrefix, jobOutboxKey, jobRecordKey, TENANTS_KEY } from './job-keys.js';
+import { parseJobRecord, RECORD_FIELD, type JobRecord } from './job-record-fields.js';
 import { readLuaScript } from './lua-scripts.js';
+
+export type { JobRecord } from './job-record-fields.js';
 
 interface StoreCommands {
   llmqCreateJob(key: string, ...args: string[]): Promise<number>;
@@ -23,37 +19,6 @@ export interface JobStoreOptions {
   redis: Redis;
   /** How long an ended job stays readable, in milliseconds. Default: 7 days. */
   retentionMs?: number;
-}
-
-/** A job as stored: the submission and everything that happened to it. */
-export interface JobRecord {
-  id: string;
-  tenant: string;
-  status: JobStatus;
-  submission: JobSubmission;
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-  attempts: number;
-  /** Why a queued job is not running yet, when it is held back on purpose. */
-  waitingFor: WaitReason | null;
-  /** With `waitingFor`: the earliest time (ms) the job may start. */
-  earliestStartAt: number | null;
-  /** Position in the model chain (0: the job's own model). */
-  modelIndex: number;
-  /** Provider calls made to the model at `modelIndex`. */
-  modelAttempts: number;
-  attemptLog: AttemptLogEntry[];
-  /** `provider/model` that produced the result. */
-  answeredBy: string | null;
-  result: ChatCompletionResult | EmbeddingResult | null;
-  error: JobError | null;
-  usage: JobUsage | null;
-  /** Set by the first delivery attempt; null before. */
-  webhookStatus: WebhookStatus | null;
-  webhookDeliveries: WebhookDelivery[];
-  /** Cost, savings and cache hit. */
-  spend: JobSpend;
 }
 
 export type TransitionOutcome =
@@ -132,18 +97,15 @@ export class JobStore {
     /** More fields of the record (e.g. the budget reservation). Default: none. */
     extraFields?: Record<string, string>;
   }): Promise<JobRecord | null> {
-    const fields: Record<string, string> = {
-      id: options.jobId,
-      status: 'queued',
-      tenant: options.tenant,
-      submission: JSON.stringify(options.submission),
-      created_at: String(options.createdAt),
-      attempts: '0',
-      // Lets the job-ended hook see whether there is a webhook without reading the submission.
-      webhook_url: options.submission.webhook?.url ?? '',
+    const stored: Record<string, string> = {
+      [RECORD_FIELD.tenant]: options.tenant,
+      [RECORD_FIELD.submission]: JSON.stringify(options.submission),
+      [RECORD_FIELD.createdAt]: String(options.createdAt),
+      [RECORD_FIELD.attempts]: '0',
+      // Lets the webhook enqueue see whether there is a webhook without reading the submission.
+      [RECORD_FIELD.webhookUrl]: options.submission.webhook?.url ?? '',
       ...options.extraFields,
     };
-    const { id: _id, status: _status, ...stored } = fields;
     const created = await this.#redis.llmqCreateJob(
       jobRecordKey(options.tenant, options.jobId),
       jobIndexPrefix(options.tenant),
@@ -156,7 +118,9 @@ export class JobStore {
       this.#registered.add(options.tenant);
     }
     // The record as written, without reading it back.
-    return created === 1 ? parseRecord(fields) : null;
+    return created === 1
+      ? parseJobRecord({ ...stored, [RECORD_FIELD.id]: options.jobId, [RECORD_FIELD.status]: 'queued' })
+      : null;
   }
 
   /** Removes a record that never reached the queue (the enqueue after `create` failed). */
@@ -169,7 +133,7 @@ export class JobStore {
 
   async get(tenant: string, jobId: string): Promise<JobRecord | null> {
     const fields = await this.#redis.hgetall(jobRecordKey(tenant, jobId));
-    return parseRecord(fields);
+    return parseJobRecord(fields);
   }
 
   async transition(options: TransitionOptions): Promise<TransitionOutcome> {
@@ -199,7 +163,7 @@ export class JobStore {
     if (outcome === 'missing') return { outcome: 'missing' };
     if (outcome === 'conflict') return { outcome: 'conflict', current: rest[0] as JobStatus };
     if (outcome === 'superseded') return { outcome: 'superseded', current: rest[0] as JobStatus };
-    return { outcome: 'ok', record: options.returnRecord ? parseRecord(pairsToObject(rest)) : null };
+    return { outcome: 'ok', record: options.returnRecord ? parseJobRecord(pairsToObject(rest)) : null };
   }
 
   /** Newest first; records that expired are dropped from the index as they are met. */
@@ -218,7 +182,7 @@ export class JobStore {
       const replies = (await pipeline.exec()) ?? [];
       const stale: string[] = [];
       for (const [position, id] of ids.entries()) {
-        const record = parseRecord((replies[position]?.[1] ?? {}) as Record<string, string>);
+        const record = parseJobRecord((replies[position]?.[1] ?? {}) as Record<string, string>);
         if (record === null) stale.push(id);
         else if (records.length < options.limit) records.push(record);
         else return { records, hasMore: true };
@@ -252,41 +216,6 @@ function pairsToObject(pairs: string[]): Record<string, string> {
   const object: Record<string, string> = {};
   for (let index = 0; index + 1 < pairs.length; index += 2) object[pairs[index] as string] = pairs[index + 1] as string;
   return object;
-}
-
-function parseJson<T>(text: string | undefined): T | null {
-  return text === undefined || text === '' ? null : (JSON.parse(text) as T);
-}
-
-function parseTime(text: string | undefined): number | null {
-  return text === undefined || text === '' ? null : Number(text);
-}
-
-function parseRecord(fields: Record<string, string>): JobRecord | null {
-  if (fields.id === undefined || fields.submission === undefined || fields.tenant === undefined) return null;
-  return {
-    id: fields.id,
-    tenant: fields.tenant,
-    status: fields.status as JobStatus,
-    submission: JSON.parse(fields.submission) as JobSubmission,
-    createdAt: Number(fields.created_at),
-    startedAt: parseTime(fields.started_at),
-    finishedAt: parseTime(fields.finished_at),
-    attempts: Number(fields.attempts ?? 0),
-    waitingFor:
-      fields.waiting_for === 'rate_limit' || fields.waiting_for === 'circuit_open' ? fields.waiting_for : null,
-    modelIndex: Number(fields.model_index ?? 0),
-    modelAttempts: Number(fields[`model_attempts_${fields.model_index ?? 0}`] ?? 0),
-    attemptLog: parseJson<AttemptLogEntry[]>(fields.attempt_log) ?? [],
-    answeredBy: fields.answered_by ?? null,
-    earliestStartAt: parseTime(fields.earliest_start_at),
-    result: parseJson(fields.result),
-    error: parseJson(fields.error),
-    usage: parseJson(fields.usage),
-    webhookStatus: parseWebhookStatus(fields.webhook_status),
-    webhookDeliveries: parseWebhookDeliveries(fields.webhook_deliveries),
-    spend: parseJobSpend(fields),
-  };
 }
 
 const toSeconds = (milliseconds: number | null) => (milliseconds === null ? null : Math.floor(milliseconds / 1000));

@@ -22,20 +22,3 @@ export interface JobWebhook {
   /** The most recent attempts, oldest first (the last 50 are kept). */
   deliveries: WebhookDelivery[];
 }
-
-export function parseWebhookStatus(text: string | undefined): WebhookStatus | null {
-  return WEBHOOK_STATUSES.find((status) => status === text) ?? null;
-}
-
-/** The stored attempts in a fixed key order (Redis's cjson, which appends them, does not keep one). */
-export function parseWebhookDeliveries(text: string | undefined): WebhookDelivery[] {
-  if (text === undefined || text === '') return [];
-  return (JSON.parse(text) as WebhookDelivery[]).map((delivery) => ({
-    attempt: delivery.attempt,
-    attempted_at: delivery.attempted_at,
-    outcome: delivery.outcome,
-    status_code: delivery.status_code,
-    duration_ms: delivery.duration_ms,
-    error: delivery.error,
-  }));
-}

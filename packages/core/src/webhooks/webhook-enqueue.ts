@@ -1,10 +1,15 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobStatus } from '../jobs/job-object.js';
-import type { JobSubmission } from '../jobs/job-submission-schema.js';
 import { jobRecordKey } from '../store/job-keys.js';
+import {
+  parseStoredSubmission,
+  parseWebhookFields,
+  RECORD_FIELD,
+  WEBHOOK_READ_FIELDS,
+} from '../store/job-record-fields.js';
 import type { WebhookDeliveryLog } from './webhook-delivery-log.js';
-import { parseWebhookStatus, type WebhookStatus } from './webhook-delivery-state.js';
+import type { WebhookStatus } from './webhook-delivery-state.js';
 import { isEndedJobStatus, type EndedJobStatus } from './webhook-event.js';
 import { webhookDeliveryJobId, type WebhookJobData } from './webhook-queue.js';
 
@@ -43,20 +48,20 @@ export async function enqueueJobEndedWebhook(
 export function createJobEndedWebhookHook(options: { queue: Queue<WebhookJobData>; redis: Redis }) {
   return async (tenant: string, jobId: string): Promise<void> => {
     const key = jobRecordKey(tenant, jobId);
-    const [status, url, webhookStatus] = await options.redis.hmget(key, 'status', 'webhook_url', 'webhook_status');
-    if (status === null || status === undefined) return;
-    let webhookUrl = url ?? null;
+    const fields = parseWebhookFields(jobId, await options.redis.hmget(key, ...WEBHOOK_READ_FIELDS));
+    if (fields === null) return;
+    let webhookUrl = fields.webhookUrl;
     // Records written before `webhook_url` existed: read the submission once.
     if (webhookUrl === null) {
-      const submission = await options.redis.hget(key, 'submission');
-      webhookUrl = submission === null ? '' : ((JSON.parse(submission) as JobSubmission).webhook?.url ?? '');
+      const submission = await options.redis.hget(key, RECORD_FIELD.submission);
+      webhookUrl = submission === null ? '' : (parseStoredSubmission(jobId, submission).webhook?.url ?? '');
     }
     await enqueueJobEndedWebhook(options.queue, {
       tenant,
       id: jobId,
-      status: status as JobStatus,
+      status: fields.status,
       submission: webhookUrl === '' ? {} : { webhook: { url: webhookUrl } },
-      webhookStatus: parseWebhookStatus(webhookStatus ?? undefined),
+      webhookStatus: fields.webhookStatus,
     });
   };
 }

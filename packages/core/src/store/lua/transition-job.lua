@@ -5,8 +5,8 @@
 
   KEYS[1]  job record hash                   llmq:{t:<tenant>}:job:<id>
   KEYS[2]  the tenant's outbox stream        llmq:{t:<tenant>}:outbox
-           a move to an ended status adds {id, status} to it, atomically with the move: the
-           end is announced once, drained by the workers' dispatcher (webhooks)
+           a move to an ended status adds {id, status, ...} to it, atomically with the move:
+           the end is announced once, drained by the workers' dispatcher (cache, webhook, metrics)
   KEYS[3..] counter hashes of the same tenant (same hash tag): usage totals, budget
   ARGV[1]  index key prefix, same hash tag   llmq:{t:<tenant>}:jobs
   ARGV[2]  new status
@@ -21,7 +21,8 @@
             '>name' appends the value (JSON) to the JSON array in the field,
             '^<n>:name' increments field name of KEYS[n] by the value, where a value '$f'
             ('-$f') is the record's numeric field f (0 when absent), negated; 0 changes nothing,
-            '~<n>' makes KEYS[n] expire in the value's milliseconds
+            '~<n>' makes KEYS[n] expire in the value's milliseconds,
+            '@name' adds name=value to the outbox entry (only a move to an ended status writes one)
 
   Returns {'ok', field, value, ...}, {'missing'}, {'conflict', <current status>} or
   {'superseded', <current status>}.
@@ -46,6 +47,7 @@ if ARGV[7] ~= '' and redis.call('HGET', record, 'run') ~= ARGV[7] then
 end
 
 local target = ARGV[2]
+local notice = {}
 for index = 8, #ARGV, 2 do
   local field = ARGV[index]
   local value = ARGV[index + 1]
@@ -79,6 +81,9 @@ for index = 8, #ARGV, 2 do
     end
   elseif op == '~' then
     redis.call('PEXPIRE', KEYS[tonumber(string.sub(field, 2))], value)
+  elseif op == '@' then
+    notice[#notice + 1] = string.sub(field, 2)
+    notice[#notice + 1] = value
   else
     redis.call('HSET', record, field, value)
   end
@@ -97,7 +102,7 @@ if retention > 0 then
 end
 local ends = target == 'succeeded' or target == 'failed' or target == 'canceled'
 if ends and current ~= target then
-  redis.call('XADD', KEYS[2], '*', 'id', id, 'status', target)
+  redis.call('XADD', KEYS[2], '*', 'id', id, 'status', target, unpack(notice))
 end
 
 if ARGV[5] ~= '' then

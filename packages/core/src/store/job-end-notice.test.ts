@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { noticeFields, parseEndNotice } from './job-end-notice.js';
+
+/** The outbox entry a transition writes: id and status, then the `@` fields without their `@`. */
+const entry = (extra: Record<string, string> = {}) => [
+  'id',
+  'job_1',
+  'status',
+  'failed',
+  ...Object.entries(extra).flatMap(([name, value]) => [name.replace(/^@/, ''), value]),
+];
+
+describe('parseEndNotice', () => {
+  it('reads an entry with nothing but the id and status', () => {
+    expect(parseEndNotice('acme', entry())).toEqual({
+      tenant: 'acme',
+      jobId: 'job_1',
+      status: 'failed',
+      type: null,
+      spend: null,
+      cache: null,
+    });
+  });
+
+  it('round-trips what noticeFields writes', () => {
+    const vector = new Float32Array([1, -2, 0.5]);
+    const notice = parseEndNotice('acme', entry(noticeFields({ type: 'embedding', cache: { model: 'm/x', vector } })));
+    expect(notice).toMatchObject({ type: 'embedding', cache: { model: 'm/x', vector } });
+  });
+
+  it.each([
+    ['an unknown status', ['id', 'job_1', 'status', 'queued']],
+    ['no id', ['status', 'failed']],
+    ['an unknown type', entry({ type: 'image' })],
+    ['a spend that is not JSON', entry({ spend: '{' })],
+    ['a spend of the wrong shape', entry({ spend: '{"tenant":1}' })],
+  ])('is null for an entry that is not a job end: %s', (_name, fields) => {
+    expect(parseEndNotice('acme', fields)).toBeNull();
+  });
+
+  it('drops a vector whose bytes are not whole floats, and keeps the cache model', () => {
+    const notice = parseEndNotice(
+      'acme',
+      entry({ cache_model: 'm/x', cache_vector: Buffer.from([1, 2, 3]).toString('base64') }),
+    );
+    expect(notice?.cache).toEqual({ model: 'm/x', vector: null });
+  });
+});
