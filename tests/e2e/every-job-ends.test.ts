@@ -3,8 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { JOB_EVENTS_CHANNEL, jobOutboxKey, jobRecordKey } from '@llmq/core';
 import { startLlmqStack } from '@llmq/devkit';
+import { startWebhookReceiver } from '../../packages/core/src/webhooks/__fixtures__/webhook-receiver.js';
 import { llmqClient } from '../support/llmq-client.js';
+import { apiClient, WEBHOOK_STACK_CONFIG } from './webhooks-support.js';
 
 const LOCAL =
   'providers:\n  local:\n    type: openai-compatible\n    base_url: "{simulator}/v1"\naliases:\n  nearby: [local/llama]\n';
@@ -176,4 +179,103 @@ describe('a run that loses its lock', () => {
       await stack.stop();
     }
   }, 90_000);
+});
+
+describe('SIGKILL during the end announcement', () => {
+  it('a worker killed as its jobs end: every end it announced and never handled is handled by another worker, once, with no second call', async () => {
+    const [stack, receiver] = await Promise.all([
+      startLlmqStack({
+        workers: 1,
+        config: WEBHOOK_STACK_CONFIG,
+        // Short takeover times so the test need not wait the production 30 s.
+        workerEnv: {
+          LLMQ_OUTBOX_CLAIM_IDLE_MS: '1000',
+          LLMQ_OUTBOX_SWEEP_MS: '300',
+          LLMQ_LOCK_DURATION_MS: '3000',
+          LLMQ_STALLED_INTERVAL_MS: '1000',
+        },
+        // Every call answers about 1.5 s after it starts: the jobs end together.
+        simulatorEnv: { SIM_LATENCY_MS: '1500' },
+      }),
+      startWebhookReceiver({ host: '127.0.0.2' }),
+    ]);
+    receiver.handle((_request, response) => void response.writeHead(200).end('ok'));
+    const events = new Redis(stack.redisUrl);
+    const admin = new Redis(stack.redisUrl);
+    try {
+      const api = apiClient(stack);
+      const outbox = jobOutboxKey('alpha');
+      const leftAtKill: number[] = [];
+      // A round whose kill came after the dispatcher had caught up proves nothing: try again, at most 3 times.
+      for (let round = 0; round < 3 && !leftAtKill.some((left) => left > 0); round += 1) {
+        const victim = stack.workers.at(-1);
+        if (victim === undefined) throw new Error('no worker');
+        let killed: () => void = () => undefined;
+        const kill = new Promise<void>((resolve) => (killed = resolve));
+        // Killed at the fifth end it writes: some of the ends before it are still being handled.
+        let ends = 0;
+        const onEvent = (_channel: string, message: string) => {
+          if ((JSON.parse(message) as { status?: string }).status !== 'succeeded') return;
+          ends += 1;
+          if (ends !== 5) return;
+          victim.process.kill('SIGKILL');
+          killed();
+        };
+        events.on('message', onEvent);
+        await events.subscribe(JOB_EVENTS_CHANNEL);
+        const ids = await Promise.all(
+          Array.from({ length: 40 }, async (_, index) => {
+            const { status, body } = await api.submit(
+              `${receiver.url}/r${round}/${index}`,
+              `round ${round} job ${index}`,
+            );
+            expect(status).toBe(202);
+            return String(body.id);
+          }),
+        );
+        await kill;
+        events.off('message', onEvent);
+        await events.unsubscribe(JOB_EVENTS_CHANNEL);
+        await victim.stop('SIGKILL');
+        // No worker runs now: the ends announced and not yet handled are the entries left in the outbox.
+        const left = await admin.xlen(outbox);
+        // Of those, the ones the dead worker had taken (read, not acknowledged); the rest it never read.
+        const [taken] = (await admin.xpending(outbox, 'dispatch')) as [number];
+        leftAtKill.push(left);
+        const endedAtKill = (
+          await Promise.all(
+            ids.map(async (id) =>
+              (await admin.hget(jobRecordKey('alpha', id), 'status')) === 'succeeded' ? id : null,
+            ),
+          )
+        ).filter((id) => id !== null);
+        expect(endedAtKill.length).toBeGreaterThan(0);
+
+        await stack.addWorker();
+        const jobs = await Promise.all(ids.map((id) => api.settled(id, ['delivered'])));
+        for (const [index, job] of jobs.entries()) {
+          expect(job.status).toBe('succeeded');
+          const received = receiver.received.filter((entry) => entry.path === `/r${round}/${index}`);
+          expect(received.length).toBeGreaterThan(0);
+          expect(new Set(received.map((entry) => entry.headers['webhook-id']))).toEqual(
+            new Set([`msg_${job.id}_succeeded`]),
+          );
+        }
+        // A job whose end was written before the kill was never called again.
+        for (const id of endedAtKill) {
+          const { body } = await api.call(`/v1/jobs/${id}`);
+          expect(body.attempts).toBe(1);
+        }
+        await expect.poll(() => admin.xlen(outbox), { timeout: 10_000 }).toBe(0);
+        console.log(
+          `sigkill during the end announcement, round ${round + 1}: ${endedAtKill.length} of 40 jobs ended at the kill, ` +
+            `${left} of their ends not yet handled (${taken} taken by the dead worker); after takeover all 40 succeeded, every webhook delivered, ` +
+            `no ended job called twice`,
+        );
+      }
+      expect(leftAtKill.some((left) => left > 0)).toBe(true);
+    } finally {
+      await Promise.all([events.quit(), admin.quit(), stack.stop(), receiver.close()]);
+    }
+  }, 120_000);
 });
