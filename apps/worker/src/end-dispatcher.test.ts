@@ -140,6 +140,10 @@ describe('end dispatcher', () => {
         type: 'chat',
         spend,
         cache: { model: 'openai/gpt-4o-mini', vector },
+        model: 'openai/gpt-4o-mini',
+        createdAt: expect.any(Number),
+        startedAt: expect.any(Number),
+        finishedAt: expect.any(Number),
       });
     } finally {
       await dispatcher.close();

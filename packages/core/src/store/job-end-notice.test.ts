@@ -19,7 +19,19 @@ describe('parseEndNotice', () => {
       type: null,
       spend: null,
       cache: null,
+      model: null,
+      createdAt: null,
+      startedAt: null,
+      finishedAt: null,
     });
+  });
+
+  it('reads the model and times, and leaves out a time that is not one rather than the notice', () => {
+    const notice = parseEndNotice(
+      'acme',
+      entry({ model: 'fast', created_at: '1000', started_at: 'soon', finished_at: '2500' }),
+    );
+    expect(notice).toMatchObject({ model: 'fast', createdAt: 1_000, startedAt: null, finishedAt: 2_500 });
   });
 
   it('round-trips what noticeFields writes', () => {

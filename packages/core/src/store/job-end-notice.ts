@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { JobSpendEvent } from '../cost/spend-observer.js';
 import { JOB_TYPES, type JobType } from '../jobs/job-submission-schema.js';
+import { isTraceparent } from '../tracing/trace-context.js';
 import type { EndedJobStatus } from '../webhooks/webhook-event.js';
 
 /**
@@ -20,12 +21,49 @@ export interface JobEndNotice {
   spend: JobSpendEvent | null;
   /** Set when the answer should go into the response cache: the model that gave it and, for a semantic lookup, the prompt's vector. */
   cache: { model: string; vector: Float32Array | null } | null;
+  /** W3C `traceparent` of the span that wrote the end (absent when tracing is off): what follows joins the job's trace. */
+  traceparent?: string;
+  /** The model the job asked for (model or alias), copied from the record; null for a record written before it kept one. */
+  model: string | null;
+  /** When the job was submitted, ms since the epoch; copied from the record. */
+  createdAt: number | null;
+  /** When a worker first started it, ms; null when it never started. Copied from the record. */
+  startedAt: number | null;
+  /** When it ended, ms. */
+  finishedAt: number | null;
 }
 
 /** What an ending run may add to its notice. */
-export type JobEndDetails = Partial<Pick<JobEndNotice, 'type' | 'spend' | 'cache'>>;
+export type JobEndDetails = Partial<Pick<JobEndNotice, 'type' | 'spend' | 'cache' | 'traceparent'>>;
 
-const NOTICE_FIELD = { type: 'type', spend: 'spend', cache: 'cache_model', vector: 'cache_vector' } as const;
+const TRACEPARENT_FIELD = 'traceparent';
+
+const NOTICE_FIELD = {
+  type: 'type',
+  spend: 'spend',
+  cache: 'cache_model',
+  vector: 'cache_vector',
+  model: 'model',
+  createdAt: 'created_at',
+  startedAt: 'started_at',
+  finishedAt: 'finished_at',
+} as const;
+
+/**
+ * The transition fields of every end's notice: its time (`@name`: an outbox field) and the
+ * record's model and times (`&name`: the outbox field `name` copied from a record field).
+ */
+export function noticeClockFields(
+  at: number,
+  record: { model: string; createdAt: string; startedAt: string },
+): Record<string, string> {
+  return {
+    [`@${NOTICE_FIELD.finishedAt}`]: String(at),
+    [`&${NOTICE_FIELD.model}`]: record.model,
+    [`&${NOTICE_FIELD.createdAt}`]: record.createdAt,
+    [`&${NOTICE_FIELD.startedAt}`]: record.startedAt,
+  };
+}
 
 /** The transition fields (`@name`: an outbox field) that carry `details`. */
 export function noticeFields(details: JobEndDetails | undefined): Record<string, string> {
@@ -33,6 +71,7 @@ export function noticeFields(details: JobEndDetails | undefined): Record<string,
   const fields: Record<string, string> = {};
   if (details.type) fields[`@${NOTICE_FIELD.type}`] = details.type;
   if (details.spend) fields[`@${NOTICE_FIELD.spend}`] = JSON.stringify(details.spend);
+  if (details.traceparent) fields[`@${TRACEPARENT_FIELD}`] = details.traceparent;
   if (details.cache) {
     fields[`@${NOTICE_FIELD.cache}`] = details.cache.model;
     const vector = details.cache.vector;
@@ -57,6 +96,8 @@ const spendSchema = z.object({
   cached: z.enum(['exact', 'semantic', 'partial']).nullable(),
 }) satisfies z.ZodType<JobSpendEvent>;
 
+const millis = z.string().regex(/^\d+$/).transform(Number).optional().catch(undefined);
+
 const entrySchema = z.object({
   id: z.string().min(1),
   status: z.enum(['succeeded', 'failed', 'canceled'] satisfies EndedJobStatus[]),
@@ -78,6 +119,13 @@ const entrySchema = z.object({
     .optional(),
   [NOTICE_FIELD.cache]: z.string().min(1).optional(),
   [NOTICE_FIELD.vector]: z.base64().optional(),
+  // Tracing only: a value that does not parse is left out, never the notice.
+  [TRACEPARENT_FIELD]: z.string().refine(isTraceparent).optional().catch(undefined),
+  // Metrics only: a field that does not parse is left out, never the notice.
+  [NOTICE_FIELD.model]: z.string().min(1).optional().catch(undefined),
+  [NOTICE_FIELD.createdAt]: millis,
+  [NOTICE_FIELD.startedAt]: millis,
+  [NOTICE_FIELD.finishedAt]: millis,
 });
 
 /** An outbox entry's fields (XREADGROUP's flat list) as a notice; null when it is not one of ours. */
@@ -96,6 +144,11 @@ export function parseEndNotice(tenant: string, flat: readonly string[]): JobEndN
     type: parsed[NOTICE_FIELD.type] ?? null,
     spend: parsed[NOTICE_FIELD.spend] ?? null,
     cache: model === undefined ? null : { model, vector: vector === undefined ? null : vectorFromBase64(vector) },
+    ...(parsed[TRACEPARENT_FIELD] === undefined ? {} : { traceparent: parsed[TRACEPARENT_FIELD] }),
+    model: parsed[NOTICE_FIELD.model] ?? null,
+    createdAt: parsed[NOTICE_FIELD.createdAt] ?? null,
+    startedAt: parsed[NOTICE_FIELD.startedAt] ?? null,
+    finishedAt: parsed[NOTICE_FIELD.finishedAt] ?? null,
   };
 }
 

@@ -6,6 +6,8 @@ import { createJobId } from '../jobs/job-id.js';
 import type { JobSubmission } from '../jobs/job-submission-schema.js';
 import type { ChatCompletionResult } from '../providers/chat-completion.js';
 import { BUDGET_RESERVED_FIELD, budgetKey } from '../cost/usage-keys.js';
+import { parseEndNotice } from './job-end-notice.js';
+import { jobOutboxKey } from './job-keys.js';
 import { JobLifecycle } from './job-lifecycle.js';
 import { RECORD_FIELD } from './job-record-fields.js';
 import { JobStore } from './job-store.js';
@@ -173,5 +175,45 @@ describe('JobLifecycle', () => {
     ).toBe('already-ended');
     await lifecycle.cancel({ tenant, jobId: other, at: Date.now() });
     expect(await redis.hget(budgetKey(tenant), BUDGET_RESERVED_FIELD)).toBe('0');
+  });
+
+  test("every end's notice carries the job's model and its times, whoever ended it", async ({
+    lifecycle: { redis, store, lifecycle },
+  }) => {
+    const tenant = `t${randomUUID().slice(0, 8)}`;
+    const [ran, waited] = [createJobId(), createJobId()];
+    for (const jobId of [ran, waited]) await store.create({ tenant, jobId, submission, createdAt: 500 });
+    await lifecycle.start({ tenant, jobId: ran, at: 1_000, modelIndex: 0 });
+    await lifecycle.start({ tenant, jobId: ran, at: 2_000, modelIndex: 0 });
+    await lifecycle.succeed({
+      tenant,
+      jobId: ran,
+      result,
+      usage: { input_tokens: 1, output_tokens: 1 },
+      answeredBy: 'openai/gpt-4o-mini',
+      at: 3_000,
+    });
+    await lifecycle.cancel({ tenant, jobId: waited, at: 4_000 });
+
+    const entries = await redis.xrange(jobOutboxKey(tenant), '-', '+');
+    const notices = entries.map(([, fields]) => parseEndNotice(tenant, fields));
+    expect(notices).toMatchObject([
+      {
+        jobId: ran,
+        status: 'succeeded',
+        model: 'openai/gpt-4o-mini',
+        createdAt: 500,
+        startedAt: 1_000,
+        finishedAt: 3_000,
+      },
+      {
+        jobId: waited,
+        status: 'canceled',
+        model: 'openai/gpt-4o-mini',
+        createdAt: 500,
+        startedAt: null,
+        finishedAt: 4_000,
+      },
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import { isEnded } from '../jobs/job-object.js';
 import type { ChatCompletionResult, EmbeddingResult } from '../providers/chat-completion.js';
 import { endWithoutAnswer } from '../cost/job-accounting.js';
 import type { JobSpendEvent } from '../cost/spend-observer.js';
-import { noticeFields, type JobEndDetails } from './job-end-notice.js';
+import { noticeClockFields, noticeFields, type JobEndDetails } from './job-end-notice.js';
 import { RECORD_FIELD } from './job-record-fields.js';
 import type { CounterChange, JobRecord, JobStore, TransitionOutcome } from './job-store.js';
 
@@ -36,11 +36,16 @@ export interface Ledger {
 }
 
 /** An end's fields and counters: its ledger (by default, nothing charged and the budget released) and its notice. */
-function endWrites(ref: JobRef, ledger: Ledger | undefined, details: JobEndDetails | undefined) {
+function endWrites(ref: JobRef & { at: number }, ledger: Ledger | undefined, details: JobEndDetails | undefined) {
   const money = ledger ?? endWithoutAnswer(ref.tenant);
   const spend = money.event ? { spend: money.event } : {};
+  const clock = noticeClockFields(ref.at, {
+    model: FIELD.model,
+    createdAt: FIELD.createdAt,
+    startedAt: FIELD.startedAt,
+  });
   return {
-    fields: { ...money.fields, ...noticeFields({ ...details, ...spend }) },
+    fields: { ...money.fields, ...noticeFields({ ...details, ...spend }), ...clock },
     counters: money.counters,
   };
 }

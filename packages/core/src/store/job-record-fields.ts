@@ -17,6 +17,8 @@ export const RECORD_FIELD = {
   tenant: 'tenant',
   status: 'status',
   submission: 'submission',
+  /** The submission's model (or alias), kept apart so an end's notice can name it without reading the submission. */
+  model: 'model',
   createdAt: 'created_at',
   startedAt: 'started_at',
   finishedAt: 'finished_at',

@@ -100,6 +100,7 @@ export class JobStore {
     const stored: Record<string, string> = {
       [RECORD_FIELD.tenant]: options.tenant,
       [RECORD_FIELD.submission]: JSON.stringify(options.submission),
+      [RECORD_FIELD.model]: options.submission.request.model,
       [RECORD_FIELD.createdAt]: String(options.createdAt),
       [RECORD_FIELD.attempts]: '0',
       // Lets the webhook enqueue see whether there is a webhook without reading the submission.

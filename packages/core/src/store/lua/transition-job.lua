@@ -22,7 +22,8 @@
             '^<n>:name' increments field name of KEYS[n] by the value, where a value '$f'
             ('-$f') is the record's numeric field f (0 when absent), negated; 0 changes nothing,
             '~<n>' makes KEYS[n] expire in the value's milliseconds,
-            '@name' adds name=value to the outbox entry (only a move to an ended status writes one)
+            '@name' adds name=value to the outbox entry (only a move to an ended status writes one),
+            '&name' adds name=<the record's field named by the value> to it (nothing when absent)
 
   Returns {'ok', field, value, ...}, {'missing'}, {'conflict', <current status>} or
   {'superseded', <current status>}.
@@ -84,6 +85,12 @@ for index = 8, #ARGV, 2 do
   elseif op == '@' then
     notice[#notice + 1] = string.sub(field, 2)
     notice[#notice + 1] = value
+  elseif op == '&' then
+    local copied = redis.call('HGET', record, value)
+    if copied then
+      notice[#notice + 1] = string.sub(field, 2)
+      notice[#notice + 1] = copied
+    end
   else
     redis.call('HSET', record, field, value)
   end
