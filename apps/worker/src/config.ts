@@ -1,5 +1,6 @@
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
-import { formatValidationError } from '@llmq/core';
+import { formatValidationError, traceExportEnvSchema } from '@llmq/core';
 
 const optionalText = z
   .string()
@@ -81,21 +82,42 @@ const envSchema = z.object({
       error: 'must be a port number or "off"',
     })
     .default(9464),
-  /** Interface of the metrics port. Default: all of them, for a Prometheus on another machine. */
-  WORKER_METRICS_HOST: z.string().default('0.0.0.0'),
-  /** Bearer token the metrics port requires. Default: none (open; keep the port private). */
+  /**
+   * Interface of the metrics port. Default 127.0.0.1 (this machine only); any other interface,
+   * e.g. 0.0.0.0 for a Prometheus on another machine, requires LLMQ_METRICS_TOKEN.
+   */
+  WORKER_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  /** Bearer token the metrics port requires. Default: none (the port then only listens on loopback). */
   LLMQ_METRICS_TOKEN: optionalText,
   /** Start even when Redis may evict keys (maxmemory-policy not noeviction), with a loud warning. Default: false. */
   LLMQ_ALLOW_EVICTION: z
     .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: 'must be true or false' })
     .default('false')
     .transform((value) => value === 'true' || value === '1' || value === 'yes'),
+  /** OpenTelemetry traces (README, "Tracing"): off unless an OTLP endpoint is set. */
+  ...traceExportEnvSchema('llmq-worker'),
 });
+
+// Metrics name models and tenants: another machine may read them only with the token.
+const checkedEnvSchema = envSchema.superRefine((env, context) => {
+  if (env.WORKER_METRICS_PORT === 'off' || env.LLMQ_METRICS_TOKEN !== undefined) return;
+  if (isLoopback(env.WORKER_METRICS_HOST)) return;
+  context.addIssue({
+    code: 'custom',
+    path: ['WORKER_METRICS_HOST'],
+    message: `${env.WORKER_METRICS_HOST} is not a loopback address: set LLMQ_METRICS_TOKEN to serve metrics beyond this machine`,
+  });
+});
+
+function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || (isIPv4(bare) && bare.startsWith('127.'));
+}
 
 export type WorkerEnv = z.infer<typeof envSchema>;
 
 export function parseWorkerEnv(env: NodeJS.ProcessEnv): WorkerEnv {
-  const parsed = envSchema.safeParse(env);
+  const parsed = checkedEnvSchema.safeParse(env);
   if (!parsed.success) throw new Error(`invalid environment: ${formatValidationError(parsed.error)}`);
   return parsed.data;
 }

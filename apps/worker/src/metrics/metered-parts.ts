@@ -17,17 +17,20 @@ import type { WorkerMetrics } from './worker-metrics.js';
 
 type ProviderCall<Outcome> = (record: JobRecord, reference: ModelReference, options: CallOptions) => Promise<Outcome>;
 
-/** Provider calls: latency by outcome, tokens, 429s; and, on a job's first call, its time in the queue. */
+/** Provider calls: latency by outcome, tokens, 429s, calls in flight, retries and fallbacks. */
 export function meterProviderCall<Outcome extends { usage: JobUsage }>(
   call: ProviderCall<Outcome>,
   metrics: WorkerMetrics,
 ): ProviderCall<Outcome> {
   return async (record, reference, options) => {
     const started = performance.now();
-    if (record.attempts === 1) {
-      metrics.queueWait(record.submission.type, ((record.startedAt ?? Date.now()) - record.createdAt) / 1000);
-    }
     const labels = { provider: reference.provider, model: formatModelName(reference) };
+    // The record as its start left it: this call is counted on its model, the log holds the calls before.
+    const callEnded = metrics.callStarted({
+      model: labels.model,
+      attemptOnModel: record.modelAttempts,
+      fallbackFrom: record.modelIndex > 0 ? (record.attemptLog.at(-1)?.model ?? null) : null,
+    });
     try {
       const outcome = await call(record, reference, options);
       const seconds = (performance.now() - started) / 1000;
@@ -37,6 +40,8 @@ export function meterProviderCall<Outcome extends { usage: JobUsage }>(
       const outcome = error instanceof ProviderError ? error.kind : 'provider_error';
       metrics.providerCall({ ...labels, outcome, seconds: (performance.now() - started) / 1000 });
       throw error;
+    } finally {
+      callEnded();
     }
   };
 }

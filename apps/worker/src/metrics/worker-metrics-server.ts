@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 export interface WorkerMetricsServerOptions {
   registry: Registry;
   port: number;
-  /** Default: all interfaces, for Prometheus on another machine. */
+  /** Default: 127.0.0.1 (see WORKER_METRICS_HOST in config.ts). */
   host?: string;
   /** Bearer token `/metrics` requires. Default: none. */
   token?: string;
@@ -41,7 +41,7 @@ export async function startWorkerMetricsServer(
       () => send(response, 500, 'internal', 'metrics could not be collected'),
     );
   });
-  server.listen(options.port, options.host ?? '0.0.0.0');
+  server.listen(options.port, options.host ?? '127.0.0.1');
   try {
     await once(server, 'listening');
   } catch (error) {

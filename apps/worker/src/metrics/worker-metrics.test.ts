@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProviderError, type JobRecord, type JobSubmission } from '@llmq/core';
+import { ProviderError, type JobEndNotice, type JobRecord, type JobSubmission } from '@llmq/core';
 import { PrometheusMetrics } from '../../../../tests/support/prometheus-text.js';
 import { meterProviderCall } from './metered-parts.js';
 import { WorkerMetrics } from './worker-metrics.js';
@@ -7,7 +7,8 @@ import { startWorkerMetricsServer } from './worker-metrics-server.js';
 
 const scrape = async (metrics: WorkerMetrics) => new PrometheusMetrics(await metrics.registry.metrics());
 
-const record = (attempts: number): JobRecord =>
+/** The record a start hands the call: `modelAttempts` counts this call, the log holds the calls before. */
+const record = (attempts: number, call: { modelIndex?: number; modelAttempts?: number; before?: string[] } = {}) =>
   ({
     id: 'job_1',
     tenant: 'a',
@@ -15,10 +16,25 @@ const record = (attempts: number): JobRecord =>
     createdAt: 1_000,
     startedAt: 3_500,
     attempts,
+    modelIndex: call.modelIndex ?? 0,
+    modelAttempts: call.modelAttempts ?? attempts,
+    attemptLog: (call.before ?? []).map((model) => ({ model, status: 'failed', started_at: 1, duration_ms: 1 })),
   }) as JobRecord;
 
+const notice = (fields: Partial<JobEndNotice> & Pick<JobEndNotice, 'jobId' | 'status'>): JobEndNotice => ({
+  tenant: 'a',
+  type: 'chat',
+  spend: null,
+  cache: null,
+  model: 'openai/gpt-4o-mini',
+  createdAt: null,
+  startedAt: null,
+  finishedAt: null,
+  ...fields,
+});
+
 describe('WorkerMetrics', () => {
-  it('meters provider calls: latency by outcome, tokens, 429s, and queue wait on the first call only', async () => {
+  it('meters provider calls: latency by outcome, tokens, 429s', async () => {
     const metrics = new WorkerMetrics({ processMetrics: false });
     const reference = { provider: 'openai', modelId: 'gpt-4o-mini' };
     const usage = { input_tokens: 12, output_tokens: 30 };
@@ -40,8 +56,51 @@ describe('WorkerMetrics', () => {
     expect(parsed.value('llmq_provider_tokens_total', { ...labels, direction: 'input' })).toBe(24);
     expect(parsed.value('llmq_provider_tokens_total', { ...labels, direction: 'output' })).toBe(60);
     expect(parsed.value('llmq_provider_rate_limited_total', labels)).toBe(1);
-    expect(parsed.count('llmq_queue_wait_seconds', { type: 'chat' })).toBe(1);
-    expect(parsed.sum('llmq_queue_wait_seconds', { type: 'chat' })).toBe(2.5);
+  });
+
+  it('counts retries and fallbacks as their calls start, and the calls in flight by model', async () => {
+    const metrics = new WorkerMetrics({ processMetrics: false });
+    const release: Array<() => void> = [];
+    const call = meterProviderCall(async (_record, reference) => {
+      await new Promise<void>((resolve) => release.push(resolve));
+      if (reference.modelId === 'broken')
+        throw new ProviderError({ provider: 'p', kind: 'overloaded', message: '529' });
+      return { result: {}, usage: { input_tokens: 1, output_tokens: 1 } };
+    }, metrics);
+    const options = { signal: new AbortController().signal, timeoutMs: 1_000 };
+    const [first, broken] = [
+      { provider: 'p', modelId: 'first' },
+      { provider: 'p', modelId: 'broken' },
+    ];
+    const running = [
+      call(record(1), first, options),
+      call(record(2, { modelAttempts: 2, before: ['p/first'] }), first, options),
+      call(record(3, { modelIndex: 1, modelAttempts: 1, before: ['p/first', 'p/first'] }), broken, options),
+    ];
+    await expect.poll(() => release.length).toBe(3);
+    const during = await scrape(metrics);
+    expect(during.value('llmq_provider_calls_in_flight', { model: 'p/first' })).toBe(2);
+    expect(during.value('llmq_provider_calls_in_flight', { model: 'p/broken' })).toBe(1);
+    expect(during.value('llmq_retries_total', { model: 'p/first' })).toBe(1);
+    expect(during.value('llmq_fallbacks_total', { model: 'p/broken', from: 'p/first' })).toBe(1);
+    for (const resolve of release) resolve();
+    await Promise.allSettled(running);
+    const after = await scrape(metrics);
+    // A failed call leaves the gauge too.
+    expect(after.value('llmq_provider_calls_in_flight')).toBe(0);
+    expect(after.value('llmq_retries_total')).toBe(1);
+    expect(after.value('llmq_fallbacks_total')).toBe(1);
+  });
+
+  it('keeps each scheduled limiter wait in a histogram by model', async () => {
+    const metrics = new WorkerMetrics({ processMetrics: false });
+    metrics.limiterWait('p/a', 400);
+    metrics.limiterWait('p/a', 20_000);
+    const parsed = await scrape(metrics);
+    expect(parsed.count('llmq_limiter_wait_seconds', { model: 'p/a' })).toBe(2);
+    expect(parsed.sum('llmq_limiter_wait_seconds', { model: 'p/a' })).toBe(20.4);
+    expect(parsed.value('llmq_limiter_wait_seconds_bucket', { model: 'p/a', le: '0.5' })).toBe(1);
+    expect(parsed.value('llmq_limiter_wait_seconds_bucket', { model: 'p/a', le: '30' })).toBe(2);
   });
 
   it('keeps at most maxModels model labels; the rest are "other"', async () => {
@@ -77,14 +136,55 @@ describe('jobEnded', () => {
       savedOutputTokens: 0,
       cached: null,
     };
-    metrics.jobEnded({ tenant: 'a', jobId: 'j1', status: 'succeeded', type: 'embedding', spend, cache: null });
-    metrics.jobEnded({ tenant: 'a', jobId: 'j2', status: 'failed', type: null, spend: null, cache: null });
-    metrics.jobEnded({ tenant: 'a', jobId: 'j3', status: 'canceled', type: 'chat', spend: null, cache: null });
+    metrics.jobEnded(notice({ jobId: 'j1', status: 'succeeded', type: 'embedding', spend }));
+    metrics.jobEnded(notice({ jobId: 'j2', status: 'failed', type: null }));
+    metrics.jobEnded(notice({ jobId: 'j3', status: 'canceled' }));
     const parsed = await scrape(metrics);
     expect(parsed.value('llmq_jobs_finished_total', { type: 'embedding', status: 'succeeded' })).toBe(1);
     expect(parsed.value('llmq_jobs_finished_total', { type: 'unknown', status: 'failed' })).toBe(1);
     expect(parsed.value('llmq_jobs_finished_total')).toBe(2);
     expect(parsed.value('llmq_cost_usd_total', { model: 'openai/gpt-4o-mini' })).toBe(2.5);
+  });
+
+  it('observes duration and queue wait by model, type and outcome; a job that never started has no queue wait', async () => {
+    const metrics = new WorkerMetrics({ processMetrics: false });
+    const times = { createdAt: 10_000, startedAt: 12_000, finishedAt: 15_000 };
+    metrics.jobEnded(notice({ jobId: 'j1', status: 'succeeded', ...times }));
+    metrics.jobEnded(notice({ jobId: 'j2', status: 'canceled', createdAt: 10_000, finishedAt: 10_250 }));
+    metrics.jobEnded(notice({ jobId: 'j3', status: 'failed', model: null, ...times }));
+    const parsed = await scrape(metrics);
+    const succeeded = { model: 'openai/gpt-4o-mini', type: 'chat', outcome: 'succeeded' };
+    expect(parsed.sum('llmq_job_duration_seconds', succeeded)).toBe(5);
+    expect(parsed.sum('llmq_queue_wait_seconds', succeeded)).toBe(2);
+    const canceled = { ...succeeded, outcome: 'canceled' };
+    expect(parsed.sum('llmq_job_duration_seconds', canceled)).toBe(0.25);
+    expect(parsed.count('llmq_queue_wait_seconds', canceled)).toBe(0);
+    expect(parsed.count('llmq_job_duration_seconds', { model: 'unknown', outcome: 'failed' })).toBe(1);
+    expect(parsed.count('llmq_job_duration_seconds')).toBe(3);
+  });
+
+  it('counts tokens and cost per tenant, the tenants past the cap as "other"', async () => {
+    const metrics = new WorkerMetrics({ processMetrics: false, maxTenants: 2 });
+    const spendOf = (tenant: string) => ({
+      tenant,
+      model: 'openai/gpt-4o-mini',
+      inputTokens: 100,
+      outputTokens: 10,
+      costNano: 1_000_000_000,
+      savedNano: 0,
+      savedInputTokens: 0,
+      savedOutputTokens: 0,
+      cached: null,
+    });
+    for (const tenant of ['t1', 't2', 't3', 't4', 't1']) {
+      metrics.jobEnded(notice({ tenant, jobId: `j-${tenant}`, status: 'succeeded', spend: spendOf(tenant) }));
+    }
+    const parsed = await scrape(metrics);
+    expect(parsed.labels('llmq_tenant_cost_usd_total').map((labels) => labels.tenant)).toEqual(['t1', 't2', 'other']);
+    expect(parsed.value('llmq_tenant_cost_usd_total', { tenant: 't1' })).toBe(2);
+    expect(parsed.value('llmq_tenant_cost_usd_total', { tenant: 'other' })).toBe(2);
+    expect(parsed.value('llmq_tenant_tokens_total', { tenant: 't1', direction: 'input' })).toBe(200);
+    expect(parsed.value('llmq_tenant_tokens_total', { tenant: 'other', direction: 'output' })).toBe(20);
   });
 });
 

@@ -7,30 +7,18 @@ import type {
   SpendObserver,
   WebhookDelivery,
 } from '@llmq/core';
+import { BoundedLabel } from './bounded-label.js';
+import { JobEndMetrics } from './job-end-metrics.js';
 
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half_open', 'open'];
-
-/**
- * A label whose values come from users (model names): the first `max` distinct values are kept,
- * later ones become "other", so a stream of made-up model names cannot grow the series forever.
- */
-class BoundedLabel {
-  readonly #seen = new Set<string>();
-  constructor(readonly max: number) {}
-
-  of(value: string): string {
-    if (this.#seen.has(value)) return value;
-    if (this.#seen.size >= this.max) return 'other';
-    this.#seen.add(value);
-    return value;
-  }
-}
 
 export interface WorkerMetricsOptions {
   /** Node's process metrics (CPU, memory, event loop, GC). Default: true. */
   processMetrics?: boolean;
   /** Distinct model names kept as labels before the rest count as "other". Default: 200. */
   maxModels?: number;
+  /** Distinct tenants kept as labels (per-tenant tokens and cost) before the rest count as "other". Default: 100. */
+  maxTenants?: number;
 }
 
 const NANO_PER_USD = 1e9;
@@ -44,11 +32,15 @@ export class WorkerMetrics implements SpendObserver {
   readonly #models: BoundedLabel;
   readonly #circuits = new Map<string, CircuitState>();
   readonly #jobsFinished: Counter<'type' | 'status'>;
-  readonly #queueWait: Histogram<'type'>;
+  readonly #jobEnds: JobEndMetrics;
   readonly #providerCalls: Histogram<'provider' | 'model' | 'outcome'>;
   readonly #tokens: Counter<'provider' | 'model' | 'direction'>;
   readonly #limiterWaits: Counter<'model'>;
   readonly #limiterWaitSeconds: Counter<'model'>;
+  readonly #limiterWait: Histogram<'model'>;
+  readonly #retries: Counter<'model'>;
+  readonly #fallbacks: Counter<'model' | 'from'>;
+  readonly #inFlight: Gauge<'model'>;
   readonly #rateLimited: Counter<'provider' | 'model'>;
   readonly #webhookDeliveries: Counter<'outcome'>;
   readonly #webhookSeconds: Histogram;
@@ -68,12 +60,10 @@ export class WorkerMetrics implements SpendObserver {
       labelNames: ['type', 'status'],
       registers,
     });
-    this.#queueWait = new Histogram({
-      name: 'llmq_queue_wait_seconds',
-      help: 'Time from submission to the first provider call of a job (queue, limiter and circuit waits included)',
-      labelNames: ['type'],
-      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
-      registers,
+    this.#jobEnds = new JobEndMetrics({
+      registry: this.registry,
+      models: this.#models,
+      tenants: new BoundedLabel(options.maxTenants ?? 100),
     });
     this.#providerCalls = new Histogram({
       name: 'llmq_provider_call_duration_seconds',
@@ -97,6 +87,31 @@ export class WorkerMetrics implements SpendObserver {
     this.#limiterWaitSeconds = new Counter({
       name: 'llmq_limiter_wait_seconds_total',
       help: 'Seconds jobs were scheduled to wait under the shared rate limits',
+      labelNames: ['model'],
+      registers,
+    });
+    this.#limiterWait = new Histogram({
+      name: 'llmq_limiter_wait_seconds',
+      help: 'How long each park under the shared rate limits was scheduled to last, by model',
+      labelNames: ['model'],
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600],
+      registers,
+    });
+    this.#retries = new Counter({
+      name: 'llmq_retries_total',
+      help: 'Provider calls that retried a model a job had already called, by model',
+      labelNames: ['model'],
+      registers,
+    });
+    this.#fallbacks = new Counter({
+      name: 'llmq_fallbacks_total',
+      help: "Provider calls to a job's next model after the one before failed, by that model and the one fallen back from",
+      labelNames: ['model', 'from'],
+      registers,
+    });
+    this.#inFlight = new Gauge({
+      name: 'llmq_provider_calls_in_flight',
+      help: 'Provider calls this worker is running now, by model',
       labelNames: ['model'],
       registers,
     });
@@ -157,10 +172,19 @@ export class WorkerMetrics implements SpendObserver {
   jobEnded(notice: JobEndNotice): void {
     if (notice.status !== 'canceled') this.jobFinished(notice.type ?? 'unknown', notice.status);
     if (notice.spend) this.jobSpend(notice.spend);
+    this.#jobEnds.observe(notice);
   }
 
-  queueWait(type: string, seconds: number): void {
-    this.#queueWait.observe({ type }, Math.max(0, seconds));
+  /**
+   * A provider call starting: counted as a retry when its model was called before for the job,
+   * as a fallback when it is the first call to a later model of the chain. Returns its end.
+   */
+  callStarted(call: { model: string; attemptOnModel: number; fallbackFrom: string | null }): () => void {
+    const model = this.#models.of(call.model);
+    if (call.attemptOnModel > 1) this.#retries.inc({ model });
+    else if (call.fallbackFrom !== null) this.#fallbacks.inc({ model, from: this.#models.of(call.fallbackFrom) });
+    this.#inFlight.inc({ model });
+    return () => this.#inFlight.dec({ model });
   }
 
   providerCall(call: {
@@ -184,6 +208,7 @@ export class WorkerMetrics implements SpendObserver {
     const label = this.#models.of(model);
     this.#limiterWaits.inc({ model: label });
     this.#limiterWaitSeconds.inc({ model: label }, Math.max(0, waitMs) / 1000);
+    this.#limiterWait.observe({ model: label }, Math.max(0, waitMs) / 1000);
   }
 
   webhookDelivery(delivery: Pick<WebhookDelivery, 'outcome' | 'duration_ms'>): void {
