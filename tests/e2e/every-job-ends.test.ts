@@ -77,14 +77,20 @@ describe('every accepted job ends', () => {
 });
 
 describe('Redis full mid-run', () => {
-  it('5 s of a full Redis while 10 calls run: every job succeeds, each provider call made once', async () => {
-    const stack = await startLlmqStack({ workers: 1, simulatorEnv: { SIM_LATENCY_MS: '2500' } });
+  it('5 s of a full Redis while 10 calls run: every job succeeds, each provider call made once, every webhook sent', async () => {
+    const [stack, receiver] = await Promise.all([
+      startLlmqStack({ workers: 1, config: WEBHOOK_STACK_CONFIG, simulatorEnv: { SIM_LATENCY_MS: '2500' } }),
+      startWebhookReceiver({ host: '127.0.0.2' }),
+    ]);
+    receiver.handle((_request, response) => void response.writeHead(200).end('ok'));
     const admin = new Redis(stack.redisUrl);
     try {
       const client = llmqClient(stack);
       const ids: string[] = [];
-      for (let index = 0; index < 10; index += 1)
-        ids.push(String((await client.submit(chat('openai/gpt-4o-mini'))).body.id));
+      for (let index = 0; index < 10; index += 1) {
+        const webhook = { url: `${receiver.url}/full/${index}` };
+        ids.push(String((await client.submit({ ...chat('openai/gpt-4o-mini'), webhook })).body.id));
+      }
       await expect
         .poll(async () => (await client.stats()).inFlight.current, { timeout: 10_000, interval: 50 })
         .toBe(10);
@@ -95,8 +101,9 @@ describe('Redis full mid-run', () => {
       expect(jobs.map((job) => job.status)).toEqual(ids.map(() => 'succeeded'));
       expect(jobs.map((job) => job.attempts)).toEqual(ids.map(() => 1));
       expect((await client.stats()).requests.total).toBe(10);
+      await expect.poll(() => new Set(receiver.received.map((entry) => entry.path)).size, { timeout: 15_000 }).toBe(10);
     } finally {
-      await admin.quit();
+      await Promise.all([admin.quit(), receiver.close()]);
       await stack.stop();
     }
   }, 60_000);
