@@ -119,6 +119,7 @@ export function createApp(options: AppOptions): Express {
   );
   const queues = [options.queue, ...(options.webhooks ? [options.webhooks.queue] : [])];
   const metrics = options.metrics ?? new ApiMetrics({ queues });
+  app.use(metrics.httpRequests());
   app.use(securityHeaders());
   app.use(healthRoutes({ redis: options.redis, queues, ...(options.draining ? { draining: options.draining } : {}) }));
   app.get('/metrics', metrics.route({ token: options.config.metricsToken }));

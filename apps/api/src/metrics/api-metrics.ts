@@ -3,6 +3,8 @@ import type { RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { sameToken } from '../admin/admin-session.js';
 import { HttpError } from '../http-error.js';
+import { httpMetrics } from './http-metrics.js';
+import { queueAgeGauge } from './queue-age-gauge.js';
 
 /** BullMQ states reported as queue depth; `wait` is waiting for a worker, `delayed` waiting for its time. */
 const QUEUE_STATES = ['wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const;
@@ -12,6 +14,8 @@ export interface ApiMetricsOptions {
   queues: Queue[];
   /** Node's process metrics (CPU, memory, event loop, GC). Default: true. */
   processMetrics?: boolean;
+  /** The clock queue ages are measured with, ms. Default: Date.now. */
+  now?: () => number;
 }
 
 /**
@@ -25,6 +29,7 @@ export class ApiMetrics {
   readonly idempotentReplays: Counter;
   readonly jobsCanceled: Counter;
   readonly rateLimited: Counter<'tenant'>;
+  #httpRequests: RequestHandler[] | undefined;
 
   constructor(options: ApiMetricsOptions) {
     const registers = [this.registry];
@@ -73,6 +78,7 @@ export class ApiMetrics {
         }
       },
     });
+    queueAgeGauge({ queues, registry: this.registry, now: options.now });
     new Gauge({
       name: 'llmq_queue_scrape_ok',
       help: 'Whether the queue depths could be read from Redis at this scrape (1) or not (0)',
@@ -81,6 +87,11 @@ export class ApiMetrics {
         this.set((await readDepths()) === undefined ? 0 : 1);
       },
     });
+  }
+
+  /** Rate, errors and duration of every request by route template, method and status (see http-metrics.ts). */
+  httpRequests(): RequestHandler[] {
+    return (this.#httpRequests ??= httpMetrics(this.registry));
   }
 
   /** Counts what `/v1/jobs` routes did, from their answers: nothing is added to the routes themselves. */
