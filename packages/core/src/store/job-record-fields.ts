@@ -44,6 +44,8 @@ export const RECORD_FIELD = {
   cached: 'cached',
   cacheSimilarity: 'cache_similarity',
   cachedInputs: 'cached_inputs',
+  /** Transitions made since creation, one per `JobStore.transition`; orders a job's status events. */
+  transitions: 'transitions',
 } as const;
 
 /** A job as stored: the submission and everything that happened to it. */
@@ -75,6 +77,8 @@ export interface JobRecord {
   webhookDeliveries: WebhookDelivery[];
   /** Cost, savings and cache hit. */
   spend: JobSpend;
+  /** Transitions made since creation (0 while first queued), each announced by one status event. */
+  transitions: number;
 }
 
 /** A record field that does not hold what its writer puts there. */
@@ -204,6 +208,7 @@ const recordSchema = z
     [RECORD_FIELD.cached]: optional(z.enum(['exact', 'semantic', 'partial'] satisfies CacheHitKind[])),
     [RECORD_FIELD.cacheSimilarity]: optional(decimal),
     [RECORD_FIELD.cachedInputs]: optional(integer),
+    [RECORD_FIELD.transitions]: optional(integer),
   })
   // Counters of other models (`model_attempts_<n>`), the run, the budget reservation and so on.
   .loose();
@@ -251,6 +256,7 @@ export function parseJobRecord(fields: Record<string, string>): JobRecord | null
       cacheSimilarity: record[RECORD_FIELD.cacheSimilarity],
       cachedInputs: record[RECORD_FIELD.cachedInputs],
     },
+    transitions: record[RECORD_FIELD.transitions] ?? 0,
   };
 }
 

@@ -105,6 +105,20 @@ describe('JobStore', () => {
     expect(owner.outcome).toBe('ok');
   });
 
+  test('counts every transition that took place, and none that was refused', async ({ store: { store, tenant } }) => {
+    const jobId = createJobId();
+    await store.create({ tenant, jobId, submission, createdAt: Date.now() });
+    expect((await store.get(tenant, jobId))?.transitions).toBe(0);
+    const start = () => store.transition({ tenant, jobId, to: 'running', from: ['queued', 'running'] });
+    await start();
+    // A takeover (running -> running) is a transition too: it is announced like any other.
+    await start();
+    await store.transition({ tenant, jobId, to: 'queued', from: ['running'] });
+    expect((await store.get(tenant, jobId))?.transitions).toBe(3);
+    await store.transition({ tenant, jobId, to: 'succeeded', from: ['running'] });
+    expect((await store.get(tenant, jobId))?.transitions).toBe(3);
+  });
+
   test('ended jobs expire after the retention', async ({ store: { store, redis, tenant } }) => {
     const jobId = createJobId();
     await store.create({ tenant, jobId, submission, createdAt: Date.now() });

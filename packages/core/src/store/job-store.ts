@@ -148,6 +148,8 @@ export class JobStore {
       options.run ?? '',
     ];
     for (const [field, value] of Object.entries(options.fields ?? {})) args.push(field, String(value));
+    // Every transition announces itself once: the count orders the events (SSE event ids).
+    args.push(`+${RECORD_FIELD.transitions}`, '1');
     const keys = [jobRecordKey(options.tenant, options.jobId), jobOutboxKey(options.tenant)];
     for (const counter of options.counters ?? []) {
       let position = keys.indexOf(counter.key) + 1;
