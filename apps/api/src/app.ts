@@ -143,7 +143,14 @@ export function createApp(options: AppOptions): Express {
     response.json(openApi);
   });
   if (options.admin) {
-    app.use(adminRoutes({ ...options.admin, llmQueue: options.queue, webhookQueue: options.webhooks?.queue }));
+    app.use(
+      adminRoutes({
+        ...options.admin,
+        llmQueue: options.queue,
+        webhookQueue: options.webhooks?.queue,
+        store: options.store,
+      }),
+    );
   }
   app.use('/v1', requireApiKey(options.config.apiKeys));
   const apiRateLimit = options.config.apiRateLimit ?? 10_000;

@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   // Refuses a Redis that may evict jobs; says what it persists.
   await checkRedisServer(redis, { allowEviction: env.LLMQ_ALLOW_EVICTION, logger: lifecycleLogger(logger) });
   const subscriber = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
-  const queue = createLlmQueue({ connection: redis });
+  const queue = createLlmQueue({ connection: redis, keepFinishedMs: env.LLMQ_RETENTION_SECONDS * 1000 });
   const store = new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 });
   const events = await JobEvents.start({ subscriber, logger });
   const webhookSettings = webhookSettingsFrom(config.webhooks);

@@ -2,46 +2,34 @@ import type { Router } from 'express';
 import type { Queue } from 'bullmq';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import type { BaseAdapter } from '@bull-board/api/baseAdapter';
 import { ExpressAdapter } from '@bull-board/express';
-import type { LlmJobData, WebhookJobData } from '@llmq/core';
+import type { JobStore, LlmJobData, WebhookJobData } from '@llmq/core';
 import { withLlmqErrorBody } from './admin-board-errors.js';
+import { LlmJobsBoardAdapter, shownFields, type FieldDisplay } from './admin-llm-jobs-adapter.js';
 
 /** Where the dashboard lives. */
 export const ADMIN_BOARD_PATH = '/admin/queues';
 
-// What the dashboard shows of a job's data: chosen field by field, so a field added to the job
-// data later stays hidden until someone decides it carries no secret (the compiler asks).
-const LLM_JOB_FIELDS_SHOWN: Record<keyof LlmJobData, boolean> = {
-  tenant: true,
-  jobId: true,
-  type: true,
-  model: true,
-  tokens: true,
-  inputs: true,
-  fallbacks: true,
-  cacheMode: true,
-  modelIndex: true,
-  attemptsPerModel: true,
-  attemptTimeoutMs: true,
-  deadlineAt: true,
-  reservation: true,
-  reservationAttempt: true,
-  reservationModel: true,
-  reservationRequests: true,
-};
-const WEBHOOK_JOB_FIELDS_SHOWN: Record<keyof WebhookJobData, boolean> = {
-  tenant: true,
-  jobId: true,
-  status: true,
-  sequence: true,
+const WEBHOOK_JOB_FIELDS_SHOWN: Record<keyof WebhookJobData, FieldDisplay> = {
+  tenant: 'as-is',
+  jobId: 'as-is',
+  status: 'as-is',
+  sequence: 'as-is',
 };
 
-function pickShown(shown: Record<string, boolean>) {
-  return (data: unknown): Record<string, unknown> => {
-    if (typeof data !== 'object' || data === null) return {};
-    return Object.fromEntries(Object.entries(data).filter(([field]) => shown[field] === true));
-  };
-}
+// Every time the board itself prints (added, processed, finished): UTC, with the zone named.
+const UTC_TIME: Intl.DateTimeFormatOptions = {
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hourCycle: 'h23',
+  timeZone: 'UTC',
+  timeZoneName: 'short',
+};
 
 /** bull-board's Express adapter, answering its API's errors in llmq's one error shape. */
 class LlmqBoardAdapter extends ExpressAdapter {
@@ -67,19 +55,27 @@ class LlmqBoardAdapter extends ExpressAdapter {
 export interface AdminBoardOptions {
   llmQueue: Queue<LlmJobData>;
   webhookQueue?: Queue<WebhookJobData>;
-  /** No retries, removals, pauses or cleaning from the dashboard. Default: false. */
+  /** Where each job's record is read: the board shows what the API shows. */
+  store: JobStore;
+  /**
+   * Kept for `LLMQ_ADMIN_READ_ONLY`; the board is read-only whatever it says, since every BullMQ
+   * action (retry, remove, clean, promote, add) would go around the job record.
+   */
   readOnly?: boolean;
 }
 
 /** bull-board over every queue llmq uses, mounted at ADMIN_BOARD_PATH by the caller. */
 export function createAdminBoard(options: AdminBoardOptions): Router {
-  const readOnlyMode = options.readOnly ?? false;
-  const llm = new BullMQAdapter(options.llmQueue, { readOnlyMode, description: 'chat and embedding jobs' });
-  llm.setFormatter('data', pickShown(LLM_JOB_FIELDS_SHOWN));
-  const queues = [llm];
+  const queues: BaseAdapter[] = [
+    new LlmJobsBoardAdapter(options.llmQueue, options.store, { description: 'chat and embedding jobs' }),
+  ];
   if (options.webhookQueue) {
-    const webhooks = new BullMQAdapter(options.webhookQueue, { readOnlyMode, description: 'webhook deliveries' });
-    webhooks.setFormatter('data', pickShown(WEBHOOK_JOB_FIELDS_SHOWN));
+    const webhooks = new BullMQAdapter(options.webhookQueue, {
+      readOnlyMode: true,
+      allowRetries: false,
+      description: 'webhook deliveries',
+    });
+    webhooks.setFormatter('data', (data: unknown) => shownFields(WEBHOOK_JOB_FIELDS_SHOWN, data));
     queues.push(webhooks);
   }
   const adapter = new LlmqBoardAdapter();
@@ -87,7 +83,15 @@ export function createAdminBoard(options: AdminBoardOptions): Router {
   createBullBoard({
     queues,
     serverAdapter: adapter,
-    options: { uiConfig: { boardTitle: readOnlyMode ? 'llmq (read-only)' : 'llmq' } },
+    options: {
+      uiConfig: {
+        boardTitle: 'llmq',
+        // The session ends there; the board's own docs link would call an outside site.
+        miscLinks: [{ text: 'Log out', url: '/admin/logout' }],
+        hideDocsLink: true,
+        dateFormats: { short: UTC_TIME, common: UTC_TIME, full: UTC_TIME },
+      },
+    },
   });
   return adapter.getRouter() as Router;
 }

@@ -1,6 +1,6 @@
 import { describe, expect } from 'vitest';
 import { redisTest } from '@llmq/devkit/vitest';
-import { createLlmQueue, createWebhookQueue } from '@llmq/core';
+import { createLlmQueue, createWebhookQueue, JobLifecycle, WebhookDeliveryLog } from '@llmq/core';
 import { startTestApi, TEST_ADMIN_TOKEN, type TestApi } from '../__fixtures__/test-api.js';
 
 const test = redisTest.extend('admin', { scope: 'file' }, async ({ redisUrl }, { onCleanup }) => {
@@ -78,8 +78,12 @@ describe('admin dashboard', () => {
 
     const tampered = header.replace(/s%3A(\d)/, (_match, digit: string) => `s%3A${(Number(digit) + 1) % 10}`);
     expect((await api.call('/admin/queues/api/queues', { key: null, headers: { cookie: tampered } })).status).toBe(401);
-    const loggedOut = await api.call('/admin/logout', { method: 'POST', key: null, headers: { cookie: header } });
-    expect(loggedOut.headers.get('set-cookie')).toMatch(/^llmq_admin=; Path=\/admin; Expires=Thu, 01 Jan 1970/);
+    for (const method of ['POST', 'GET']) {
+      const loggedOut = await api.call('/admin/logout', { method, key: null, headers: { cookie: header } });
+      expect(loggedOut.status).toBe(303);
+      expect(loggedOut.headers.get('location')).toBe('/admin/login');
+      expect(loggedOut.headers.get('set-cookie')).toMatch(/^llmq_admin=; Path=\/admin; Expires=Thu, 01 Jan 1970/);
+    }
   });
 
   test('behind HTTPS (X-Forwarded-Proto) the cookie is Secure', async ({ admin: { api } }) => {
@@ -87,7 +91,10 @@ describe('admin dashboard', () => {
     expect(cookie).toMatch(/; Secure; SameSite=Strict$/);
   });
 
-  test('job data shows only its known fields', async ({ admin: { api }, redisUrl }) => {
+  test('job data shows only its known fields, and a job without a record says so', async ({
+    admin: { api },
+    redisUrl,
+  }) => {
     const queue = createLlmQueue({ connection: { url: redisUrl } });
     try {
       await queue.add('chat', { tenant: 'a', jobId: 'job_x', model: 'openai/m', apiKey: 'sk-secret' } as never, {
@@ -95,11 +102,115 @@ describe('admin dashboard', () => {
       });
       const job = await api.call('/admin/queues/api/queues/llm-jobs/job_x', { key: TEST_ADMIN_TOKEN });
       expect(job.status).toBe(200);
-      expect((job.body?.job as { data: unknown }).data).toEqual({ tenant: 'a', jobId: 'job_x', model: 'openai/m' });
+      expect(job.body?.job).toMatchObject({
+        name: 'no record · chat · openai/m',
+        data: {
+          record: 'the record has expired or was never written',
+          queue: { tenant: 'a', jobId: 'job_x', model: 'openai/m' },
+        },
+      });
       expect(job.text).not.toContain('sk-secret');
     } finally {
       await queue.close();
     }
+  });
+
+  test("a job shows its record as the API does: status, models, attempts, times, metadata, webhook; never the prompt or the hook's query", async ({
+    admin: { api },
+  }) => {
+    const submitted = await api.call('/v1/jobs', {
+      method: 'POST',
+      body: JSON.stringify({
+        type: 'chat',
+        request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'prompt-secret-42' }] },
+        fallbacks: ['anthropic/claude-haiku-4-5'],
+        metadata: { doc: '42' },
+        webhook: { url: 'https://hooks.example.com/llmq?token=hook-secret-7' },
+      }),
+    });
+    expect(submitted.status).toBe(202);
+    const id = String(submitted.body?.id);
+    const board = async () => {
+      const answer = await api.call(`/admin/queues/api/queues/llm-jobs/${id}`, { key: TEST_ADMIN_TOKEN });
+      expect(answer.text).not.toMatch(/prompt-secret-42|hook-secret-7|token=|\/llmq\?/);
+      return answer.body?.job as {
+        name: string;
+        data: Record<string, unknown>;
+        returnValue: unknown;
+        failedReason?: string;
+      };
+    };
+    const queued = await board();
+    expect(queued.name).toBe('queued · chat · openai/gpt-4o-mini');
+    expect(queued.data).toMatchObject({
+      status: 'queued',
+      model: 'openai/gpt-4o-mini',
+      fallbacks: ['anthropic/claude-haiku-4-5'],
+      answered_by: null,
+      metadata: { doc: '42' },
+      webhook: { to: 'https://hooks.example.com', status: 'pending' },
+      webhook_deliveries: [],
+      attempts: [],
+      finished: null,
+      queue: { tenant: 'a', jobId: id, model: 'openai/gpt-4o-mini' },
+    });
+    const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+    expect(queued.data.created).toMatch(iso);
+    expect((queued.data.queue as Record<string, unknown>).deadlineAt).toMatch(iso);
+    expect((queued.data.queue as Record<string, unknown>).attemptTimeoutMs).toMatch(/^\d+(\.\d)?(s|m)/);
+
+    // The lifecycle's own verbs, as a worker calls them: a failed call, then a failed job.
+    const lifecycle = new JobLifecycle(api.store);
+    const started = Date.now();
+    expect((await lifecycle.start({ tenant: 'a', jobId: id, at: started, modelIndex: 0 })).outcome).toBe('started');
+    const error = { type: 'overloaded' as const, message: 'busy', provider: 'openai', status: 529 };
+    const attempt = {
+      model: 'openai/gpt-4o-mini',
+      status: 'failed' as const,
+      started_at: started / 1000,
+      duration_ms: 1_234,
+      error,
+    };
+    expect(await lifecycle.requeue({ tenant: 'a', jobId: id, attempt, modelIndex: 1 })).toBe(true);
+    await lifecycle.start({ tenant: 'a', jobId: id, at: started + 2_000, modelIndex: 1 });
+    await lifecycle.fail({
+      tenant: 'a',
+      jobId: id,
+      error,
+      at: started + 2_500,
+      attempt: {
+        ...attempt,
+        model: 'anthropic/claude-haiku-4-5',
+        started_at: (started + 2_000) / 1000,
+        duration_ms: 480,
+      },
+    });
+    const deliveries = new WebhookDeliveryLog(api.redis);
+    await deliveries.record('a', id, 'delivered', {
+      attempt: 1,
+      attempted_at: (started + 3_000) / 1000,
+      outcome: 'delivered',
+      status_code: 204,
+      duration_ms: 35,
+      error: null,
+    });
+    const failed = await board();
+    expect(failed.name).toBe('failed · chat · openai/gpt-4o-mini');
+    expect(failed.failedReason).toBe('overloaded, openai, HTTP 529: busy');
+    expect(failed.returnValue).toEqual({ status: 'failed', answered_by: null, usage: null });
+    expect(failed.data).toMatchObject({
+      status: 'failed',
+      error: 'overloaded, openai, HTTP 529: busy',
+      started: new Date(started).toISOString(),
+      attempts: [
+        `#1 openai/gpt-4o-mini failed, started ${new Date(started).toISOString()}, took 1.2s: overloaded, openai, HTTP 529: busy`,
+        `#2 anthropic/claude-haiku-4-5 failed, started ${new Date(started + 2_000).toISOString()}, took 480ms: overloaded, openai, HTTP 529: busy`,
+      ],
+      cost_usd: 0,
+      webhook: { to: 'https://hooks.example.com', status: 'delivered' },
+      webhook_deliveries: [`#1 delivered (HTTP 204), at ${new Date(started + 3_000).toISOString()}, took 35ms`],
+    });
+    expect(failed.data.finished).toBe(new Date(started + 2_500).toISOString());
   });
 
   test("bull-board's own errors come in the one error shape, keeping its translation key", async ({
@@ -118,15 +229,32 @@ describe('admin dashboard', () => {
     expect(huge.body).toMatchObject({ error: { type: 'payload_too_large' } });
   });
 
-  test('read-only mode refuses changes', async ({ admin: { api, readOnly } }) => {
-    const refused = await readOnly.call('/admin/queues/api/queues/llm-jobs/pause', {
-      method: 'PUT',
-      key: TEST_ADMIN_TOKEN,
-    });
-    expect(refused.status).toBe(405);
-    expect(refused.body).toEqual({
-      error: { type: 'method_not_allowed', message: 'queue read only', key: 'ERRORS.QUEUE_READ_ONLY' },
-    });
+  test('the board changes nothing, whatever LLMQ_ADMIN_READ_ONLY says: no retries, removals, cleaning or pauses', async ({
+    admin: { api, readOnly },
+  }) => {
+    for (const board of [api, readOnly]) {
+      const listed = await board.call('/admin/queues/api/queues', { key: TEST_ADMIN_TOKEN });
+      for (const queue of listed.body?.queues as Array<Record<string, unknown>>)
+        expect(queue).toMatchObject({ readOnlyMode: true, allowRetries: false });
+      for (const [method, path] of [
+        ['PUT', 'llm-jobs/pause'],
+        ['PUT', 'llm-jobs/retry/failed'],
+        ['PUT', 'llm-jobs/clean/completed'],
+        ['PUT', 'llm-jobs/job_x/retry'],
+        ['PUT', 'llm-jobs/job_x/clean'],
+        ['PUT', 'llm-jobs/job_x/promote'],
+        ['PUT', 'llm-jobs/empty'],
+        ['POST', 'llm-jobs/add'],
+        ['PUT', 'webhooks/retry/failed'],
+        ['PUT', 'webhooks/clean/failed'],
+      ] as const) {
+        const refused = await board.call(`/admin/queues/api/queues/${path}`, { method, key: TEST_ADMIN_TOKEN });
+        expect(refused.status, path).toBe(405);
+        expect(refused.body).toEqual({
+          error: { type: 'method_not_allowed', message: 'queue read only', key: 'ERRORS.QUEUE_READ_ONLY' },
+        });
+      }
+    }
     const webhooks = createWebhookQueue({ connection: api.redis });
     try {
       expect(await webhooks.isPaused()).toBe(false);

@@ -81,10 +81,14 @@ export function adminRoutes(options: AdminRoutesOptions): Router {
     response.redirect(303, ADMIN_BOARD_PATH);
   });
 
-  router.post('/admin/logout', (_request, response) => {
+  // A link in the board's menu (GET) or a form (POST): either ends the session in this browser.
+  const logOut: RequestHandler = (request, response) => {
     response.clearCookie(ADMIN_SESSION_COOKIE, { path: '/admin' });
-    response.redirect(303, '/admin/login');
-  });
+    request.log.info('admin logged out');
+    response.set('cache-control', 'no-store').redirect(303, '/admin/login');
+  };
+  router.get('/admin/logout', logOut);
+  router.post('/admin/logout', logOut);
 
   router.use(ADMIN_BOARD_PATH, requireAdmin, createAdminBoard(options));
   return router;

@@ -43,7 +43,11 @@ export interface LlmJobData {
 
 export interface LlmQueueOptions {
   connection: ConnectionOptions;
-  /** How long a finished job's BullMQ entry stays visible on the dashboard, in ms. Default: 1 day. */
+  /**
+   * How long a finished job's BullMQ entry stays (the dashboard lists these entries), in ms: as
+   * long as the job record (`LLMQ_RETENTION_SECONDS`), so the board shows every job the API does.
+   * Default: 7 days, the records' default.
+   */
   keepFinishedMs?: number;
 }
 
@@ -51,12 +55,13 @@ export interface LlmQueueOptions {
 export const LLM_BACKOFF_TYPE = 'llmq';
 
 export function llmJobOptions(options: { keepFinishedMs?: number }): JobsOptions {
-  const keepSeconds = Math.floor((options.keepFinishedMs ?? 24 * 60 * 60 * 1000) / 1000);
+  const keepSeconds = Math.floor((options.keepFinishedMs ?? 7 * 24 * 60 * 60 * 1000) / 1000);
+  // By age only: a count cap would drop entries of jobs the API still shows on a busy day.
   return {
     attempts: 1,
     backoff: { type: LLM_BACKOFF_TYPE },
-    removeOnComplete: { age: keepSeconds, count: 1000 },
-    removeOnFail: { age: keepSeconds, count: 1000 },
+    removeOnComplete: { age: keepSeconds },
+    removeOnFail: { age: keepSeconds },
   };
 }
 
