@@ -3,7 +3,7 @@ import { describe, expect } from 'vitest';
 import { redisTest } from '@llmq/devkit/vitest';
 import { IdempotencyKeys } from '@llmq/core';
 import { HttpError } from '../http-error.js';
-import { chatSubmission, startTestApi, TEST_KEYS } from '../__fixtures__/test-api.js';
+import { chatSubmission, startTestApi, TEST_KEYS, type TestApi } from '../__fixtures__/test-api.js';
 import { createIdempotency } from './idempotent-submission.js';
 
 const test = redisTest.extend('api', { scope: 'file' }, async ({ redisUrl }, { onCleanup }) => {
@@ -102,5 +102,74 @@ describe('Idempotency-Key on POST /v1/jobs', () => {
     // The holder failed and let go: the key is free for the retry.
     if (holder?.kind === 'new') await holder.release();
     expect((await idempotency.begin({ tenant: 'a', key, body }))?.kind).toBe('new');
+  });
+});
+
+describe('Idempotency-Key on POST /v1/jobs/batch', () => {
+  const batch = (api: TestApi, jobs: unknown[], key?: string) =>
+    api.call('/v1/jobs/batch', {
+      method: 'POST',
+      body: JSON.stringify({ jobs }),
+      headers: key === undefined ? {} : { 'idempotency-key': key },
+    });
+  const created = async (api: TestApi, marker: string) => {
+    const page = await api.store.list({ tenant: 'a', limit: 100 });
+    return page.records.filter((record) => JSON.stringify(record.submission).includes(marker)).length;
+  };
+  const idsOf = (answer: { body: Record<string, unknown> | null }) =>
+    (answer.body?.data as Array<{ id: string }>).map((job) => job.id);
+
+  test('the same key and body answer with the same jobs, in order, and create none', async ({ api }) => {
+    const key = randomUUID();
+    const jobs = [chatSubmission(`${key} one`), chatSubmission(`${key} two`), chatSubmission(`${key} three`)];
+    const first = await batch(api, jobs, key);
+    expect(first.status).toBe(202);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const again = await batch(api, jobs, key);
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(idsOf(again)).toEqual(idsOf(first));
+    expect(again.body).toEqual(first.body);
+    expect(await created(api, key)).toBe(3);
+  });
+
+  test('the same key with another body is a 422, from the batch route or the single one', async ({ api }) => {
+    const key = randomUUID();
+    expect((await batch(api, [chatSubmission('a'), chatSubmission('b')], key)).status).toBe(202);
+    const conflict = {
+      error: {
+        type: 'idempotency_conflict',
+        message: 'Idempotency-Key: this key was used with a different request body; use a new key for a new job',
+      },
+    };
+    const other = await batch(api, [chatSubmission('a'), chatSubmission('c')], key);
+    expect(other.status).toBe(422);
+    expect(other.body).toEqual(conflict);
+    const single = await submit(api, chatSubmission('a'), key);
+    expect(single.status).toBe(422);
+    expect(single.body).toEqual(conflict);
+  });
+
+  test('20 concurrent retries of one batch create its jobs once, and all answer with them', async ({ api }) => {
+    const key = randomUUID();
+    const jobs = [chatSubmission(`${key} x`), chatSubmission(`${key} y`)];
+    const answers = await Promise.all(Array.from({ length: 20 }, () => batch(api, jobs, key)));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(202));
+    expect(new Set(answers.map((answer) => idsOf(answer).join(','))).size).toBe(1);
+    expect(answers.filter((answer) => answer.headers.get('idempotent-replayed') === null)).toHaveLength(1);
+    expect(await created(api, key)).toBe(2);
+  });
+
+  test('a refused batch does not use its key up; a malformed key is a 400', async ({ api }) => {
+    const key = randomUUID();
+    const refused = await batch(api, [chatSubmission('fine'), { type: 'chat' }], key);
+    expect(refused.status).toBe(400);
+    expect((await batch(api, [chatSubmission(`${key} after`)], key)).status).toBe(202);
+    const malformed = await batch(api, [chatSubmission()], 'spaces are not allowed');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body?.error).toEqual({
+      type: 'invalid_request',
+      message: 'Idempotency-Key: must be 1 to 255 visible ASCII characters',
+    });
   });
 });

@@ -4,10 +4,10 @@ import { HttpError } from '../http-error.js';
 
 /** How a submission with an Idempotency-Key goes on. */
 export type IdempotentStart =
-  /** The key already names a queued job for this body: answer with it. */
-  | { kind: 'replay'; record: JobRecord }
-  /** This request holds the key: create the job under `jobId`, then `complete()`, or `release()` on failure. */
-  | { kind: 'new'; jobId: string; complete(): Promise<void>; release(): Promise<void> };
+  /** The key already names the queued jobs of this body: answer with them, in order. */
+  | { kind: 'replay'; records: JobRecord[] }
+  /** This request holds the key: create the jobs under `jobIds`, then `complete()`, or `release()` on failure. */
+  | { kind: 'new'; jobIds: string[]; complete(): Promise<void>; release(): Promise<void> };
 
 export interface IdempotencyOptions {
   keys: IdempotencyKeys;
@@ -19,17 +19,28 @@ export interface IdempotencyOptions {
 }
 
 export interface Idempotency {
-  /** Undefined when the request carries no key: submit as usual. */
-  begin(request: { tenant: string; key: string | undefined; body: unknown }): Promise<IdempotentStart | undefined>;
+  /**
+   * Undefined when the request carries no key: submit as usual. `jobs` is how many jobs the body
+   * makes (a batch's length; default 1): the key stands for all of them.
+   */
+  begin(request: {
+    tenant: string;
+    key: string | undefined;
+    body: unknown;
+    jobs?: number;
+  }): Promise<IdempotentStart | undefined>;
 }
+
+// A key's claim holds its job ids in one field; job ids never contain a comma.
+const JOB_ID_SEPARATOR = ',';
 
 /** RFC 9110 token characters are too narrow for UUIDs with braces; any visible ASCII is taken. */
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 /**
- * `Idempotency-Key` on `POST /v1/jobs`: the same key and body within the key's lifetime give the
- * same job; the same key with another body is a 422. Of concurrent requests with one key, one
- * creates the job and the others wait for it, then answer with it.
+ * `Idempotency-Key` on `POST /v1/jobs` and `POST /v1/jobs/batch`: the same key and body within
+ * the key's lifetime give the same jobs; the same key with another body is a 422. Of concurrent
+ * requests with one key, one creates the jobs and the others wait for them, then answer with them.
  */
 export function createIdempotency(options: IdempotencyOptions): Idempotency {
   const { keys, store } = options;
@@ -37,7 +48,7 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   const pollMs = options.pollMs ?? 20;
 
   return {
-    async begin({ tenant, key, body }) {
+    async begin({ tenant, key, body, jobs = 1 }) {
       if (key === undefined) return undefined;
       if (!KEY_PATTERN.test(key)) {
         throw new HttpError(400, 'invalid_request', 'Idempotency-Key: must be 1 to 255 visible ASCII characters');
@@ -45,12 +56,14 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
       const bodyHash = canonicalBodyHash(body);
       const deadline = Date.now() + waitMs;
       for (;;) {
-        const jobId = createJobId(Date.now());
+        const createdAt = Date.now();
+        const jobIds = Array.from({ length: jobs }, () => createJobId(createdAt));
+        const jobId = jobIds.join(JOB_ID_SEPARATOR);
         const claim = await keys.claim({ tenant, key, bodyHash, jobId });
         if (claim.outcome === 'claimed') {
           return {
             kind: 'new',
-            jobId,
+            jobIds,
             // The job is queued whatever happens here: a failure only shortens the key's life
             // to the pending claim's, so it is not the client's error.
             complete: () =>
@@ -69,9 +82,10 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
           );
         }
         if (claim.state === 'done') {
-          const record = await store.get(tenant, claim.jobId);
-          if (record !== null) return { kind: 'replay', record };
-          // Its job was discarded: the key no longer stands for anything, so this request takes it.
+          const found = await Promise.all(claim.jobId.split(JOB_ID_SEPARATOR).map((id) => store.get(tenant, id)));
+          const records = found.filter((record) => record !== null);
+          if (records.length > 0) return { kind: 'replay', records };
+          // Its jobs were discarded: the key no longer stands for anything, so this request takes it.
           await keys.release(tenant, key, claim.jobId);
           continue;
         }

@@ -24,7 +24,7 @@ import {
 } from '@llmq/core';
 import { tenantOf } from '../auth.js';
 import type { JobPolicy } from '../config.js';
-import type { Idempotency } from '../idempotency/idempotent-submission.js';
+import type { Idempotency, IdempotentStart } from '../idempotency/idempotent-submission.js';
 import { planEnqueue, type EnqueuePlan } from '../job-enqueue.js';
 import { HttpError } from '../http-error.js';
 import type { JobEvents } from '../job-events.js';
@@ -41,7 +41,7 @@ export interface JobsRoutesOptions {
   redis: Redis;
   /** Submit-time check of `webhook.url`: the problem, or null. Default: none. */
   webhookUrlProblem?: (url: string) => string | null;
-  /** `Idempotency-Key` handling of `POST /v1/jobs`. Default: none (the header is ignored). */
+  /** `Idempotency-Key` handling of `POST /v1/jobs` and `POST /v1/jobs/batch`. Default: none (the header is ignored). */
   idempotency?: Idempotency;
   /** Monthly budgets: reserved at submit (402 `budget_exceeded` when over), released on cancel. Default: none. */
   budget?: BudgetGuard;
@@ -161,6 +161,23 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     return records;
   };
 
+  /** `accept` under an Idempotency-Key this request holds: a failure frees the key, a success keeps it. */
+  const acceptOnce = async (
+    tenant: string,
+    submissions: JobSubmission[],
+    idempotent: Extract<IdempotentStart, { kind: 'new' }> | undefined,
+  ): Promise<JobRecord[]> => {
+    let records: JobRecord[];
+    try {
+      records = await accept(tenant, submissions, idempotent?.jobIds);
+    } catch (error) {
+      await idempotent?.release().catch(() => undefined);
+      throw error;
+    }
+    await idempotent?.complete();
+    return records;
+  };
+
   const requireJson = (request: Request) => {
     if (!request.is('application/json')) {
       throw new HttpError(415, 'unsupported_media_type', 'send the job as JSON with "Content-Type: application/json"');
@@ -178,19 +195,14 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
       body: request.body,
     });
     if (idempotent?.kind === 'replay') {
-      response.locals.jobId = idempotent.record.id;
-      response.status(202).location(`/v1/jobs/${idempotent.record.id}`).set('idempotent-replayed', 'true');
-      response.json(toJobObject(idempotent.record));
+      const [replayed] = idempotent.records;
+      if (replayed === undefined) throw new HttpError(503, 'unavailable', 'the job could not be read; retry');
+      response.locals.jobId = replayed.id;
+      response.status(202).location(`/v1/jobs/${replayed.id}`).set('idempotent-replayed', 'true');
+      response.json(toJobObject(replayed));
       return;
     }
-    let record: JobRecord | undefined;
-    try {
-      [record] = await accept(tenant, [parsed.data], idempotent ? [idempotent.jobId] : []);
-    } catch (error) {
-      await idempotent?.release().catch(() => undefined);
-      throw error;
-    }
-    await idempotent?.complete();
+    const [record] = await acceptOnce(tenant, [parsed.data], idempotent);
     if (record === undefined) throw new HttpError(503, 'unavailable', 'the job could not be accepted');
     response.locals.jobId = record.id;
     response.status(202).location(`/v1/jobs/${record.id}`).json(toJobObject(record));
@@ -203,7 +215,18 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     requireJson(request);
     const parsed = batchSchema.safeParse(request.body);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', formatValidationError(parsed.error));
-    const records = await accept(tenant, parsed.data.jobs);
+    const idempotent = await options.idempotency?.begin({
+      tenant,
+      key: request.get('idempotency-key'),
+      body: request.body,
+      jobs: parsed.data.jobs.length,
+    });
+    if (idempotent?.kind === 'replay') {
+      response.status(202).set('idempotent-replayed', 'true');
+      response.json({ object: 'list', data: idempotent.records.map(toJobObject) });
+      return;
+    }
+    const records = await acceptOnce(tenant, parsed.data.jobs, idempotent);
     request.log.info({ jobs: records.length }, 'batch accepted');
     response.status(202).json({ object: 'list', data: records.map(toJobObject) });
   });
