@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { parser } from '@prometheus-io/lezer-promql';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
@@ -45,6 +47,9 @@ async function scrape(url: string): Promise<string> {
   return response.text();
 }
 
+/** The scrapes after the run of mixed jobs, for the dashboard's check. */
+let afterRun: PrometheusMetrics | undefined;
+
 describe('metrics after a run of mixed jobs', () => {
   it('count exactly what happened, across the API and both workers', async () => {
     await client.faults([
@@ -58,6 +63,8 @@ describe('metrics after a run of mixed jobs', () => {
       ...Array.from({ length: 10 }, (_, index) => chat('openai/limited-model', `limited ${index}`)),
       ...Array.from({ length: 2 }, (_, index) => chat('openai/flaky-model', `flaky ${index}`, { attempts: 3 })),
       ...Array.from({ length: 3 }, (_, index) => chat('openai/broke-model', `broke ${index}`)),
+      // Quota exhausted falls back at once: one call to broke-model, then one to gpt-4o-mini.
+      chat('openai/broke-model', 'falls back', { fallbacks: ['openai/gpt-4o-mini'] }),
       ...Array.from({ length: 4 }, (_, index) => ({
         type: 'embedding',
         request: { model: 'openai/text-embedding-3-small', input: [`text ${index}`, `more ${index}`] },
@@ -81,33 +88,64 @@ describe('metrics after a run of mixed jobs', () => {
     const jobs: JobView[] = await Promise.all(ids.map((id) => client.waitForEnd(id, 30_000)));
     const succeeded = jobs.filter((job) => job.status === 'succeeded');
     const failed = jobs.filter((job) => job.status === 'failed');
-    expect([succeeded.length, failed.length]).toEqual([27, 3]);
+    expect([succeeded.length, failed.length]).toEqual([28, 3]);
     await expect.poll(() => receiver.received.length, { timeout: 10_000 }).toBe(4);
 
+    // Ends are counted by the end dispatcher, which reads the outbox after the transition: wait for all 31.
+    const endsCounted = async () =>
+      new PrometheusMetrics(await Promise.all(stack.workerMetricsUrls.map(scrape))).count('llmq_job_duration_seconds');
+    await expect.poll(endsCounted, { timeout: 20_000 }).toBe(31);
     const [apiText, ...workerTexts] = await Promise.all([
       scrape(`${stack.apiUrl}/metrics`),
       ...stack.workerMetricsUrls.map(scrape),
     ]);
     const api = new PrometheusMetrics(apiText ?? '');
     const workers = new PrometheusMetrics(workerTexts);
+    afterRun = new PrometheusMetrics([apiText ?? '', ...workerTexts]);
 
     // API: what was accepted, and the queues as Redis has them now.
-    expect(api.value('llmq_jobs_submitted_total', { type: 'chat' })).toBe(26);
+    expect(api.value('llmq_jobs_submitted_total', { type: 'chat' })).toBe(27);
     expect(api.value('llmq_jobs_submitted_total', { type: 'embedding' })).toBe(4);
     expect(api.value('llmq_idempotent_replays_total')).toBe(1);
-    expect(api.value('llmq_queue_jobs', { queue: 'llm-jobs', state: 'completed' })).toBe(27);
+    expect(api.value('llmq_queue_jobs', { queue: 'llm-jobs', state: 'completed' })).toBe(28);
     expect(api.value('llmq_queue_jobs', { queue: 'llm-jobs', state: 'failed' })).toBe(3);
     expect(api.value('llmq_queue_jobs', { queue: 'llm-jobs', state: 'wait' })).toBe(0);
     expect(api.value('llmq_queue_jobs', { queue: 'webhooks', state: 'completed' })).toBe(4);
+    expect(api.value('llmq_queue_oldest_job_age_seconds', { queue: 'llm-jobs', state: 'wait' })).toBe(0);
+    expect(api.labels('llmq_queue_oldest_job_age_seconds')).toHaveLength(6);
+
+    // API requests by route template: 31 jobs and one replay accepted, each job polled to its end.
+    const requests = (labels: Record<string, string>) => api.count('llmq_http_request_duration_seconds', labels);
+    expect(requests({ route: '/v1/jobs', method: 'POST', status_code: '202' })).toBe(32);
+    expect(requests({ route: '/v1/jobs/:id', method: 'GET', status_code: '200' })).toBeGreaterThanOrEqual(31);
+    expect(
+      api.labels('llmq_http_request_duration_seconds_count').every((labels) => !labels.route?.includes('job_')),
+    ).toBe(true);
 
     // Workers, summed as Prometheus would: each job once, by type and outcome.
-    expect(workers.value('llmq_jobs_finished_total', { type: 'chat', status: 'succeeded' })).toBe(23);
+    expect(workers.value('llmq_jobs_finished_total', { type: 'chat', status: 'succeeded' })).toBe(24);
     expect(workers.value('llmq_jobs_finished_total', { type: 'embedding', status: 'succeeded' })).toBe(4);
     expect(workers.value('llmq_jobs_finished_total', { type: 'chat', status: 'failed' })).toBe(3);
-    expect(workers.count('llmq_queue_wait_seconds')).toBe(30);
+    // Each end once, by the model asked for and its outcome; every job started, so each has a queue wait.
+    const ends = (labels: Record<string, string>) => workers.count('llmq_job_duration_seconds', labels);
+    expect([ends({ outcome: 'succeeded' }), ends({ outcome: 'failed' })]).toEqual([28, 3]);
+    expect(ends({ model: 'openai/broke-model', outcome: 'failed' })).toBe(3);
+    expect(ends({ model: 'openai/broke-model', outcome: 'succeeded' })).toBe(1);
+    expect(ends({ model: 'openai/limited-model', type: 'chat', outcome: 'succeeded' })).toBe(10);
+    expect(workers.count('llmq_queue_wait_seconds')).toBe(31);
+    expect(
+      workers.count('llmq_queue_wait_seconds', { model: 'openai/text-embedding-3-small', type: 'embedding' }),
+    ).toBe(4);
 
     const calls = (outcome: string) => workers.count('llmq_provider_call_duration_seconds', { outcome });
-    expect([calls('success'), calls('rate_limit'), calls('quota_exceeded')]).toEqual([27, 2, 3]);
+    expect([calls('success'), calls('rate_limit'), calls('quota_exceeded')]).toEqual([28, 2, 4]);
+    expect(workers.value('llmq_retries_total')).toBe(2);
+    expect(workers.value('llmq_retries_total', { model: 'openai/flaky-model' })).toBe(2);
+    expect(workers.labels('llmq_fallbacks_total')).toEqual([
+      { model: 'openai/gpt-4o-mini', from: 'openai/broke-model' },
+    ]);
+    expect(workers.value('llmq_fallbacks_total')).toBe(1);
+    expect(workers.value('llmq_provider_calls_in_flight')).toBe(0);
     expect(workers.value('llmq_provider_rate_limited_total', { model: 'openai/flaky-model' })).toBe(2);
     expect(workers.count('llmq_provider_call_duration_seconds')).toBe((await client.stats()).requests.total);
 
@@ -120,9 +158,81 @@ describe('metrics after a run of mixed jobs', () => {
     expect(workers.value('llmq_provider_tokens_total', { direction: 'output' })).toBe(usage('output_tokens'));
 
     expect(workers.value('llmq_limiter_waits_total', { model: 'openai/limited-model' })).toBeGreaterThan(0);
+    expect(workers.count('llmq_limiter_wait_seconds', { model: 'openai/limited-model' })).toBe(
+      workers.value('llmq_limiter_waits_total', { model: 'openai/limited-model' }),
+    );
+    // Per tenant: every job was alpha's; its tokens are the providers' reported usage, its cost the models' total.
+    expect(workers.labels('llmq_tenant_cost_usd_total').map((labels) => labels.tenant)).toContain('alpha');
+    expect(workers.value('llmq_tenant_tokens_total', { tenant: 'alpha', direction: 'input' })).toBe(
+      usage('input_tokens'),
+    );
+    expect(workers.value('llmq_tenant_tokens_total', { tenant: 'alpha', direction: 'output' })).toBe(
+      usage('output_tokens'),
+    );
+    expect(workers.value('llmq_tenant_cost_usd_total', { tenant: 'alpha' })).toBeCloseTo(
+      workers.value('llmq_cost_usd_total'),
+      9,
+    );
     expect(workers.value('llmq_webhook_deliveries_total', { outcome: 'delivered' })).toBe(4);
     expect(workers.value('llmq_circuit_state', { model: 'openai/gpt-4o-mini', state: 'closed' })).toBeGreaterThan(0);
     expect(workers.value('llmq_circuit_state', { model: 'openai/gpt-4o-mini', state: 'open' })).toBe(0);
+  });
+
+  it("the Grafana dashboard's queries use only metrics and labels the run's scrapes have", async () => {
+    expect(afterRun).toBeDefined();
+    const scraped = afterRun ?? new PrometheusMetrics([]);
+    const dashboard = JSON.parse(await readFile(new URL('../../ops/grafana/llmq.json', import.meta.url), 'utf8'));
+    const uses = dashboardQueries(dashboard);
+    expect(uses.length).toBeGreaterThan(25);
+    // The parse found what each query reads: a metric in every query, label matchers and groupings in many.
+    expect(uses.filter((use) => use.selectors.length === 0).map((use) => use.where)).toEqual([]);
+    expect(uses.filter((use) => use.selectors.some((selector) => selector.matchers.length > 0)).length).toBeGreaterThan(
+      10,
+    );
+    expect(uses.filter((use) => use.labels.includes('le')).length).toBeGreaterThan(5);
+    const problems: string[] = [];
+    for (const use of uses) {
+      const seen = (metric: string) => scraped.labels(metric);
+      for (const selector of use.selectors) {
+        const samples = seen(selector.metric);
+        if (samples.length === 0) {
+          problems.push(`${selector.metric}: no series in the scrapes (${use.where})`);
+          continue;
+        }
+        for (const matcher of selector.matchers) {
+          if (TARGET_LABELS.has(matcher.label)) continue;
+          if (!samples.some((labels) => matcher.label in labels)) {
+            problems.push(`${selector.metric} has no label ${matcher.label} (${use.where})`);
+          } else if (matcher.op === '=' && !samples.some((labels) => labels[matcher.label] === matcher.value)) {
+            problems.push(`${selector.metric} has no series with ${matcher.label}="${matcher.value}" (${use.where})`);
+          }
+        }
+      }
+      // Labels grouped by or shown in a legend: on the series of some metric the query reads.
+      for (const label of use.labels) {
+        if (TARGET_LABELS.has(label)) continue;
+        if (!use.selectors.some((selector) => seen(selector.metric).some((labels) => label in labels))) {
+          problems.push(`no metric of "${use.where}" has the label ${label}`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('a worker serves its metrics on loopback only, unless given a token for another interface', async () => {
+    const loopbackOnly = new URL(stack.workerMetricsUrls[0] ?? '');
+    // Bound to 127.0.0.1: another address of this machine (127.0.0.2) is refused.
+    await expect(fetch(`http://127.0.0.2:${loopbackOnly.port}/metrics`)).rejects.toThrow();
+    await expect(stack.addWorker({ WORKER_METRICS_HOST: '0.0.0.0' })).rejects.toThrow(
+      'WORKER_METRICS_HOST: 0.0.0.0 is not a loopback address: set LLMQ_METRICS_TOKEN to serve metrics beyond this machine',
+    );
+    await stack.addWorker({ WORKER_METRICS_HOST: '0.0.0.0', LLMQ_METRICS_TOKEN: 'scrape-token-0123456789' });
+    const everywhere = new URL(stack.workerMetricsUrls.at(-1) ?? '');
+    const url = `http://127.0.0.2:${everywhere.port}/metrics`;
+    expect((await fetch(url)).status).toBe(401);
+    const answer = await fetch(url, { headers: { authorization: 'Bearer scrape-token-0123456789' } });
+    expect(answer.status).toBe(200);
+    expect(new PrometheusMetrics(await answer.text()).has('llmq_job_duration_seconds')).toBe(true);
   });
 
   it('every key llmq wrote carries a hash tag, so each Lua script stays in one cluster slot', async () => {
@@ -146,3 +256,78 @@ describe('metrics after a run of mixed jobs', () => {
     }
   });
 });
+
+/** Labels Prometheus adds to every series it scrapes (the target's), never in a process's own text. */
+const TARGET_LABELS = new Set(['job', 'instance']);
+
+/** Grafana's variables, as a query would run: every model, a typical rate window. */
+const withVariables = (expr: string) => expr.replaceAll('$__rate_interval', '5m').replaceAll('$model', '.*');
+
+interface Selector {
+  metric: string;
+  matchers: Array<{ label: string; op: string; value: string }>;
+}
+
+interface DashboardQuery {
+  where: string;
+  selectors: Selector[];
+  /** Labels the query groups by or its legend shows. */
+  labels: string[];
+}
+
+interface Panel {
+  title?: string;
+  panels?: Panel[];
+  targets?: Array<{ expr?: string; legendFormat?: string }>;
+}
+
+/** Every PromQL query of a dashboard, parsed with the Prometheus project's own PromQL grammar. */
+function dashboardQueries(dashboard: {
+  panels?: Panel[];
+  templating?: { list?: Array<{ name: string; definition?: string }> };
+}): DashboardQuery[] {
+  const queries: DashboardQuery[] = [];
+  const walk = (panels: Panel[] = []) => {
+    for (const panel of panels) {
+      walk(panel.panels);
+      for (const target of panel.targets ?? []) {
+        if (target.expr === undefined) continue;
+        const legend = [...(target.legendFormat ?? '').matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((match) => match[1] ?? '');
+        const parsed = parsePromQl(withVariables(target.expr), `${panel.title ?? ''}: ${target.expr}`);
+        queries.push({ ...parsed, labels: [...parsed.labels, ...legend] });
+      }
+    }
+  };
+  walk(dashboard.panels);
+  for (const variable of dashboard.templating?.list ?? []) {
+    const labelValues = /^label_values\((\w+),\s*(\w+)\)$/.exec(variable.definition ?? '');
+    if (!labelValues) continue;
+    const [, metric = '', label = ''] = labelValues;
+    queries.push({ where: `variable ${variable.name}`, selectors: [{ metric, matchers: [] }], labels: [label] });
+  }
+  return queries;
+}
+
+function parsePromQl(expr: string, where: string): DashboardQuery {
+  const tree = parser.parse(expr);
+  const selectors: Selector[] = [];
+  const labels: string[] = [];
+  const text = (node: { from: number; to: number } | null) => (node ? expr.slice(node.from, node.to) : '');
+  tree.iterate({
+    enter(ref) {
+      if (ref.type.isError) throw new Error(`${where}: PromQL does not parse at ${ref.from}`);
+      const node = ref.node;
+      if (ref.name === 'VectorSelector') {
+        const matchers = (node.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? []).map((matcher) => ({
+          label: text(matcher.getChild('LabelName')),
+          op: text(matcher.getChild('MatchOp')),
+          value: JSON.parse(text(matcher.getChild('StringLiteral')) || '""') as string,
+        }));
+        selectors.push({ metric: text(node.getChild('Identifier')), matchers });
+      } else if (ref.name === 'GroupingLabels') {
+        labels.push(...node.getChildren('LabelName').map(text));
+      }
+    },
+  });
+  return { where, selectors, labels };
+}

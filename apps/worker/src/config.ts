@@ -89,6 +89,8 @@ const envSchema = z.object({
   WORKER_METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
   /** Bearer token the metrics port requires. Default: none (the port then only listens on loopback). */
   LLMQ_METRICS_TOKEN: optionalText,
+  /** Distinct tenants one worker labels its per-tenant metrics with; later ones count as "other". Default 100. */
+  LLMQ_METRICS_MAX_TENANTS: z.coerce.number().int().min(0).max(100_000).default(100),
   /** Start even when Redis may evict keys (maxmemory-policy not noeviction), with a loud warning. Default: false. */
   LLMQ_ALLOW_EVICTION: z
     .enum(['true', 'false', '1', '0', 'yes', 'no', ''], { error: 'must be true or false' })

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   // Refuses a Redis that may evict jobs; says what it persists.
   await checkRedisServer(redis, { allowEviction: env.LLMQ_ALLOW_EVICTION, logger: lifecycleLogger(logger) });
   // In-memory counters, served on this worker's own port (see README, "Metrics").
-  const metrics = new WorkerMetrics();
+  const metrics = new WorkerMetrics({ maxTenants: env.LLMQ_METRICS_MAX_TENANTS });
   const router = new ModelRouter({ catalog, providers });
   const cancels = await CancelRegistry.start({
     subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
