@@ -63,7 +63,7 @@ const test = redisTest.extend('api', { scope: 'file' }, async ({ redisUrl }, { o
   const call = async (path: string, init: RequestInit & { key?: string } = {}) => {
     const headers = new Headers(init.headers);
     headers.set('authorization', `Bearer ${init.key ?? KEY_A}`);
-    if (init.body !== undefined) headers.set('content-type', 'application/json');
+    if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
     const response = await fetch(`${base}${path}`, { ...init, headers });
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: JSON.parse(text) as Record<string, unknown> };
@@ -116,6 +116,33 @@ describe('webhook routes', () => {
     const bad = await api.call('/v1/webhook-secret/rotate', { method: 'POST', body: '{"grace_seconds":-1}' });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toEqual({ type: 'invalid_request', message: 'grace_seconds: must be at least 0' });
+  });
+
+  test('a rotate body that is not JSON is a 415 naming its type, and rotates nothing', async ({ api }) => {
+    const before = (await api.call('/v1/webhook-secret')).body as unknown as SecretBody;
+    const tail = 'is not JSON: send {"grace_seconds": N} with "Content-Type: application/json", or no body';
+    for (const [contentType, body, sent] of [
+      ['text/plain', '{"grace_seconds":60}', 'a body of Content-Type "text/plain"'],
+      [
+        'application/x-www-form-urlencoded',
+        'grace_seconds=60',
+        'a body of Content-Type "application/x-www-form-urlencoded"',
+      ],
+      ['text/plain; charset=utf-8', 'rotate', 'a body of Content-Type "text/plain"'],
+    ]) {
+      const refused = await api.call('/v1/webhook-secret/rotate', {
+        method: 'POST',
+        body,
+        headers: { 'content-type': contentType as string },
+      });
+      expect(refused.status, contentType).toBe(415);
+      expect(refused.body.error).toEqual({ type: 'unsupported_media_type', message: `${sent} ${tail}` });
+    }
+    expect((await api.call('/v1/webhook-secret')).body).toEqual(before);
+    // No body at all is the documented way to rotate with the default grace.
+    const rotated = await api.call('/v1/webhook-secret/rotate', { method: 'POST' });
+    expect(rotated.status).toBe(200);
+    expect((rotated.body as unknown as SecretBody).current.id).not.toBe(before.current.id);
   });
 
   test.for([
@@ -179,6 +206,10 @@ describe('webhook routes', () => {
     const id = String(created.body.id);
     expect((await api.call(`/v1/jobs/${id}`, { method: 'DELETE' })).status).toBe(200);
     const entries = await api.redis.xrange(jobOutboxKey('a'), '-', '+');
-    expect(entries.map(([, fields]) => fields)).toContainEqual(['id', id, 'status', 'canceled']);
+    // Fields come as name, value, name, value...; the end notice carries more than these two.
+    const notices = entries.map(([, fields]) =>
+      Object.fromEntries(fields.flatMap((field, index) => (index % 2 === 0 ? [[field, fields[index + 1]]] : []))),
+    );
+    expect(notices).toContainEqual(expect.objectContaining({ id, status: 'canceled' }));
   });
 });

@@ -1,4 +1,4 @@
-import { Router, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import {
@@ -43,6 +43,23 @@ export const rotateBodySchema = z
 
 const seconds = (milliseconds: number) => Math.floor(milliseconds / 1000);
 
+/**
+ * The rotate body is optional, but one that is sent must be JSON: the JSON parser skips any other
+ * type, and the rotation would go ahead with a grace the caller did not ask for.
+ */
+function refuseBodyNotJson(request: Request): void {
+  // `Content-Length: 0` (what most clients send for a POST without a body) is no body.
+  const hasBody = request.get('transfer-encoding') !== undefined || Number(request.get('content-length') ?? 0) > 0;
+  if (!hasBody || request.is(['application/json', 'application/*+json'])) return;
+  const type = request.get('content-type')?.split(';')[0]?.trim().slice(0, 100) ?? '';
+  const sent = type === '' ? 'a body with no Content-Type' : `a body of Content-Type "${type}"`;
+  throw new HttpError(
+    415,
+    'unsupported_media_type',
+    `${sent} is not JSON: send {"grace_seconds": N} with "Content-Type: application/json", or no body`,
+  );
+}
+
 function secretObject(secret: WebhookSecret) {
   return {
     id: secret.id,
@@ -73,6 +90,7 @@ export function webhookRoutes(options: WebhookRoutesOptions): Router {
 
   router.post('/v1/webhook-secret/rotate', async (request, response) => {
     const tenant = tenantOf(request);
+    refuseBodyNotJson(request);
     const parsed = rotateBodySchema.safeParse(request.body ?? undefined);
     if (!parsed.success) throw new HttpError(400, 'invalid_request', formatValidationError(parsed.error));
     const graceMs = parsed.data?.grace_seconds === undefined ? defaultGraceMs : parsed.data.grace_seconds * 1000;
