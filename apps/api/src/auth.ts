@@ -14,20 +14,36 @@ declare global {
 
 const digest = (key: string) => createHash('sha256').update(key).digest('hex');
 
+/** The challenge of a 401 (RFC 6750 section 3): the scheme and realm, and why a token was refused. */
+export const BEARER_CHALLENGE = 'Bearer realm="llmq"';
+export const INVALID_TOKEN_CHALLENGE = `${BEARER_CHALLENGE}, error="invalid_token"`;
+
 /**
  * Bearer-key auth. Keys are looked up by their SHA-256 digest so that neither the map nor a
- * timing difference reveals a key.
+ * timing difference reveals a key. A 401 says how to authenticate in `WWW-Authenticate`.
  */
 export function requireApiKey(apiKeys: ReadonlyMap<string, string>): RequestHandler {
   const tenantsByDigest = new Map([...apiKeys].map(([key, tenant]) => [digest(key), tenant]));
-  return (request, _response, next) => {
+  return (request, response, next) => {
     const header = request.headers.authorization;
-    if (header === undefined) {
-      throw new HttpError(401, 'authentication', 'missing API key: send "Authorization: Bearer <key>"');
+    const match = header === undefined ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const token = match?.[1];
+    if (token === undefined) {
+      // No bearer token at all: the challenge alone, with no error code (RFC 6750 section 3.1).
+      response.set('www-authenticate', BEARER_CHALLENGE);
+      throw new HttpError(
+        401,
+        'authentication',
+        header === undefined
+          ? 'missing API key: send "Authorization: Bearer <key>"'
+          : 'Authorization: must be "Bearer <key>"',
+      );
     }
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const tenant = match?.[1] === undefined ? undefined : tenantsByDigest.get(digest(match[1]));
-    if (tenant === undefined) throw new HttpError(401, 'authentication', 'invalid API key');
+    const tenant = tenantsByDigest.get(digest(token));
+    if (tenant === undefined) {
+      response.set('www-authenticate', INVALID_TOKEN_CHALLENGE);
+      throw new HttpError(401, 'authentication', 'invalid API key');
+    }
     request.tenant = tenant;
     next();
   };
