@@ -29,6 +29,7 @@ import type { JobEvents } from './job-events.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
 import { tenantRateLimit } from './rate-limit/tenant-rate-limit.js';
+import { traceRequests } from './tracing/request-span.js';
 import { jobEventsRoutes } from './routes/job-events-routes.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
 import { usageRoutes } from './routes/usage-routes.js';
@@ -152,6 +153,8 @@ export function createApp(options: AppOptions): Express {
       }),
     );
   }
+  // A span per API request (a no-op unless tracing is on): submissions' enqueue spans hang under it.
+  app.use('/v1', traceRequests());
   app.use('/v1', requireApiKey(options.config.apiKeys));
   const apiRateLimit = options.config.apiRateLimit ?? 10_000;
   if (apiRateLimit > 0) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatValidationError } from '@llmq/core';
+import { formatValidationError, traceExportEnvSchema } from '@llmq/core';
 
 /** `tenant:key,tenant:key` -> key -> tenant. */
 export function parseApiKeys(text: string): Map<string, string> {
@@ -88,6 +88,8 @@ const envSchema = z.object({
   LLMQ_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(66_000),
   /** Longest wait for a whole request to arrive (not for its answer: SSE and ?wait are not cut), ms. Default: 120 s. */
   LLMQ_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  /** OpenTelemetry traces (README, "Tracing"): off unless an OTLP endpoint is set. */
+  ...traceExportEnvSchema('llmq-api'),
 });
 
 export type ApiEnv = z.infer<typeof envSchema>;

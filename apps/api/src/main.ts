@@ -7,6 +7,8 @@ import {
   createLlmQueue,
   createApiSpendSetup,
   createLogger,
+  startTraceExport,
+  traceExportOptionsFrom,
   lifecycleLogger,
   createModelCatalog,
   createWebhookQueue,
@@ -25,6 +27,8 @@ import { serverTimeoutOptions } from './server/server-timeouts.js';
 
 async function main(): Promise<void> {
   const env = parseApiEnv(process.env);
+  // Traces go to an OTLP endpoint when one is set; otherwise no SDK starts (README, "Tracing").
+  const tracing = await startTraceExport(traceExportOptionsFrom(env));
   const logger = createLogger({ name: 'api', level: env.LOG_LEVEL });
   const config = await loadLlmqConfig(env.LLMQ_CONFIG);
 
@@ -109,6 +113,7 @@ async function main(): Promise<void> {
     await queue.close();
     await webhookQueue.close();
     await redis.quit().catch(() => undefined);
+    await tracing.shutdown();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -9,6 +9,7 @@ import {
   type JobStore,
   type Logger,
 } from '@llmq/core';
+import { traceJobEnd } from './tracing/job-run-span.js';
 
 export interface EndDispatcherOptions {
   /** Commands. */
@@ -58,7 +59,7 @@ export async function startEndDispatcher(options: EndDispatcherOptions): Promise
       const notice = parseEndNotice(tenant, entry[1]);
       if (notice === null)
         options.logger.warn({ tenant, entry: entry[0] }, 'dropping an outbox entry that is not a job end');
-      else await options.handle(notice);
+      else await traceJobEnd(notice, () => options.handle(notice));
       await options.redis.multi().xack(key, GROUP, entry[0]).xdel(key, entry[0]).exec();
     }
   };

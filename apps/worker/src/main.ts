@@ -7,6 +7,8 @@ import {
   checkRedisServer,
   CircuitBreaker,
   createLogger,
+  startTraceExport,
+  traceExportOptionsFrom,
   lifecycleLogger,
   createModelCatalog,
   createProviders,
@@ -43,6 +45,8 @@ import { startWebhookDelivery } from './webhooks/start-webhook-delivery.js';
 
 async function main(): Promise<void> {
   const env = parseWorkerEnv(process.env);
+  // Traces go to an OTLP endpoint when one is set; otherwise no SDK starts (README, "Tracing").
+  const tracing = await startTraceExport(traceExportOptionsFrom(env));
   const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL });
   const config = await loadLlmqConfig(env.LLMQ_CONFIG);
   const catalog = createModelCatalog(config);
@@ -207,6 +211,7 @@ async function main(): Promise<void> {
     await circuit.flush();
     await redis.quit().catch(() => undefined);
     lifecycleLogger(logger).info({ drained }, 'worker stopped');
+    await tracing.shutdown();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -52,3 +52,4 @@ export * from './redis-checks/redis-unavailable.js';
 export * from './cache/index.js';
 export * from './cost/index.js';
 export * from './budget/index.js';
+export * from './tracing/index.js';

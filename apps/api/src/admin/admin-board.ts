@@ -16,6 +16,7 @@ const WEBHOOK_JOB_FIELDS_SHOWN: Record<keyof WebhookJobData, FieldDisplay> = {
   jobId: 'as-is',
   status: 'as-is',
   sequence: 'as-is',
+  traceparent: 'as-is',
 };
 
 // Every time the board itself prints (added, processed, finished): UTC, with the zone named.

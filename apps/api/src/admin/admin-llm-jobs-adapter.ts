@@ -25,6 +25,8 @@ const LLM_JOB_FIELDS_SHOWN: Record<keyof LlmJobData, FieldDisplay> = {
   reservationAttempt: 'as-is',
   reservationModel: 'as-is',
   reservationRequests: 'as-is',
+  // Trace and span ids only: the way from the board to the job's trace.
+  traceparent: 'as-is',
 };
 
 /** The fields of `data` that `shown` lists, times and durations made readable. */

@@ -28,6 +28,7 @@ import type { Idempotency, IdempotentStart } from '../idempotency/idempotent-sub
 import { planEnqueue, type EnqueuePlan } from '../job-enqueue.js';
 import { HttpError } from '../http-error.js';
 import type { JobEvents } from '../job-events.js';
+import { startEnqueueSpans } from '../tracing/enqueue-span.js';
 
 export interface JobsRoutesOptions {
   queue: Queue<LlmJobData>;
@@ -140,6 +141,8 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
       await hold?.release();
       throw error;
     });
+    // Each job's trace context goes into its queue data (absent when tracing is off).
+    const enqueueSpans = startEnqueueSpans(accepted.map(({ jobId, plan }) => ({ jobId, data: plan.data })));
     try {
       if (accepted.length === 1 && accepted[0]) {
         const { jobId, submission, plan } = accepted[0];
@@ -154,10 +157,12 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
         );
       }
     } catch (error) {
+      enqueueSpans.end(error);
       await Promise.all(accepted.map(({ jobId }) => store.discard(tenant, jobId).catch(() => undefined)));
       await hold?.release().catch(() => undefined);
       throw error;
     }
+    enqueueSpans.end();
     return records;
   };
 

@@ -1,5 +1,10 @@
+import { trace } from '@opentelemetry/api';
 import type { Job } from 'bullmq';
 import {
+  addSpanEvent,
+  inSpan,
+  markSpanFailed,
+  traceFields,
   untilRedisTakesIt,
   type AttemptLogEntry,
   type JobError,
@@ -76,16 +81,23 @@ export class JobRun {
 
   /** Fails the job with a classified error; the end is announced by the transition (the outbox). */
   async end(error: JobError, attempt?: AttemptLogEntry): Promise<LlmJobReturn> {
-    const outcome = await untilRedisTakesIt(
-      () =>
-        this.parts.lifecycle.fail({
-          ...this.ref,
-          error,
-          at: Date.now(),
-          ...(attempt ? { attempt } : {}),
-          details: { type: this.data.type },
-        }),
-      { maxMs: this.parts.redisPatienceMs },
+    // The run's span says the job failed, and why; the result write has a span of its own, whose
+    // trace context goes on the end's notice (webhook).
+    const runSpan = trace.getActiveSpan();
+    if (runSpan) markSpanFailed(runSpan, error.type);
+    const attributes = { 'llmq.job.id': this.jobId, 'llmq.job.error.type': error.type };
+    const outcome = await inSpan('llmq.job.fail', { attributes }, () =>
+      untilRedisTakesIt(
+        () =>
+          this.parts.lifecycle.fail({
+            ...this.ref,
+            error,
+            at: Date.now(),
+            ...(attempt ? { attempt } : {}),
+            details: { type: this.data.type, ...traceFields() },
+          }),
+        { maxMs: this.parts.redisPatienceMs },
+      ),
     );
     this.log.warn({ kind: error.type, err: error.message }, 'job failed');
     return { status: outcome === 'ended' ? 'failed' : 'skipped' };
@@ -115,6 +127,8 @@ export class JobRun {
     }
     await this.job.updateData({ ...this.data, ...options.patch });
     await this.job.moveToDelayed(earliestStartAt, this.token);
+    // One event per park on the run's span: the wait and its reason.
+    addSpanEvent('llmq.job.parked', { 'llmq.wait.reason': options.reason, 'llmq.wait.ms': options.waitMs });
     this.log.debug({ reason: options.reason, waitMs: options.waitMs }, 'job parked');
     return true;
   }

@@ -3,6 +3,7 @@ import {
   formatModelName,
   JobLifecycle,
   ProviderError,
+  traceProviderCall,
   type AttemptLogEntry,
   type CircuitChecker,
   type JobStore,
@@ -14,6 +15,7 @@ import type { CancelRegistry } from '../cancel-registry.js';
 import type { LimiterGate } from '../limiter-gate.js';
 import type { ModelRouter } from '../model-router.js';
 import type { createProviderCall, ProviderCallOutcome } from '../provider-call.js';
+import { traceJobRun } from '../tracing/job-run-span.js';
 import { admitCall } from './admit-call.js';
 import { classifyUnexpected } from './classify-unexpected.js';
 import { handleCallFailure } from './handle-call-failure.js';
@@ -111,12 +113,15 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     let headers: Headers | undefined;
     let outcome: ProviderCallOutcome;
     try {
-      outcome = await options.callProvider(record, reference, {
-        signal: run.signal ? AbortSignal.any([cancel.signal, run.signal]) : cancel.signal,
-        timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
-        idleTimeoutMs: options.streamIdleTimeoutMs,
-        onResponseHeaders: (received: Headers) => (headers = received),
-      });
+      // A span per provider call, with the GenAI conventions' attributes (never the prompt or the answer).
+      outcome = await traceProviderCall({ type: data.type, reference, attempt: record.attempts }, () =>
+        options.callProvider(record, reference, {
+          signal: run.signal ? AbortSignal.any([cancel.signal, run.signal]) : cancel.signal,
+          timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
+          idleTimeoutMs: options.streamIdleTimeoutMs,
+          onResponseHeaders: (received: Headers) => (headers = received),
+        }),
+      );
     } catch (thrown) {
       cancel.release();
       const failed = {
@@ -153,10 +158,13 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     signal?: AbortSignal,
   ): Promise<LlmJobReturn> {
     const run = new JobRun(job, token, signal, parts);
-    try {
-      return await steps(run);
-    } catch (error) {
-      return classifyUnexpected(run, error);
-    }
+    // The run's span joins the trace its job was enqueued in; parks and retries show on it.
+    return traceJobRun(job, async () => {
+      try {
+        return await steps(run);
+      } catch (error) {
+        return classifyUnexpected(run, error);
+      }
+    });
   };
 }

@@ -1,4 +1,11 @@
-import { untilRedisTakesIt, type AttemptLogEntry, type CircuitChecker, type JobLifecycle } from '@llmq/core';
+import {
+  inSpan,
+  traceFields,
+  untilRedisTakesIt,
+  type AttemptLogEntry,
+  type CircuitChecker,
+  type JobLifecycle,
+} from '@llmq/core';
 import type { CacheContext } from '../cache/job-cache.js';
 import type { JobSpendHooks } from '../cache/job-spend-hooks.js';
 import type { LimiterGate, LimiterTicket } from '../limiter-gate.js';
@@ -39,22 +46,25 @@ export async function settleAnswer(
     { cacheMode: run.data.cacheMode, model, type: run.data.type },
     answer.cacheContext,
   );
-  const succeeded = await untilRedisTakesIt(
-    () =>
-      parts.lifecycle.succeed({
-        ...run.ref,
-        result: outcome.result,
-        usage: outcome.usage,
-        answeredBy: model,
-        at: finishedAt,
-        attempt: answer.attempt,
-        ...(money ? { ledger: money } : {}),
-        details: { type: run.data.type, cache: cache ?? null },
-      }),
-    {
-      maxMs: run.parts.redisPatienceMs,
-      onRetry: (error) => run.log.warn({ err: error }, 'redis refused a paid answer; keeping it and trying again'),
-    },
+  // The result write in a span of its own; its trace context goes on the end's notice (webhook).
+  const succeeded = await inSpan('llmq.job.succeed', { attributes: { 'llmq.job.id': run.jobId } }, () =>
+    untilRedisTakesIt(
+      () =>
+        parts.lifecycle.succeed({
+          ...run.ref,
+          result: outcome.result,
+          usage: outcome.usage,
+          answeredBy: model,
+          at: finishedAt,
+          attempt: answer.attempt,
+          ...(money ? { ledger: money } : {}),
+          details: { type: run.data.type, cache: cache ?? null, ...traceFields() },
+        }),
+      {
+        maxMs: run.parts.redisPatienceMs,
+        onRetry: (error) => run.log.warn({ err: error }, 'redis refused a paid answer; keeping it and trying again'),
+      },
+    ),
   );
   run.log.info({ model }, 'job succeeded');
   return { status: succeeded ? 'succeeded' : 'skipped' };

@@ -15,6 +15,7 @@ import {
   type WebhookSecretStore,
   type WebhookStatus,
 } from '@llmq/core';
+import { traceWebhookDelivery } from '../tracing/webhook-delivery-span.js';
 
 export interface WebhookDeliveryProcessorOptions {
   store: JobStore;
@@ -66,15 +67,18 @@ export function createWebhookDeliveryProcessor(options: WebhookDeliveryProcessor
       secrets: await options.secrets.signingSecrets(tenant),
     });
     const attemptedAt = now();
-    const result = await sendWebhook({
-      url,
-      body,
-      headers: { ...headers },
-      allowlist: options.allowlist,
-      ...(options.lookup ? { lookup: options.lookup } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
-    });
+    const delivery = { url, jobId, attempt, traceparent: job.data.traceparent };
+    const result = await traceWebhookDelivery(delivery, () =>
+      sendWebhook({
+        url,
+        body,
+        headers: { ...headers },
+        allowlist: options.allowlist,
+        ...(options.lookup ? { lookup: options.lookup } : {}),
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+        ...(options.maxResponseBytes !== undefined ? { maxResponseBytes: options.maxResponseBytes } : {}),
+      }),
+    );
 
     const lastAttempt = attempt >= Math.min(job.opts.attempts ?? 1, scheduleAttempts);
     const webhookStatus: WebhookStatus =

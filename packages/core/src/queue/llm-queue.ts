@@ -39,6 +39,11 @@ export interface LlmJobData {
   /** The `provider/model` whose bucket holds the reservation, and the requests it took. */
   reservationModel?: string;
   reservationRequests?: number;
+  /**
+   * W3C `traceparent` of the span that enqueued the job, so each run's spans join the job's
+   * trace. Absent when tracing is off.
+   */
+  traceparent?: string;
 }
 
 export interface LlmQueueOptions {

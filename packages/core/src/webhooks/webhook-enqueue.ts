@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { JobStatus } from '../jobs/job-object.js';
+import { traceFields } from '../tracing/trace-context.js';
 import { jobRecordKey } from '../store/job-keys.js';
 import {
   parseStoredSubmission,
@@ -35,7 +36,13 @@ export async function enqueueJobEndedWebhook(
 ): Promise<boolean> {
   if (record.submission.webhook === undefined || !isEndedJobStatus(record.status)) return false;
   if (record.webhookStatus !== undefined && record.webhookStatus !== null) return false;
-  const data: WebhookJobData = { tenant: record.tenant, jobId: record.id, status: record.status, sequence: 0 };
+  const data: WebhookJobData = {
+    tenant: record.tenant,
+    jobId: record.id,
+    status: record.status,
+    sequence: 0,
+    ...traceFields(),
+  };
   await queue.add(`job.${record.status}`, data, { jobId: webhookDeliveryJobId(record.id, record.status, 0) });
   return true;
 }
@@ -81,7 +88,13 @@ export async function enqueueWebhookRedelivery(
   const state = earlier === undefined ? 'unknown' : await earlier.getState();
   // Removal fails harmlessly if the attempt has just started; the receiver dedupes on webhook-id.
   if (state === 'delayed' || state === 'waiting') await earlier?.remove().catch(() => undefined);
-  const data: WebhookJobData = { tenant: record.tenant, jobId: record.id, status: record.status, sequence };
+  const data: WebhookJobData = {
+    tenant: record.tenant,
+    jobId: record.id,
+    status: record.status,
+    sequence,
+    ...traceFields(),
+  };
   await queue.add(`job.${record.status}`, data, {
     jobId: webhookDeliveryJobId(record.id, record.status, sequence),
   });

@@ -16,6 +16,8 @@ export interface WebhookJobData {
   status: EndedJobStatus;
   /** 0 for the delivery sent when the job ended, n for the n-th redelivery. */
   sequence: number;
+  /** W3C `traceparent` of the span that queued the delivery (the job's end). Absent when tracing is off. */
+  traceparent?: string;
 }
 
 export interface WebhookQueueOptions extends Pick<WebhookRetryScheduleOptions, 'delaysMs'> {
