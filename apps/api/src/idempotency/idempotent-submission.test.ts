@@ -85,7 +85,7 @@ describe('Idempotency-Key on POST /v1/jobs', () => {
     expect(tooLong.status).toBe(400);
     expect(tooLong.body?.error).toEqual({
       type: 'invalid_request',
-      message: 'Idempotency-Key: must be 1 to 255 visible ASCII characters',
+      message: 'Idempotency-Key: is 256 characters long; must be 1 to 255 visible ASCII characters',
     });
   });
 
@@ -169,7 +169,8 @@ describe('Idempotency-Key on POST /v1/jobs/batch', () => {
     expect(malformed.status).toBe(400);
     expect(malformed.body?.error).toEqual({
       type: 'invalid_request',
-      message: 'Idempotency-Key: must be 1 to 255 visible ASCII characters',
+      message:
+        'Idempotency-Key: holds a space, a control or a non-ASCII character; must be 1 to 255 visible ASCII characters',
     });
   });
 });

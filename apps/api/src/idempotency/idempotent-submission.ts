@@ -36,6 +36,16 @@ const JOB_ID_SEPARATOR = ',';
 
 /** RFC 9110 token characters are too narrow for UUIDs with braces; any visible ASCII is taken. */
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+const KEY_RULE = 'must be 1 to 255 visible ASCII characters';
+
+/** What is wrong with a key, first the length, then the characters; undefined when nothing is. */
+function keyProblem(key: string): string | undefined {
+  if (KEY_PATTERN.test(key)) return undefined;
+  if (key === '') return `is empty; ${KEY_RULE}`;
+  if (key.length > 255) return `is ${key.length} characters long; ${KEY_RULE}`;
+  // A header sent twice arrives joined by ", ", so a space is the likeliest character here.
+  return `holds a space, a control or a non-ASCII character; ${KEY_RULE}`;
+}
 
 /**
  * `Idempotency-Key` on `POST /v1/jobs` and `POST /v1/jobs/batch`: the same key and body within
@@ -50,9 +60,8 @@ export function createIdempotency(options: IdempotencyOptions): Idempotency {
   return {
     async begin({ tenant, key, body, jobs = 1 }) {
       if (key === undefined) return undefined;
-      if (!KEY_PATTERN.test(key)) {
-        throw new HttpError(400, 'invalid_request', 'Idempotency-Key: must be 1 to 255 visible ASCII characters');
-      }
+      const problem = keyProblem(key);
+      if (problem !== undefined) throw new HttpError(400, 'invalid_request', `Idempotency-Key: ${problem}`);
       const bodyHash = canonicalBodyHash(body);
       const deadline = Date.now() + waitMs;
       for (;;) {

@@ -60,8 +60,9 @@ export const MAX_BATCH = 1_000;
 
 /** Query of `GET /v1/jobs/{id}` (also the OpenAPI document's). */
 export const getQuerySchema = z.strictObject({
+  // Every check names its own bound: a schema-wide message would be used for all of them.
   wait: z.coerce
-    .number({ error: 'must be a number of seconds' })
+    .number({ error: `must be a number of seconds from 0 to ${MAX_WAIT_SECONDS}` })
     .min(0, 'must be at least 0')
     .max(MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}`)
     .optional(),
@@ -69,13 +70,31 @@ export const getQuerySchema = z.strictObject({
 
 /** Query of `GET /v1/jobs`. */
 export const listQuerySchema = z.strictObject({
-  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(100).default(20),
+  limit: z.coerce
+    .number({ error: 'must be a whole number from 1 to 100' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(100, 'must be at most 100')
+    .default(20),
   status: z.enum(JOB_STATUSES, { error: `must be one of ${JOB_STATUSES.join(', ')}` }).optional(),
   after: z.string().refine(isJobId, 'must be a job id from a previous page').optional(),
 });
 
+/** The query parameters of `GET /v1/jobs` and `GET /v1/jobs/{id}` that are numbers. */
+const NUMERIC_PARAMETERS = new Set(['limit', 'wait']);
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/**
+ * The query, parsed by `schema`. A repeated parameter is refused by name; a number not written
+ * in decimal goes to the schema as not a number, since coercion reads `''` as 0 and `0x10` as 16.
+ */
 function parseQuery<T extends z.ZodType>(schema: T, request: Request): z.infer<T> {
-  const parsed = schema.safeParse(request.query);
+  const query: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(request.query)) {
+    if (Array.isArray(value)) throw new HttpError(400, 'invalid_request', `query: ${name}: must be given once`);
+    query[name] = NUMERIC_PARAMETERS.has(name) && typeof value === 'string' && !DECIMAL.test(value) ? 'NaN' : value;
+  }
+  const parsed = schema.safeParse(query);
   if (!parsed.success) {
     throw new HttpError(400, 'invalid_request', `query: ${formatValidationError(parsed.error)}`);
   }
