@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parser } from '@prometheus-io/lezer-promql';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLlmqStack, type Stack } from '@llmq/devkit';
+import { appEntry, freePort, startAppProcess, startLlmqStack, type Stack } from '@llmq/devkit';
 import {
   startWebhookReceiver,
   type WebhookReceiver,
@@ -223,17 +223,31 @@ describe('metrics after a run of mixed jobs', () => {
     const loopbackOnly = new URL(stack.workerMetricsUrls[0] ?? '');
     // Bound to 127.0.0.1: another address of this machine (127.0.0.2) is refused.
     await expect(fetch(`http://127.0.0.2:${loopbackOnly.port}/metrics`)).rejects.toThrow();
-    await expect(stack.addWorker({ WORKER_METRICS_HOST: '0.0.0.0' })).rejects.toThrow(
+
+    // Real worker processes; generous start times, as the machine may be busy.
+    const port = await freePort();
+    const worker = (env: Record<string, string>) =>
+      startAppProcess({
+        name: 'worker-metrics-host',
+        entry: appEntry('worker'),
+        env: { REDIS_URL: stack.redisUrl, WORKER_METRICS_PORT: String(port), WORKER_METRICS_HOST: '0.0.0.0', ...env },
+        readyWhen: 'worker ready',
+        readyTimeoutMs: 120_000,
+      });
+    await expect(worker({})).rejects.toThrow(
       'WORKER_METRICS_HOST: 0.0.0.0 is not a loopback address: set LLMQ_METRICS_TOKEN to serve metrics beyond this machine',
     );
-    await stack.addWorker({ WORKER_METRICS_HOST: '0.0.0.0', LLMQ_METRICS_TOKEN: 'scrape-token-0123456789' });
-    const everywhere = new URL(stack.workerMetricsUrls.at(-1) ?? '');
-    const url = `http://127.0.0.2:${everywhere.port}/metrics`;
-    expect((await fetch(url)).status).toBe(401);
-    const answer = await fetch(url, { headers: { authorization: 'Bearer scrape-token-0123456789' } });
-    expect(answer.status).toBe(200);
-    expect(new PrometheusMetrics(await answer.text()).has('llmq_job_duration_seconds')).toBe(true);
-  });
+    const withToken = await worker({ LLMQ_METRICS_TOKEN: 'scrape-token-0123456789' });
+    try {
+      const url = `http://127.0.0.2:${port}/metrics`;
+      expect((await fetch(url)).status).toBe(401);
+      const answer = await fetch(url, { headers: { authorization: 'Bearer scrape-token-0123456789' } });
+      expect(answer.status).toBe(200);
+      expect(new PrometheusMetrics(await answer.text()).has('llmq_job_duration_seconds')).toBe(true);
+    } finally {
+      await withToken.stop();
+    }
+  }, 300_000);
 
   it('every key llmq wrote carries a hash tag, so each Lua script stays in one cluster slot', async () => {
     const redis = new Redis(stack.redisUrl);
