@@ -15,7 +15,11 @@ describe('LLM job processor (real Redis and BullMQ, a fake model)', () => {
       expect(record.attemptLog.map((entry) => entry.status)).toEqual(['succeeded']);
       expect(harness.calls).toHaveLength(1);
       const outbox = await harness.redis.xrange(jobOutboxKey('acme'), '-', '+');
-      expect(outbox.map(([, fields]) => fields)).toContainEqual(['id', id, 'status', 'succeeded', 'type', 'chat']);
+      expect(outbox.map(([, fields]) => fields)).toContainEqual([
+        ...['id', id, 'status', 'succeeded', 'type', 'chat'],
+        ...['finished_at', expect.any(String), 'model', 'openai/gpt-4o-mini'],
+        ...['created_at', expect.any(String), 'started_at', expect.any(String)],
+      ]);
     } finally {
       await harness.close();
     }
