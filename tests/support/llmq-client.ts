@@ -1,12 +1,25 @@
 import type { Stack } from '@llmq/devkit';
+import { expectDocumentedAnswer } from './openapi-answers.js';
 
-/** A thin client of the llmq API and the simulator's control API, for end-to-end tests. */
+/**
+ * A thin client of the llmq API and the simulator's control API, for end-to-end tests. Every
+ * answer of the API is checked against the API's own /openapi.json (status, required headers,
+ * body schema): a test fails on an answer the document does not describe.
+ */
 export function llmqClient(stack: Stack, tenant = 'alpha') {
   const authorization = `Bearer ${stack.keys[tenant] ?? ''}`;
-  const json = async (response: Response) => ({
-    status: response.status,
-    body: (await response.json()) as Record<string, unknown>,
-  });
+  const json = async (response: Response, method = 'GET') => {
+    const body = (await response.json()) as Record<string, unknown>;
+    const { pathname, search } = new URL(response.url);
+    await expectDocumentedAnswer(stack.apiUrl, {
+      method,
+      path: `${pathname}${search}`,
+      status: response.status,
+      headers: response.headers,
+      body,
+    });
+    return { status: response.status, body };
+  };
   return {
     submit: async (body: unknown) =>
       json(
@@ -15,6 +28,7 @@ export function llmqClient(stack: Stack, tenant = 'alpha') {
           headers: { authorization, 'content-type': 'application/json' },
           body: JSON.stringify(body),
         }),
+        'POST',
       ),
     get: async (id: string, waitSeconds = 0) =>
       json(
@@ -23,7 +37,7 @@ export function llmqClient(stack: Stack, tenant = 'alpha') {
         }),
       ),
     cancel: async (id: string) =>
-      json(await fetch(`${stack.apiUrl}/v1/jobs/${id}`, { method: 'DELETE', headers: { authorization } })),
+      json(await fetch(`${stack.apiUrl}/v1/jobs/${id}`, { method: 'DELETE', headers: { authorization } }), 'DELETE'),
     /** Waits until the job ends (or `timeoutMs` passes) and returns it. */
     waitForEnd: async (id: string, timeoutMs = 60_000): Promise<JobView> => {
       const deadline = Date.now() + timeoutMs;

@@ -140,7 +140,11 @@ export function createApp(options: AppOptions): Express {
   }
   let openApi: object | undefined;
   app.get('/openapi.json', (_request, response) => {
-    openApi ??= createOpenApiDocument({ submissionSchema: createJobSubmissionSchema(options.config.catalog) });
+    openApi ??= createOpenApiDocument({
+      submissionSchema: createJobSubmissionSchema(options.config.catalog),
+      catalog: options.config.catalog,
+      semanticCache: options.spend?.semanticCache ?? true,
+    });
     response.json(openApi);
   });
   if (options.admin) {

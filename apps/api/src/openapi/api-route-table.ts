@@ -1,19 +1,26 @@
 import { rotateBodySchema } from '../routes/webhook-routes.js';
 import { getQuerySchema, listQuerySchema } from '../routes/jobs-routes.js';
 import { usageQuerySchema } from '../routes/usage-routes.js';
-import {
-  jobBatchAcceptedSchema,
-  jobListSchema,
-  jobObjectSchema,
-  usageReportSchema,
-  webhookSecretSchema,
-} from './openapi-schemas.js';
+import { usageReportSchema, webhookSecretSchema } from './openapi-schemas.js';
 import { errorAnswer, type ApiRoute, type RouteAnswer } from './api-route.js';
+import { JOB_EVENT_ID_PATTERN, jobEventSchema } from './job-event-schemas.js';
+import { JOB_ID_PATTERN, jobBatchAcceptedSchema, jobListSchema, jobObjectSchema } from './job-object-schemas.js';
 import { OPERATION_ROUTES } from './operation-route-table.js';
+import { IDEMPOTENCY_KEY_SCHEMA } from './submission-constraints.js';
 
 const job = (description: string): RouteAnswer => ({ description, json: jobObjectSchema });
 const error = errorAnswer;
-const jobNotFound = error("no such job (another tenant's job answers the same)");
+const jobNotFound = error("no such job (another tenant's job, or an id that is not a job id, answers the same)");
+/** Routes under /v1/jobs/{id} answer 404 for an id that is not a job id. */
+const jobId = { id: JOB_ID_PATTERN };
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  description: '1 to 255 visible ASCII characters; per tenant; a retry with it never creates a second job',
+  schema: IDEMPOTENCY_KEY_SCHEMA,
+};
+const budgetExceeded = error(
+  "the jobs' estimated cost does not fit in the tenant's monthly budget (spent + held by unfinished jobs)",
+);
 
 /**
  * Every route the API serves. openapi.test.ts walks the Express app and fails when a route is
@@ -29,12 +36,7 @@ export const API_ROUTES: ApiRoute[] = [
     tag: 'jobs',
     auth: 'apiKey',
     body: { schema: 'JobSubmission', required: true },
-    headers: [
-      {
-        name: 'Idempotency-Key',
-        description: '1 to 255 visible ASCII characters; per tenant; a retry with it never creates a second job',
-      },
-    ],
+    headers: [idempotencyKey],
     answers: {
       202: {
         description: 'queued (or, for a repeated Idempotency-Key, the job it created)',
@@ -44,7 +46,8 @@ export const API_ROUTES: ApiRoute[] = [
           'Idempotent-Replayed': '"true" when the job came from an earlier request',
         },
       },
-      400: error('the body is invalid; the message names the field'),
+      400: error('the body is invalid, or the Idempotency-Key malformed; the message names the field'),
+      402: budgetExceeded,
       409: error('a request with the same Idempotency-Key is still being processed'),
       413: error('the body is larger than LLMQ_MAX_BODY_BYTES'),
       415: error('the body is not JSON'),
@@ -55,14 +58,24 @@ export const API_ROUTES: ApiRoute[] = [
     method: 'post',
     path: '/v1/jobs/batch',
     summary: 'Submit up to 1,000 jobs at once: all or none',
+    description:
+      'With `Idempotency-Key`, the same key and body within 24 h answer with the same jobs and create none; the same key with another body is a 422.',
     tag: 'jobs',
     auth: 'apiKey',
     body: { schema: 'JobBatchSubmission', required: true },
+    headers: [idempotencyKey],
     answers: {
-      202: { description: 'every job queued', json: jobBatchAcceptedSchema },
-      400: error('a job is invalid; the message names it'),
+      202: {
+        description: 'every job queued (or, for a repeated Idempotency-Key, the jobs it created)',
+        json: jobBatchAcceptedSchema,
+        headers: { 'Idempotent-Replayed': '"true" when the jobs came from an earlier request' },
+      },
+      400: error('a job is invalid (the message names it), or the Idempotency-Key malformed'),
+      402: budgetExceeded,
+      409: error('a request with the same Idempotency-Key is still being processed'),
       413: error('the body is larger than LLMQ_MAX_BODY_BYTES'),
       415: error('the body is not JSON'),
+      422: error('the Idempotency-Key was used with a different body (type idempotency_conflict)'),
     },
   },
   {
@@ -72,6 +85,7 @@ export const API_ROUTES: ApiRoute[] = [
     tag: 'jobs',
     auth: 'apiKey',
     query: listQuerySchema,
+    patterns: { after: JOB_ID_PATTERN },
     answers: { 200: { description: 'a page of jobs', json: jobListSchema }, 400: error('a bad query parameter') },
   },
   {
@@ -82,6 +96,7 @@ export const API_ROUTES: ApiRoute[] = [
     tag: 'jobs',
     auth: 'apiKey',
     query: getQuerySchema,
+    patterns: jobId,
     answers: { 200: job('the job'), 400: error('a bad query parameter'), 404: jobNotFound },
   },
   {
@@ -90,6 +105,7 @@ export const API_ROUTES: ApiRoute[] = [
     summary: 'Cancel a queued or running job',
     tag: 'jobs',
     auth: 'apiKey',
+    patterns: jobId,
     answers: { 200: job('canceled'), 404: jobNotFound, 409: error('the job has already ended') },
   },
   {
@@ -97,10 +113,28 @@ export const API_ROUTES: ApiRoute[] = [
     path: '/v1/jobs/:id/events',
     summary: "A job's status changes and streamed output, as Server-Sent Events",
     description:
-      '`status` events carry the job object (the last one, when the job ends, with its result); `delta` events carry `{attempt, offset, text}` while a chat job streams. The stream closes when the job ends.',
+      '`status` events carry the job object: at connect, then at each status change; `delta` events carry `{attempt, offset, text}` while a chat job streams. Every event has an `id:`, the stream position after it; an EventSource sends the last one back as `Last-Event-ID` on reconnect and the stream resumes after it, with no status or text repeated or lost. The stream closes after the status event that ends the job (succeeded, failed or canceled, with its result or error): that is the end-of-stream signal. A reconnect that already holds it answers 204, which stops an EventSource.',
     tag: 'jobs',
     auth: 'apiKey',
-    answers: { 200: { description: 'the event stream', media: 'text/event-stream' }, 404: jobNotFound },
+    patterns: jobId,
+    headers: [
+      {
+        name: 'Last-Event-ID',
+        description: 'the `id:` of the last event received: resume after it (empty or absent: from the start)',
+        schema: { type: 'string', pattern: `^(?:${JOB_EVENT_ID_PATTERN.slice(1, -1)})?$` },
+      },
+    ],
+    answers: {
+      200: {
+        description:
+          'the event stream (`: keep-alive` comments every 15 s); its schema is that of one event: the SSE `event`, `id` and parsed `data`',
+        media: 'text/event-stream',
+        schema: jobEventSchema,
+      },
+      204: { description: 'Last-Event-ID names the final status: the stream has ended and nothing follows' },
+      400: error('Last-Event-ID is not an id this stream sent, or names a later transition than the job has made'),
+      404: jobNotFound,
+    },
   },
   {
     method: 'post',
@@ -108,6 +142,7 @@ export const API_ROUTES: ApiRoute[] = [
     summary: "Send an ended job's webhook event again",
     tag: 'webhooks',
     auth: 'apiKey',
+    patterns: jobId,
     answers: {
       202: job('the delivery is queued'),
       404: jobNotFound,
@@ -131,7 +166,8 @@ export const API_ROUTES: ApiRoute[] = [
     body: { schema: rotateBodySchema, required: false },
     answers: {
       200: { description: 'the secrets after the rotation', json: webhookSecretSchema },
-      400: error('bad grace'),
+      400: error('grace_seconds is not a whole number of seconds from 0 to 30 days'),
+      415: error('a body that is not JSON (no body at all is fine)'),
     },
   },
   {

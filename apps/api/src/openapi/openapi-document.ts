@@ -1,80 +1,35 @@
 import { z } from 'zod';
+import type { ModelCatalog } from '@llmq/core';
 import { createBatchSchema } from '../routes/jobs-routes.js';
 import type { ApiRoute, RouteAnswer } from './api-route.js';
 import { API_ROUTES } from './api-route-table.js';
-import {
-  errorBodySchema,
-  jobBatchAcceptedSchema,
-  jobListSchema,
-  jobObjectSchema,
-  webhookSecretSchema,
-} from './openapi-schemas.js';
+import { componentSchemas, COMPONENT, namedComponent, type JsonSchema } from './openapi-components.js';
+import { ERROR_TYPES, errorTypeOfStatus } from './error-schemas.js';
+import { responseHeaders } from './openapi-headers.js';
 
-type JsonSchema = Record<string, unknown>;
-
-const COMPONENT = (id: string) => `#/components/schemas/${id}`;
+export type { JsonSchema } from './openapi-components.js';
 
 // JSON Schema 2020-12 is OpenAPI 3.1's dialect; only the per-document keywords go.
-function asComponent(schema: JsonSchema): JsonSchema {
-  const { $schema: _schema, $id: _id, ...rest } = schema;
+function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _schema, $id: _id, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   return rest;
 }
 
-function toSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
-  return asComponent(z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema);
-}
-
-/** Named schemas: requests as clients send them (input), answers as the API writes them (output). */
-function componentSchemas(submissionSchema: z.ZodType): Record<string, JsonSchema> {
-  const requests = z.registry<{ id: string }>();
-  requests.add(submissionSchema, { id: 'JobSubmission' });
-  requests.add(createBatchSchema(submissionSchema), { id: 'JobBatchSubmission' });
-  const answers = z.registry<{ id: string }>();
-  answers.add(errorBodySchema, { id: 'Error' });
-  answers.add(jobObjectSchema, { id: 'Job' });
-  answers.add(jobListSchema, { id: 'JobList' });
-  answers.add(jobBatchAcceptedSchema, { id: 'JobBatch' });
-  answers.add(webhookSecretSchema, { id: 'WebhookSecret' });
-  const schemas: Record<string, JsonSchema> = {};
-  for (const [registry, io] of [
-    [requests, 'input'],
-    [answers, 'output'],
-  ] as const) {
-    const generated = z.toJSONSchema(registry, { io, unrepresentable: 'any', uri: COMPONENT }) as {
-      schemas: Record<string, JsonSchema>;
-    };
-    for (const [id, schema] of Object.entries(generated.schemas)) schemas[id] = asComponent(schema);
-  }
-  return schemas;
-}
-
-const NAMED = new Map<z.ZodType, string>([
-  [errorBodySchema, 'Error'],
-  [jobObjectSchema, 'Job'],
-  [jobListSchema, 'JobList'],
-  [jobBatchAcceptedSchema, 'JobBatch'],
-  [webhookSecretSchema, 'WebhookSecret'],
-]);
-
 const reference = (schema: z.ZodType): JsonSchema => {
-  const id = NAMED.get(schema);
+  const id = namedComponent(schema);
   return id ? { $ref: COMPONENT(id) } : toSchema(schema, 'output');
 };
 
 function answerObject(status: number, answer: RouteAnswer): JsonSchema {
-  const headers = answer.headers
-    ? Object.fromEntries(
-        Object.entries(answer.headers).map(([name, description]) => [
-          name,
-          { description, schema: { type: 'string' } },
-        ]),
-      )
-    : undefined;
+  const headers = responseHeaders(answer.headers);
   let content: JsonSchema | undefined;
-  if ('media' in answer) content = { [answer.media]: { schema: { type: 'string' } } };
-  else if (answer.json) content = { 'application/json': { schema: reference(answer.json) } };
-  else if (status >= 400) content = { 'application/json': { schema: { $ref: COMPONENT('Error') } } };
-  else if (status === 200) content = { 'application/json': { schema: { type: 'object' } } };
+  const errorType = errorTypeOfStatus(status);
+  if ('media' in answer) {
+    const schema = answer.schema ? reference(answer.schema) : { type: 'string' };
+    content = { [answer.media]: { schema } };
+  } else if (answer.json) content = { 'application/json': { schema: reference(answer.json) } };
+  else if (errorType)
+    content = { 'application/json': { schema: { $ref: COMPONENT(ERROR_TYPES[errorType].component) } } };
   return { description: answer.description, ...(headers ? { headers } : {}), ...(content ? { content } : {}) };
 }
 
@@ -85,67 +40,108 @@ const SECURITY: Record<ApiRoute['auth'], JsonSchema[]> = {
   none: [],
 };
 
-// Answers every route of a kind can give, whatever the route.
-const COMMON_ANSWERS: Partial<Record<ApiRoute['auth'], Record<number, RouteAnswer>>> = {
-  apiKey: {
-    401: { description: 'missing or unknown API key' },
-    429: {
-      description: 'over the per-tenant request rate (type rate_limited); see Retry-After',
-      headers: { 'Retry-After': 'seconds' },
-    },
-    503: { description: 'Redis is unreachable; retry shortly' },
-  },
-  admin: { 401: { description: 'not logged in and no admin token' } },
-  metrics: { 401: { description: 'LLMQ_METRICS_TOKEN is set and was not sent' } },
+const unavailable: RouteAnswer = {
+  description: 'Redis is unreachable or refusing writes; retry after Retry-After',
+  headers: { 'Retry-After': 'seconds' },
 };
 
-function operation(route: ApiRoute): JsonSchema {
-  const pathParameters = [...route.path.matchAll(/:(\w+)/g)].map(([, name]) => ({
+// Answers every route of a kind can give, whatever the route; a route's own description wins.
+const COMMON_ANSWERS: Record<ApiRoute['auth'], Record<number, RouteAnswer>> = {
+  apiKey: {
+    // /v1 parses a JSON body on every method, so these hold for GET and DELETE too.
+    400: {
+      description:
+        'the body is not valid JSON or nested deeper than 64 levels, or the path is not valid percent-encoding',
+    },
+    401: { description: 'missing or unknown API key' },
+    413: { description: 'the body is larger than LLMQ_MAX_BODY_BYTES' },
+    415: { description: 'the JSON body is not UTF-8' },
+    429: {
+      description: 'over the per-tenant request rate (LLMQ_API_RATE_LIMIT); retry after Retry-After',
+      headers: { 'Retry-After': 'seconds' },
+    },
+    503: unavailable,
+  },
+  admin: { 404: { description: 'the dashboard is off (no LLMQ_ADMIN_TOKEN)' } },
+  metrics: { 401: { description: 'LLMQ_METRICS_TOKEN is set and was not sent' }, 503: unavailable },
+  none: {},
+};
+
+/** Headers /v1 success answers carry while the per-tenant rate limit is on. */
+const RATE_LIMIT_HEADERS = { 'RateLimit-Limit': 'requests per second', 'RateLimit-Remaining': 'left in this second' };
+
+function answersOf(route: ApiRoute): Record<number, RouteAnswer> {
+  const answers: Record<number, RouteAnswer> = { ...COMMON_ANSWERS[route.auth], ...route.answers };
+  answers[500] = { description: 'unexpected error (none is known); the request id is in X-Request-Id' };
+  if (route.auth === 'apiKey') {
+    for (const [status, answer] of Object.entries(answers)) {
+      if (Number(status) < 300)
+        answers[Number(status)] = { ...answer, headers: { ...RATE_LIMIT_HEADERS, ...answer.headers } };
+    }
+  }
+  return answers;
+}
+
+function parameters(route: ApiRoute): JsonSchema[] {
+  const withPattern = (name: string, schema: JsonSchema) =>
+    route.patterns?.[name] ? { ...schema, pattern: route.patterns[name] } : schema;
+  const pathParameters = [...route.path.matchAll(/:(\w+)/g)].map(([, name = '']) => ({
     name,
     in: 'path',
     required: true,
-    schema: { type: 'string' },
+    schema: withPattern(name, { type: 'string' }),
   }));
   const query = route.query ? toSchema(route.query, 'input') : {};
   const required = new Set(Array.isArray(query.required) ? query.required : []);
   const queryParameters = Object.entries((query.properties ?? {}) as Record<string, JsonSchema>).map(
-    ([name, schema]) => ({ name, in: 'query', required: required.has(name), schema }),
+    ([name, schema]) => ({ name, in: 'query', required: required.has(name), schema: withPattern(name, schema) }),
   );
   const headerParameters = (route.headers ?? []).map((header) => ({
     name: header.name,
     in: 'header',
     required: false,
     description: header.description,
-    schema: { type: 'string' },
+    schema: header.schema ?? { type: 'string' },
   }));
-  const answers = { ...route.answers, ...COMMON_ANSWERS[route.auth], 500: { description: 'unexpected error' } };
-  let requestBody: JsonSchema | undefined;
-  if (route.body && 'form' in route.body) {
-    requestBody = {
+  return [...pathParameters, ...queryParameters, ...headerParameters];
+}
+
+function requestBody(route: ApiRoute): JsonSchema | undefined {
+  if (route.body === undefined) return undefined;
+  if ('form' in route.body) {
+    return {
       required: true,
       content: {
         'application/x-www-form-urlencoded': {
-          schema: { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] },
+          schema: {
+            type: 'object',
+            properties: { token: { type: 'string' } },
+            required: ['token'],
+            additionalProperties: false,
+          },
         },
       },
     };
-  } else if (route.body) {
-    const schema =
-      typeof route.body.schema === 'string'
-        ? { $ref: COMPONENT(route.body.schema) }
-        : toSchema(route.body.schema, 'input');
-    requestBody = { required: route.body.required, content: { 'application/json': { schema } } };
   }
+  const schema =
+    typeof route.body.schema === 'string'
+      ? { $ref: COMPONENT(route.body.schema) }
+      : toSchema(route.body.schema, 'input');
+  return { required: route.body.required, content: { 'application/json': { schema } } };
+}
+
+function operation(route: ApiRoute): JsonSchema {
+  const body = requestBody(route);
   return {
     operationId: `${route.method}${route.path.replace(/[^A-Za-z0-9]+(\w)?/g, (_match, next: string | undefined) => (next ?? '').toUpperCase())}`,
     summary: route.summary,
     ...(route.description ? { description: route.description } : {}),
     tags: [route.tag],
     security: SECURITY[route.auth],
-    parameters: [...pathParameters, ...queryParameters, ...headerParameters],
-    ...(requestBody ? { requestBody } : {}),
+    parameters: parameters(route),
+    ...(body ? { requestBody: body } : {}),
     responses: Object.fromEntries(
-      Object.entries(answers).map(([status, answer]) => [status, answerObject(Number(status), answer)]),
+      Object.entries(answersOf(route)).map(([status, answer]) => [status, answerObject(Number(status), answer)]),
     ),
   };
 }
@@ -153,11 +149,21 @@ function operation(route: ApiRoute): JsonSchema {
 /** Express `/v1/jobs/:id` -> OpenAPI `/v1/jobs/{id}`. */
 export const openApiPath = (path: string) => path.replace(/:(\w+)/g, '{$1}');
 
+export interface OpenApiDocumentOptions {
+  /** The deployment's `POST /v1/jobs` schema (createJobSubmissionSchema). */
+  submissionSchema: z.ZodType;
+  /** The deployment's providers and aliases: `request.model` and `fallbacks` name only these. Default: any provider name. */
+  catalog?: ModelCatalog;
+  /** Whether `cache.mode: "semantic"` is served (config `cache.semantic`). Default: true. */
+  semanticCache?: boolean;
+  version?: string;
+}
+
 /**
- * The OpenAPI 3.1 document of the API, built from the zod schemas the routes validate with
- * (`submissionSchema` is the deployment's `POST /v1/jobs` schema) and the route table.
+ * The OpenAPI 3.1 document of the API, built from the zod schemas the routes validate with,
+ * the checks they make in code (submission-constraints.ts) and the route table.
  */
-export function createOpenApiDocument(options: { submissionSchema: z.ZodType; version?: string }): JsonSchema {
+export function createOpenApiDocument(options: OpenApiDocumentOptions): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {};
   for (const route of API_ROUTES) {
     const path = openApiPath(route.path);
@@ -169,17 +175,23 @@ export function createOpenApiDocument(options: { submissionSchema: z.ZodType; ve
       title: 'llmq',
       version: options.version ?? '0.1.0',
       description:
-        'LLM requests as durable background jobs. Every error body is `{"error": {"type", "message", ...}}`.',
+        'LLM requests as durable background jobs. Every error body is `{"error": {"type", "message", ...}}`; each status has one error type.',
     },
+    servers: [{ url: '/', description: 'the server this document is served from' }],
     tags: [
-      { name: 'jobs', description: 'submit, read, wait for, list and cancel jobs' },
+      { name: 'jobs', description: 'submit, read, wait for, list and cancel jobs; usage and cost' },
       { name: 'webhooks', description: 'signing secrets and redelivery' },
       { name: 'operations', description: 'health, readiness, metrics, this document' },
       { name: 'admin', description: 'the bull-board dashboard behind LLMQ_ADMIN_TOKEN' },
     ],
     paths,
     components: {
-      schemas: componentSchemas(options.submissionSchema),
+      schemas: componentSchemas({
+        submissionSchema: options.submissionSchema,
+        batchSchema: createBatchSchema(options.submissionSchema),
+        catalog: options.catalog,
+        semanticCache: options.semanticCache,
+      }),
       securitySchemes: {
         apiKey: { type: 'http', scheme: 'bearer', description: 'an API key from LLMQ_API_KEYS' },
         adminToken: { type: 'http', scheme: 'bearer', description: 'LLMQ_ADMIN_TOKEN' },

@@ -1,17 +1,25 @@
 import { validate, compileErrors } from '@readme/openapi-parser';
 import type { Express } from 'express';
+import fc from 'fast-check';
 import { describe, expect } from 'vitest';
-import { redisTest } from '@llmq/devkit/vitest';
-import { chatSubmission, startTestApi, TEST_ADMIN_TOKEN } from '../__fixtures__/test-api.js';
-import { API_ROUTES } from './api-route-table.js';
-import { openApiPath } from './openapi-document.js';
 import {
-  errorBodySchema,
-  jobListSchema,
-  jobObjectSchema,
-  usageReportSchema,
-  webhookSecretSchema,
-} from './openapi-schemas.js';
+  createJobId,
+  createJobSubmissionSchema,
+  createModelCatalog,
+  isJobId,
+  llmqConfigSchema,
+  parseModelName,
+} from '@llmq/core';
+import { redisTest } from '@llmq/devkit/vitest';
+import { OpenApiAnswers } from '../../../../tests/support/openapi-answers.js';
+import { chatSubmission, startTestApi, TEST_ADMIN_TOKEN, type TestApi } from '../__fixtures__/test-api.js';
+import { API_ROUTES } from './api-route-table.js';
+import { createOpenApiDocument, openApiPath } from './openapi-document.js';
+import { JOB_ID_PATTERN } from './job-object-schemas.js';
+import { modelNameSchema } from './submission-constraints.js';
+import { errorBodySchema } from './error-schemas.js';
+import { jobListSchema, jobObjectSchema } from './job-object-schemas.js';
+import { usageReportSchema, webhookSecretSchema } from './openapi-schemas.js';
 
 const test = redisTest.extend('api', { scope: 'file' }, async ({ redisUrl }, { onCleanup }) => {
   const api = await startTestApi({ redisUrl, admin: { token: TEST_ADMIN_TOKEN } });
@@ -60,17 +68,29 @@ describe('/openapi.json', () => {
     expect(paths.sort()).toEqual([...new Set(API_ROUTES.map((route) => openApiPath(route.path)))].sort());
   });
 
-  test('the request body schema is the one the route validates with', async ({ api }) => {
+  test('the request body schema is the one the route validates with, a union discriminated by type', async ({
+    api,
+  }) => {
     const document = (await api.call('/openapi.json', { key: null })).body as {
-      components: { schemas: Record<string, { oneOf?: Array<{ properties: { type: { const: string } } }> }> };
+      components: { schemas: Record<string, { oneOf?: Array<{ $ref: string }>; discriminator?: unknown }> };
       paths: Record<string, Record<string, { requestBody?: unknown }>>;
     };
     expect(document.paths['/v1/jobs']?.post?.requestBody).toEqual({
       required: true,
       content: { 'application/json': { schema: { $ref: '#/components/schemas/JobSubmission' } } },
     });
-    const variants = document.components.schemas.JobSubmission?.oneOf?.map((variant) => variant.properties.type.const);
-    expect(variants).toEqual(['chat', 'embedding']);
+    const { oneOf, discriminator } = document.components.schemas.JobSubmission ?? {};
+    expect(oneOf?.map((variant) => variant.$ref)).toEqual([
+      '#/components/schemas/ChatJobSubmission',
+      '#/components/schemas/EmbeddingJobSubmission',
+    ]);
+    expect(discriminator).toEqual({
+      propertyName: 'type',
+      mapping: {
+        chat: '#/components/schemas/ChatJobSubmission',
+        embedding: '#/components/schemas/EmbeddingJobSubmission',
+      },
+    });
   });
 
   test('real answers match the documented schemas', async ({ api }) => {
@@ -111,5 +131,126 @@ describe('/openapi.json', () => {
     ]);
     expect(errors.map((answer) => answer.status)).toEqual([401, 404, 400, 413, 404, 401]);
     for (const answer of errors) expect(errorBodySchema.safeParse(answer.body).error).toBeUndefined();
+  });
+});
+
+/** Every answer must be one the served document describes. */
+async function expectDocumented(api: TestApi, path: string, init: RequestInit & { key?: string | null } = {}) {
+  const answer = await api.call(path, init);
+  const document = new OpenApiAnswers((await api.call('/openapi.json', { key: null })).body);
+  const body = answer.body ?? (answer.text === '' ? undefined : answer.text);
+  const method = init.method ?? 'GET';
+  expect(document.check({ method, path, status: answer.status, headers: answer.headers, body })).toEqual([]);
+  return answer;
+}
+
+describe('answers only some deployments give match the document', () => {
+  test('429 over the per-tenant rate, with Retry-After', async ({ redisUrl }) => {
+    const limited = await startTestApi({ redisUrl, config: { apiRateLimit: 1 } });
+    try {
+      const statuses: number[] = [];
+      for (let request = 0; request < 10 && !statuses.includes(429); request += 1) {
+        statuses.push((await expectDocumented(limited, '/v1/jobs')).status);
+      }
+      expect(statuses).toContain(429);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  test('503 from /readyz while draining; the dashboard off answers 404', async ({ redisUrl }) => {
+    const draining = await startTestApi({ redisUrl, draining: () => true });
+    try {
+      expect((await expectDocumented(draining, '/readyz', { key: null })).status).toBe(503);
+      expect((await expectDocumented(draining, '/admin/login', { key: null })).status).toBe(404);
+    } finally {
+      await draining.close();
+    }
+  });
+
+  test('the checker refuses what the document does not describe', async ({ api }) => {
+    const document = new OpenApiAnswers((await api.call('/openapi.json', { key: null })).body);
+    const json = new Headers({ 'content-type': 'application/json' });
+    const created = await api.call('/v1/jobs', { method: 'POST', body: JSON.stringify(chatSubmission()) });
+    const job = { ...created.body, status: 'done' };
+    expect(document.check({ method: 'GET', path: '/v1/jobs/x', status: 200, headers: json, body: job })).not.toEqual(
+      [],
+    );
+    expect(document.check({ method: 'GET', path: '/v1/jobs/x', status: 418, headers: json, body: {} })).not.toEqual([]);
+    expect(
+      document.check({ method: 'POST', path: '/v1/jobs', status: 202, headers: json, body: created.body }),
+    ).toEqual(['header Location is required and missing']);
+    const notFound = { error: { type: 'conflict', message: 'x' } };
+    expect(
+      document.check({ method: 'GET', path: '/v1/jobs/x', status: 404, headers: json, body: notFound }),
+    ).not.toEqual([]);
+  });
+});
+
+describe('what the document adds to the zod schemas agrees with the server', () => {
+  test('job ids: the pattern matches exactly what isJobId takes', () => {
+    const pattern = new RegExp(JOB_ID_PATTERN);
+    const idLike = fc.stringMatching(/^job_[0-9A-Za-z]{25,27}$/);
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), idLike, fc.constant(createJobId())), (value) => {
+        expect(pattern.test(value)).toBe(isJobId(value));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  test('model names: the pattern matches exactly what parseModelName takes', () => {
+    const pattern = new RegExp(String(modelNameSchema('chat').pattern));
+    const name = fc.stringMatching(/^[a-zA-Z0-9_\-/.:@+ ]{0,12}$/);
+    fc.assert(
+      fc.property(
+        fc.oneof(name, fc.constant(`openai/${'m'.repeat(200)}`), fc.constant(`openai/${'m'.repeat(201)}`)),
+        (value) => {
+          expect(pattern.test(value)).toBe(parseModelName(value).ok);
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+  });
+
+  test("a deployment's document takes a job's models exactly when its submission schema does", () => {
+    const catalog = createModelCatalog(
+      llmqConfigSchema.parse({
+        providers: { local: { type: 'openai-compatible', base_url: 'http://127.0.0.1:1/v1' } },
+        aliases: { fast: ['openai/gpt-4o-mini', 'local/m'], writers: ['anthropic/claude-haiku-4-5'] },
+      }),
+    );
+    const submissionSchema = createJobSubmissionSchema(catalog);
+    const document = new OpenApiAnswers(createOpenApiDocument({ submissionSchema, catalog }));
+    const model = fc.oneof(
+      fc.constantFrom(
+        'fast',
+        'writers',
+        'slow',
+        'openai/gpt-4o-mini',
+        'anthropic/c',
+        'google/g',
+        'local/x/y',
+        'acme/m',
+      ),
+      fc.stringMatching(/^[a-z]{1,6}\/[a-zA-Z0-9/:]{0,4}$/),
+    );
+    const job = fc.record({ type: fc.constantFrom('chat', 'embedding'), model, fallback: fc.option(model) });
+    fc.assert(
+      fc.property(job, ({ type, model: name, fallback }) => {
+        const body = {
+          type,
+          request:
+            type === 'chat'
+              ? { model: name, messages: [{ role: 'user', content: 'hi' }] }
+              : { model: name, input: 'hi' },
+          ...(fallback === null ? {} : { fallbacks: [fallback] }),
+        };
+        expect(document.checkComponent('JobSubmission', body).length === 0).toBe(
+          submissionSchema.safeParse(body).success,
+        );
+      }),
+      { numRuns: 1_000 },
+    );
   });
 });

@@ -1,5 +1,8 @@
+import { z } from 'zod';
 import { errorAnswer as error, type ApiRoute } from './api-route.js';
 import { healthSchema, readySchema } from './openapi-schemas.js';
+
+const dashboardOff = error('the dashboard is off (no LLMQ_ADMIN_TOKEN)');
 
 /** Health, metrics, this document and the dashboard: the routes outside /v1. */
 export const OPERATION_ROUTES: ApiRoute[] = [
@@ -36,7 +39,12 @@ export const OPERATION_ROUTES: ApiRoute[] = [
     summary: 'This document',
     tag: 'operations',
     auth: 'none',
-    answers: { 200: { description: 'OpenAPI 3.1' } },
+    answers: {
+      200: {
+        description: 'OpenAPI 3.1',
+        json: z.looseObject({ openapi: z.literal('3.1.0'), paths: z.record(z.string(), z.unknown()) }),
+      },
+    },
   },
   {
     method: 'get',
@@ -44,7 +52,7 @@ export const OPERATION_ROUTES: ApiRoute[] = [
     summary: 'Redirects to the dashboard',
     tag: 'admin',
     auth: 'none',
-    answers: { 303: { description: 'to /admin/queues', headers: { Location: '/admin/queues' } } },
+    answers: { 303: { description: 'to /admin/queues', headers: { Location: '/admin/queues' } }, 404: dashboardOff },
   },
   {
     method: 'get',
@@ -52,7 +60,7 @@ export const OPERATION_ROUTES: ApiRoute[] = [
     summary: "The dashboard's login form",
     tag: 'admin',
     auth: 'none',
-    answers: { 200: { description: 'the form', media: 'text/html' } },
+    answers: { 200: { description: 'the form', media: 'text/html' }, 404: dashboardOff },
   },
   {
     method: 'post',
@@ -64,16 +72,19 @@ export const OPERATION_ROUTES: ApiRoute[] = [
     answers: {
       303: { description: 'logged in: to /admin/queues, with Set-Cookie', headers: { Location: '/admin/queues' } },
       401: error('wrong token (a browser gets the form again)'),
+      404: dashboardOff,
+      413: error('the form is larger than 4 KiB'),
+      415: error('the form is not UTF-8'),
     },
   },
-  {
-    method: 'post',
+  ...(['get', 'post'] as const).map((method): ApiRoute => ({
+    method,
     path: '/admin/logout',
-    summary: 'Log out',
+    summary: method === 'get' ? "Log out (the dashboard menu's link)" : 'Log out (a form)',
     tag: 'admin',
     auth: 'none',
-    answers: { 303: { description: 'to /admin/login', headers: { Location: '/admin/login' } } },
-  },
+    answers: { 303: { description: 'to /admin/login', headers: { Location: '/admin/login' } }, 404: dashboardOff },
+  })),
   {
     method: 'get',
     path: '/admin/queues',
@@ -84,7 +95,8 @@ export const OPERATION_ROUTES: ApiRoute[] = [
     auth: 'admin',
     answers: {
       200: { description: 'the dashboard', media: 'text/html' },
-      303: { description: 'not logged in: to /admin/login' },
+      303: { description: 'a browser that is not logged in: to /admin/login', headers: { Location: '/admin/login' } },
+      401: error('not logged in and no admin token (a client that does not ask for HTML)'),
     },
   },
 ];
