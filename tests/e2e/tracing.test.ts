@@ -168,6 +168,73 @@ describe('OpenTelemetry traces from the real API and worker processes', () => {
     }
   });
 
+  it('a job that fails for good: the run and its call carry the error type, and the fail transition leads to the webhook', async () => {
+    await client.faults([{ match: { model: 'trace-quota' }, fault: 'insufficient_quota' }]);
+    const { body } = await client.submit({
+      type: 'chat',
+      request: { model: 'openai/trace-quota', messages: [{ role: 'user', content: PROMPT }] },
+      webhook: { url: `${receiver.url}/${HOOK_PATH}` },
+    });
+    const id = String(body.id);
+    const job = await client.waitForEnd(id);
+    expect(job.error?.type).toBe('quota_exceeded');
+    const spans = await spansOnceArrived((all) =>
+      all.some((span) => span.name === 'POST' && span.attributes['llmq.job.id'] === id),
+    );
+    const run = onlyOne(
+      spans.filter((span) => span.name === 'process llm-jobs' && span.attributes['llmq.job.id'] === id),
+      'one run',
+    );
+    expect(run).toMatchObject({
+      statusCode: 2,
+      attributes: { 'error.type': 'quota_exceeded', 'llmq.job.outcome': 'failed' },
+    });
+    const call = onlyOne(
+      child(spans, run).filter((span) => span.kind === SPAN_KIND.client),
+      'one call',
+    );
+    expect(call.attributes).toMatchObject({ 'gen_ai.request.model': 'trace-quota', 'error.type': 'quota_exceeded' });
+    expect(call.attributes['gen_ai.usage.output_tokens']).toBeUndefined();
+    const fail = onlyOne(
+      child(spans, run).filter((span) => span.name === 'llmq.job.fail'),
+      'the fail transition',
+    );
+    expect(fail.attributes['llmq.job.error.type']).toBe('quota_exceeded');
+    const ended = onlyOne(child(spans, fail), 'the end under the fail transition');
+    expect(onlyOne(child(spans, ended), 'the webhook under the end').name).toBe('POST');
+  });
+
+  it('an embedding job: its call is an `embeddings` span with the input tokens', async () => {
+    const { body } = await client.submit({
+      type: 'embedding',
+      request: { model: 'openai/text-embedding-3-small', input: ['one fact', 'two facts'] },
+    });
+    const id = String(body.id);
+    const job = await client.waitForEnd(id);
+    expect(job.status).toBe('succeeded');
+    const inputTokens = (job as unknown as { usage: { input_tokens: number } }).usage.input_tokens;
+    const spans = await spansOnceArrived((all) =>
+      all.some((span) => span.name === 'llmq.job.succeed' && span.attributes['llmq.job.id'] === id),
+    );
+    const run = onlyOne(
+      spans.filter((span) => span.name === 'process llm-jobs' && span.attributes['llmq.job.id'] === id),
+      'one run',
+    );
+    const call = onlyOne(
+      child(spans, run).filter((span) => span.kind === SPAN_KIND.client),
+      'one call',
+    );
+    expect(call.name).toBe('embeddings text-embedding-3-small');
+    expect(call.attributes).toMatchObject({
+      'gen_ai.operation.name': 'embeddings',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.model': 'text-embedding-3-small',
+      'gen_ai.usage.input_tokens': inputTokens,
+    });
+    expect(inputTokens).toBeGreaterThan(0);
+    expect(call.attributes['gen_ai.response.finish_reasons']).toBeUndefined();
+  });
+
   it('a job held back by the rate limit shows each park on its run span, with the reason and the wait', async () => {
     const ids = await Promise.all(
       Array.from({ length: 4 }, async (_, index) => {
