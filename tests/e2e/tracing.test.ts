@@ -273,6 +273,40 @@ describe('OpenTelemetry traces from the real API and worker processes', () => {
     }
   });
 
+  it("a client's traceparent header makes the job's trace the client's", async () => {
+    const clientTrace = '5b8efff798038103d269b633813fc60c';
+    const clientSpan = 'eee19b7ec3c1b174';
+    const response = await fetch(`${stack.apiUrl}/v1/jobs`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${stack.keys.alpha}`,
+        'content-type': 'application/json',
+        traceparent: `00-${clientTrace}-${clientSpan}-01`,
+      },
+      body: JSON.stringify({
+        type: 'chat',
+        request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'traced by the client' }] },
+      }),
+    });
+    expect(response.status).toBe(202);
+    const id = ((await response.json()) as { id: string }).id;
+    expect((await client.waitForEnd(id)).status).toBe('succeeded');
+    const spans = await spansOnceArrived((all) =>
+      all.some((span) => span.name === 'llmq.job.succeed' && span.attributes['llmq.job.id'] === id),
+    );
+    const enqueue = onlyOne(
+      spans.filter((span) => span.name === 'send llm-jobs' && span.attributes['llmq.job.id'] === id),
+      'one enqueue',
+    );
+    const request = onlyOne(
+      spans.filter((span) => span.spanId === enqueue.parentSpanId),
+      'the request',
+    );
+    expect(request).toMatchObject({ traceId: clientTrace, parentSpanId: clientSpan, name: 'POST /v1/jobs' });
+    const ofJob = spans.filter((span) => span.attributes['llmq.job.id'] === id);
+    expect(new Set(ofJob.map((span) => span.traceId))).toEqual(new Set([clientTrace]));
+  });
+
   it('a batch gives each job a trace of its own, linked to the request', async () => {
     const response = await fetch(`${stack.apiUrl}/v1/jobs/batch`, {
       method: 'POST',
