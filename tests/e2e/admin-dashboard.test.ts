@@ -217,6 +217,13 @@ describe('the dashboard in a real browser', () => {
     expectNoSecret(failed);
 
     const canceled = await jobPageText(page, jobs.canceled);
+    await page.screenshot({ path: join(ARTIFACTS, 'bull-board-canceled-job.png'), fullPage: true });
+    // BullMQ's Completed state (where a job canceled while running sits) is neutral, not success green.
+    // (A string: the tests compile without the DOM's types.)
+    const completedColour = await page.evaluate(
+      "getComputedStyle(document.documentElement).getPropertyValue('--status-completed').trim()",
+    );
+    expect(completedColour).toBe('#64748b');
     expect(canceled).toMatch(field('status', 'canceled'));
     expect(canceled).toMatch(field('model', 'openai/dash-hang'));
     expect(canceled).toMatch(field('error', 'canceled: canceled by the client'));

@@ -16,8 +16,10 @@ const WEBHOOK_JOB_FIELDS_SHOWN: Record<keyof WebhookJobData, FieldDisplay> = {
   jobId: 'as-is',
   status: 'as-is',
   sequence: 'as-is',
-  traceparent: 'as-is',
 };
+
+/** The colour of BullMQ's Completed state (slate, as the board's muted text). */
+export const NEUTRAL = { light: '#64748b', dark: '#94a3b8' } as const;
 
 // Every time the board itself prints (added, processed, finished): UTC, with the zone named.
 const UTC_TIME: Intl.DateTimeFormatOptions = {
@@ -91,6 +93,9 @@ export function createAdminBoard(options: AdminBoardOptions): Router {
         miscLinks: [{ text: 'Log out', url: '/admin/logout' }],
         hideDocsLink: true,
         dateFormats: { short: UTC_TIME, common: UTC_TIME, full: UTC_TIME },
+        // BullMQ's Completed set holds every job whose run is over, canceled and failed ones too:
+        // its colour is a neutral one, not a success green; each job's title says how it ended.
+        theme: { light: { 'status-completed': NEUTRAL.light }, dark: { 'status-completed': NEUTRAL.dark } },
       },
     },
   });
