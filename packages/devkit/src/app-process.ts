@@ -10,7 +10,7 @@ export interface AppProcessOptions {
   env: Record<string, string | undefined>;
   /** A line of stdout that means ready; a substring. */
   readyWhen: string;
-  /** Default: 20 s. */
+  /** Default: 60 s (a start on a loaded 2-core machine has taken over 20 s). */
   readyTimeoutMs?: number;
   /** Receives every output line (stdout and stderr). */
   onLine?: (line: string) => void;
@@ -61,7 +61,7 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
   const exit = once(child, 'exit').then(([code]) => code as number | null);
-  const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  const timeoutMs = options.readyTimeoutMs ?? 60_000;
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([
     readyPromise.then(() => 'ready' as const),
