@@ -26,8 +26,8 @@ beforeAll(async () => {
   receiver.handle((_request, response) => void response.writeHead(200).end('ok'));
   const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, OTEL_BSP_SCHEDULE_DELAY: '100' };
   stack = await startLlmqStack({
-    // rpm 120 holds 2 calls and refills one about every half second: the third job parks briefly.
-    config: `${WEBHOOK_STACK_CONFIG}limits:\n  openai/trace-parked: { rpm: 120 }\n`,
+    // rpm 30 holds one call and refills one every 2 s: of three jobs sent at once, two park.
+    config: `${WEBHOOK_STACK_CONFIG}limits:\n  openai/trace-parked: { rpm: 30 }\n`,
     apiEnv: otel,
     workerEnv: otel,
   });
@@ -237,7 +237,7 @@ describe('OpenTelemetry traces from the real API and worker processes', () => {
 
   it('a job held back by the rate limit shows each park on its run span, with the reason and the wait', async () => {
     const ids = await Promise.all(
-      Array.from({ length: 4 }, async (_, index) => {
+      Array.from({ length: 3 }, async (_, index) => {
         const { body } = await client.submit({
           type: 'chat',
           request: { model: 'openai/trace-parked', messages: [{ role: 'user', content: `park ${index}` }] },
