@@ -213,6 +213,60 @@ describe('admin dashboard', () => {
     expect(failed.data.finished).toBe(new Date(started + 2_500).toISOString());
   });
 
+  test('a job answered by a fallback is titled with both models and shows usage, never the answer', async ({
+    admin: { api },
+  }) => {
+    const submitted = await api.call('/v1/jobs', {
+      method: 'POST',
+      body: JSON.stringify({
+        type: 'chat',
+        request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] },
+        fallbacks: ['anthropic/claude-haiku-4-5'],
+      }),
+    });
+    const id = String(submitted.body?.id);
+    const lifecycle = new JobLifecycle(api.store);
+    const at = Date.now();
+    await lifecycle.start({ tenant: 'a', jobId: id, at, modelIndex: 1 });
+    const usage = { input_tokens: 12, output_tokens: 80 };
+    const succeeded = await lifecycle.succeed({
+      tenant: 'a',
+      jobId: id,
+      at: at + 900,
+      answeredBy: 'anthropic/claude-haiku-4-5',
+      usage,
+      attempt: { model: 'anthropic/claude-haiku-4-5', status: 'succeeded', started_at: at / 1000, duration_ms: 850 },
+      result: {
+        id: 'msg_1',
+        object: 'chat.completion',
+        created: Math.floor(at / 1000),
+        model: 'anthropic/claude-haiku-4-5',
+        provider: 'anthropic',
+        choices: [{ index: 0, message: { role: 'assistant', content: 'answer-secret-9' }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 12, completion_tokens: 80, total_tokens: 92 },
+      },
+    });
+    expect(succeeded).toBe(true);
+    const answer = await api.call(`/admin/queues/api/queues/llm-jobs/${id}`, { key: TEST_ADMIN_TOKEN });
+    expect(answer.text).not.toContain('answer-secret-9');
+    expect(answer.body?.job).toMatchObject({
+      name: 'succeeded · chat · openai/gpt-4o-mini → anthropic/claude-haiku-4-5',
+      returnValue: { status: 'succeeded', answered_by: 'anthropic/claude-haiku-4-5', usage },
+      data: {
+        status: 'succeeded',
+        model: 'openai/gpt-4o-mini',
+        answered_by: 'anthropic/claude-haiku-4-5',
+        usage,
+        // From its creation by the API to its end.
+        took: expect.stringMatching(/^\d+(\.\d)?m?s$/),
+        finished: new Date(at + 900).toISOString(),
+        attempts: [`#1 anthropic/claude-haiku-4-5 succeeded, started ${new Date(at).toISOString()}, took 850ms`],
+        webhook: null,
+      },
+    });
+    expect((answer.body?.job as { failedReason?: string }).failedReason).toBeFalsy();
+  });
+
   test("bull-board's own errors come in the one error shape, keeping its translation key", async ({
     admin: { api },
   }) => {
