@@ -23,11 +23,11 @@ async function queuedJob(api: TestApi): Promise<string> {
   return String(created.body?.id);
 }
 
-/** Writes `text` as the worker does and waits until it is in Redis (and published). */
-async function stream(api: TestApi, writer: PartialOutputWriter, jobId: string, text: string): Promise<void> {
-  const before = (await api.redis.get(partialOutputKey('a', jobId))) ?? '';
+/** Writes `text` of `attempt` as the worker does and waits until it is in Redis (and published). */
+async function stream(api: TestApi, writer: PartialOutputWriter, jobId: string, attempt: number, text: string) {
+  const before = (await api.redis.get(partialOutputKey('a', jobId, attempt))) ?? '';
   writer.write(text);
-  await expect.poll(() => api.redis.get(partialOutputKey('a', jobId))).toBe(before + text);
+  await expect.poll(() => api.redis.get(partialOutputKey('a', jobId, attempt))).toBe(before + text);
 }
 
 const statuses = (events: ReceivedEvent[]) =>
@@ -75,7 +75,7 @@ describe('GET /v1/jobs/{id}/events', () => {
     const url = `${api.base}/v1/jobs/${jobId}/events`;
     await lifecycle.start({ tenant: 'a', jobId, at: Date.now(), modelIndex: 0 });
     const first = new PartialOutputWriter({ redis: api.redis, tenant: 'a', jobId, attempt: 1, flushIntervalMs: 1 });
-    await stream(api, first, jobId, 'Hello, ');
+    await stream(api, first, jobId, 1, 'Hello, ');
 
     // A new client gets the status (1 transition so far), then the output so far.
     const fresh = await readEvents(url, authorization, (event) => event.event === 'delta');
@@ -89,7 +89,7 @@ describe('GET /v1/jobs/{id}/events', () => {
     let live: Promise<void> | undefined;
     const partway = await readEvents(url, { ...authorization, 'last-event-id': '1.1.3' }, (event) => {
       // Once the replay is in, the stream is subscribed: more output goes to it live.
-      if (event.id === '1.1.7') live = stream(api, first, jobId, 'world');
+      if (event.id === '1.1.7') live = stream(api, first, jobId, 1, 'world');
       return event.id === '1.1.12';
     });
     await live;
@@ -100,14 +100,30 @@ describe('GET /v1/jobs/{id}/events', () => {
     expect(statuses(partway.events)).toEqual([]);
     await first.close();
 
-    // The attempt failed and a second began: a client of the first attempt gets the new status
-    // (3 transitions) and the second attempt's output from its start.
+    // The attempt fails and a second begins. A client that follows it live gets the second
+    // attempt's text from its start, and nothing of the first passed off as the second's.
+    const follower = openEventSource(url, authorization);
+    await expect.poll(() => deltas(follower.events).length).toBe(1);
     expect(await lifecycle.requeue({ tenant: 'a', jobId, attempt: failedAttempt(), modelIndex: 0 })).toBe(true);
     await lifecycle.start({ tenant: 'a', jobId, at: Date.now(), modelIndex: 0 });
+    // The requeue and the start may come as one status (the job as it was when read): the last
+    // one is the second attempt's.
+    const lastStatus = () => follower.events.filter((event) => event.event === 'status').at(-1);
+    await expect.poll(() => (lastStatus()?.data as { attempts: number }).attempts).toBe(2);
+    expect(lastStatus()?.id).toBe('3.1.12');
     const second = new PartialOutputWriter({ redis: api.redis, tenant: 'a', jobId, attempt: 2, flushIntervalMs: 1 });
     await second.begin();
-    await stream(api, second, jobId, 'Again');
+    await stream(api, second, jobId, 2, 'Again');
     await second.close();
+    await expect.poll(() => deltas(follower.events).length).toBe(2);
+    follower.source.close();
+    expect(deltas(follower.events)).toEqual([
+      ['1.1.12', { attempt: 1, offset: 0, text: 'Hello, world' }],
+      ['3.2.5', { attempt: 2, offset: 0, text: 'Again' }],
+    ]);
+
+    // A client of the first attempt gets the new status (3 transitions) and the second attempt's
+    // output from its start.
     const retried = await readEvents(
       url,
       { ...authorization, 'last-event-id': '1.1.12' },

@@ -3,8 +3,6 @@ import type { Redis } from 'ioredis';
 import {
   isEnded,
   isJobId,
-  jobRecordKey,
-  parseJobRecord,
   partialOutputKey,
   toJobObject,
   type JobRecord,
@@ -54,16 +52,11 @@ export function jobEventsRoutes(options: JobEventsRoutesOptions): Router {
   const { store, events, redis } = options;
   const router = Router();
 
-  /** The record and the current attempt's output so far, read together. */
+  /** The record, and the output so far of the attempt it is on. */
   const readJob = async (tenant: string, id: string): Promise<{ record: JobRecord | null; partial: string }> => {
-    const replies = await redis.multi().hgetall(jobRecordKey(tenant, id)).get(partialOutputKey(tenant, id)).exec();
-    const [[recordError, fields] = [], [partialError, partial] = []] = replies ?? [];
-    if (recordError) throw recordError;
-    if (partialError) throw partialError;
-    return {
-      record: parseJobRecord((fields ?? {}) as Record<string, string>),
-      partial: typeof partial === 'string' ? partial : '',
-    };
+    const record = await store.get(tenant, id);
+    if (record === null || record.status !== 'running') return { record, partial: '' };
+    return { record, partial: (await redis.get(partialOutputKey(tenant, id, record.attempts))) ?? '' };
   };
 
   router.get('/v1/jobs/:id/events', async (request, response) => {

@@ -6,8 +6,12 @@ export function partialOutputChannel(tenant: string, jobId: string): string {
   return `llmq:partial:${tenant}:${jobId}`;
 }
 
-export function partialOutputKey(tenant: string, jobId: string): string {
-  return `${tenantTag(tenant)}:job:${jobId}:partial`;
+/**
+ * One attempt's output so far. Each attempt has its own key, so a reader that finds the job on
+ * attempt N never takes what attempt N-1 left for attempt N's text.
+ */
+export function partialOutputKey(tenant: string, jobId: string, attempt: number): string {
+  return `${tenantTag(tenant)}:job:${jobId}:partial:${attempt}`;
 }
 
 /** One published piece of a job's output. `offset` is where `text` starts within the attempt's output. */
@@ -44,9 +48,10 @@ export class PartialOutputWriter {
     this.#options = { flushIntervalMs: 100, ttlMs: 60 * 60 * 1000, ...options };
   }
 
-  /** Starts a new attempt: earlier attempts' text is dropped. */
+  /** Starts a new attempt: the previous attempt's text is dropped. */
   async begin(): Promise<void> {
-    await this.#options.redis.del(partialOutputKey(this.#options.tenant, this.#options.jobId));
+    const { redis, tenant, jobId, attempt } = this.#options;
+    await redis.del(partialOutputKey(tenant, jobId, attempt - 1));
   }
 
   write(delta: string): void {
@@ -68,7 +73,7 @@ export class PartialOutputWriter {
     const message: PartialOutputMessage = { attempt, offset: this.#offset, text: this.#buffer };
     this.#offset += this.#buffer.length;
     this.#buffer = '';
-    const key = partialOutputKey(tenant, jobId);
+    const key = partialOutputKey(tenant, jobId, attempt);
     // Best effort: a lost flush only delays what an SSE client sees, never the result.
     this.#pending = redis
       .multi()
