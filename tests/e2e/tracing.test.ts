@@ -204,6 +204,38 @@ describe('OpenTelemetry traces from the real API and worker processes', () => {
     expect(onlyOne(child(spans, ended), 'the webhook under the end').name).toBe('POST');
   });
 
+  it("a canceled job's end and webhook are traced under the DELETE request", async () => {
+    await client.faults([{ match: { model: 'trace-held' }, fault: 'hold' }]);
+    const { body } = await client.submit({
+      type: 'chat',
+      request: { model: 'openai/trace-held', messages: [{ role: 'user', content: 'held' }] },
+      webhook: { url: `${receiver.url}/${HOOK_PATH}` },
+    });
+    const id = String(body.id);
+    await expect.poll(async () => (await client.get(id)).body.status, { timeout: 20_000 }).toBe('running');
+    expect((await client.cancel(id)).status).toBe(200);
+    const spans = await spansOnceArrived((all) =>
+      all.some((span) => span.name === 'POST' && span.attributes['llmq.job.id'] === id),
+    );
+    const cancel = onlyOne(
+      spans.filter((span) => span.name === 'DELETE /v1/jobs/:id'),
+      'one cancel request',
+    );
+    const ended = onlyOne(child(spans, cancel), 'the end under the cancel');
+    expect(ended.attributes).toMatchObject({ 'llmq.job.id': id, 'llmq.job.status': 'canceled' });
+    expect(onlyOne(child(spans, ended), 'the webhook under the end').name).toBe('POST');
+    // The run the cancel aborted stays in the job's own trace, under its enqueue.
+    const enqueue = onlyOne(
+      spans.filter((span) => span.name === 'send llm-jobs' && span.attributes['llmq.job.id'] === id),
+      'one enqueue',
+    );
+    const run = onlyOne(
+      child(spans, enqueue).filter((span) => span.name === 'process llm-jobs'),
+      'the aborted run',
+    );
+    expect(run.attributes['llmq.job.outcome']).toBe('skipped');
+  });
+
   it('an embedding job: its call is an `embeddings` span with the input tokens', async () => {
     const { body } = await client.submit({
       type: 'embedding',

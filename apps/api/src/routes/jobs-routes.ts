@@ -15,6 +15,7 @@ import {
   JOB_CANCEL_CHANNEL,
   JOB_STATUSES,
   toJobObject,
+  traceFields,
   type BudgetGuard,
   type JobRecord,
   type JobStore,
@@ -296,7 +297,14 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     const { id } = request.params;
     if (!isJobId(id)) throw notFound(id);
     const money = options.budget?.endWithoutAnswer(tenant);
-    const canceled = await lifecycle.cancel({ tenant, jobId: id, at: Date.now(), ...(money ? { ledger: money } : {}) });
+    // The cancel's end, and the webhook it sends, are traced under this request (when tracing is on).
+    const canceled = await lifecycle.cancel({
+      tenant,
+      jobId: id,
+      at: Date.now(),
+      ...(money ? { ledger: money } : {}),
+      details: traceFields(),
+    });
     if (canceled.outcome === 'missing') throw notFound(id);
     if (canceled.outcome === 'conflict') {
       throw new HttpError(409, 'conflict', `job "${id}" has already ended (${canceled.current})`, {
