@@ -1,10 +1,13 @@
+import type { ServerResponse } from 'node:http';
 import type { Router } from 'express';
+import onHeaders from 'on-headers';
 import type { Queue } from 'bullmq';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { BaseAdapter } from '@bull-board/api/baseAdapter';
+import type { ControllerHandlerReturnType, HTTPStatus } from '@bull-board/api/typings/app';
 import { ExpressAdapter } from '@bull-board/express';
-import type { JobStore, LlmJobData, WebhookJobData } from '@llmq/core';
+import { isRedisUnavailable, type JobStore, type LlmJobData, type WebhookJobData } from '@llmq/core';
 import { withLlmqErrorBody } from './admin-board-errors.js';
 import { LlmJobsBoardAdapter, shownFields, type FieldDisplay } from './admin-llm-jobs-adapter.js';
 
@@ -16,6 +19,7 @@ const WEBHOOK_JOB_FIELDS_SHOWN: Record<keyof WebhookJobData, FieldDisplay> = {
   jobId: 'as-is',
   status: 'as-is',
   sequence: 'as-is',
+  traceparent: 'as-is',
 };
 
 /** The colour of BullMQ's Completed state (slate, as the board's muted text). */
@@ -34,15 +38,34 @@ const UTC_TIME: Intl.DateTimeFormatOptions = {
   timeZoneName: 'short',
 };
 
-/** bull-board's Express adapter, answering its API's errors in llmq's one error shape. */
+/** What the board answers while Redis is unreachable or refusing writes (503, as the API does). */
+const BOARD_UNAVAILABLE: ControllerHandlerReturnType = {
+  // bull-board's HTTPStatus type lists only the codes it answers itself; its adapter sends any.
+  status: 503 as HTTPStatus,
+  body: { error: { type: 'unavailable', message: 'the job store is unreachable or refusing writes; retry shortly' } },
+};
+
+/**
+ * bull-board's Express adapter, answering its API's errors in llmq's one error shape: a Redis
+ * that cannot answer is a 503 with Retry-After, never bull-board's 500.
+ */
 class LlmqBoardAdapter extends ExpressAdapter {
   constructor() {
     super();
     this.app.disable('x-powered-by');
+    // bull-board writes its answers itself (status and body only): the header joins any 503.
+    this.app.use((_request, response, next) => {
+      onHeaders(response, function addRetryAfter(this: ServerResponse) {
+        if (this.statusCode === 503) this.setHeader('retry-after', '1');
+      });
+      next();
+    });
   }
 
   override setErrorHandler(handler: Parameters<ExpressAdapter['setErrorHandler']>[0]): this {
-    return super.setErrorHandler((error) => withLlmqErrorBody(handler(error)));
+    return super.setErrorHandler((error) =>
+      isRedisUnavailable(error) ? BOARD_UNAVAILABLE : withLlmqErrorBody(handler(error)),
+    );
   }
 
   override setApiRoutes(routes: Parameters<ExpressAdapter['setApiRoutes']>[0]): ExpressAdapter {

@@ -1,5 +1,6 @@
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import type { Job, Queue } from 'bullmq';
+import { z } from 'zod';
 import { CorruptJobRecordError, type JobRecord, type JobStore, type LlmJobData } from '@llmq/core';
 import { humanDuration, isoTime, llmJobRecordView, llmJobTitle } from './admin-job-view.js';
 
@@ -42,6 +43,9 @@ export function shownFields(shown: Record<string, FieldDisplay>, data: unknown):
   return fields;
 }
 
+/** What a queue entry names of its job record. */
+const jobReference = z.object({ tenant: z.string().min(1), jobId: z.string().min(1) });
+
 type RecordRead = { record: JobRecord } | { record: null; problem: string };
 
 /**
@@ -71,8 +75,9 @@ export class LlmJobsBoardAdapter extends BullMQAdapter {
   }
 
   async #read(data: unknown): Promise<RecordRead> {
-    const { tenant, jobId } = shownFields({ tenant: 'as-is', jobId: 'as-is' }, data);
-    if (typeof tenant !== 'string' || typeof jobId !== 'string') return { record: null, problem: 'no job reference' };
+    const reference = jobReference.safeParse(data);
+    if (!reference.success) return { record: null, problem: 'no job reference' };
+    const { tenant, jobId } = reference.data;
     try {
       const record = await this.#store.get(tenant, jobId);
       return record ? { record } : { record: null, problem: 'the record has expired or was never written' };
