@@ -1,5 +1,5 @@
 import type { Stack } from '@llmq/devkit';
-import { expectDocumentedAnswer } from './openapi-answers.js';
+import { expectDocumentedAnswer, openApiAnswersOf } from './openapi-answers.js';
 
 /**
  * A thin client of the llmq API and the simulator's control API, for end-to-end tests. Every
@@ -8,6 +8,8 @@ import { expectDocumentedAnswer } from './openapi-answers.js';
  */
 export function llmqClient(stack: Stack, tenant = 'alpha') {
   const authorization = `Bearer ${stack.keys[tenant] ?? ''}`;
+  // Read the document now, while the API is surely up; a failed read is tried again at the first answer.
+  openApiAnswersOf(stack.apiUrl).catch(() => undefined);
   const json = async (response: Response, method = 'GET') => {
     const body = (await response.json()) as Record<string, unknown>;
     const { pathname, search } = new URL(response.url);
