@@ -17,6 +17,9 @@ export interface ReceivedAnswer {
   body?: unknown;
 }
 
+// The schema work is ajv's; only finding a route's answer in the document is ours. The response
+// validators on npm take OpenAPI 3.0 (nullable, not 3.1's JSON Schema 2020-12) or validate inside a
+// server; this checks what a client received.
 const DOCUMENT_ID = 'llmq-openapi.json';
 const pointer = (...parts: string[]) => parts.map((part) => part.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
 
