@@ -53,7 +53,10 @@ const COMMON_ANSWERS: Record<ApiRoute['auth'], Record<number, RouteAnswer>> = {
       description:
         'the body is not valid JSON or nested deeper than 64 levels, or the path is not valid percent-encoding',
     },
-    401: { description: 'missing or unknown API key' },
+    401: {
+      description: 'missing or unknown API key',
+      headers: { 'WWW-Authenticate': 'the Bearer challenge (RFC 6750), with error="invalid_token" for an unknown key' },
+    },
     413: { description: 'the body is larger than LLMQ_MAX_BODY_BYTES' },
     415: { description: 'the JSON body is not UTF-8' },
     429: {

@@ -4,6 +4,7 @@ type JsonSchema = Record<string, unknown>;
 const RESPONSE_HEADERS: Record<string, { schema: JsonSchema; required: boolean }> = {
   'Retry-After': { schema: { type: 'integer', minimum: 1 }, required: true },
   Location: { schema: { type: 'string' }, required: true },
+  'WWW-Authenticate': { schema: { type: 'string', pattern: '^Bearer ' }, required: true },
   'Idempotent-Replayed': { schema: { type: 'string', enum: ['true'] }, required: false },
   // Absent when the rate limit is off (LLMQ_API_RATE_LIMIT=0) or Redis did not answer the count.
   'RateLimit-Limit': { schema: { type: 'integer', minimum: 1 }, required: false },

@@ -163,6 +163,9 @@ describe('answers only some deployments give match the document', () => {
     try {
       expect((await expectDocumented(draining, '/readyz', { key: null })).status).toBe(503);
       expect((await expectDocumented(draining, '/admin/login', { key: null })).status).toBe(404);
+      // A 401 carries its Bearer challenge.
+      expect((await expectDocumented(draining, '/v1/jobs', { key: null })).status).toBe(401);
+      expect((await expectDocumented(draining, '/v1/jobs', { key: 'nope' })).status).toBe(401);
     } finally {
       await draining.close();
     }
