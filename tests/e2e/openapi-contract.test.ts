@@ -1,3 +1,7 @@
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
@@ -21,6 +25,8 @@ beforeAll(async () => {
       '  writers: [anthropic/claude-haiku-4-5]',
       'budgets:',
       '  beta: 0.000001',
+      'webhooks:',
+      '  allow_cidrs: ["127.0.0.2/32"]',
     ].join('\n'),
   });
   document = await openApiAnswersOf(stack.apiUrl);
@@ -183,6 +189,38 @@ describe('every answer matches /openapi.json', () => {
     expect((await call('GET', path, { headers: { 'Last-Event-ID': events.at(-1)?.id ?? '' } })).status).toBe(204);
     expect((await call('GET', path, { headers: { 'Last-Event-ID': 'nope' } })).status).toBe(400);
     expect((await call('GET', '/v1/jobs/job_00000000000000000000000000/events')).status).toBe(404);
+  });
+});
+
+describe('the webhook llmq posts matches the document', () => {
+  it('a job.succeeded event: its body is a WebhookEvent and its headers those of webhooks.job.ended', async () => {
+    const received: Array<{ headers: IncomingHttpHeaders; body: string }> = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body });
+        response.writeHead(204).end();
+      });
+    });
+    receiver.listen(0, '127.0.0.2');
+    await once(receiver, 'listening');
+    try {
+      const url = `http://127.0.0.2:${(receiver.address() as AddressInfo).port}/hook`;
+      const { body } = await post(chat({ webhook: { url } }));
+      expect((await call('GET', `/v1/jobs/${String(body.id)}?wait=30`)).body).toMatchObject({ status: 'succeeded' });
+      // The delivery follows the end on the webhook queue: wait for it (up to 30 s).
+      for (let tries = 0; tries < 300 && received.length === 0; tries += 1) await sleep(100);
+      expect(received.length).toBeGreaterThan(0);
+      const [delivery] = received;
+      expect(document.checkComponent('WebhookEvent', JSON.parse(delivery?.body ?? 'null'))).toEqual([]);
+      for (const [index, name] of ['webhook-id', 'webhook-timestamp', 'webhook-signature'].entries()) {
+        const validate = document.schemaAt(`/webhooks/job.ended/post/parameters/${index}/schema`);
+        expect([name, validate(delivery?.headers[name])]).toEqual([name, true]);
+      }
+    } finally {
+      receiver.close();
+    }
   });
 });
 

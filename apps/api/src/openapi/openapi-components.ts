@@ -12,6 +12,7 @@ import {
 } from './job-object-schemas.js';
 import { budgetStatusSchema, usageReportSchema, webhookSecretSchema } from './openapi-schemas.js';
 import { constrainSubmission } from './submission-constraints.js';
+import { webhookEventSchema } from './webhook-document.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -35,6 +36,7 @@ const ANSWERS: Array<[z.ZodType, string]> = [
   [jobStatusEventSchema, 'JobStatusEvent'],
   [jobDeltaEventSchema, 'JobDeltaEvent'],
   [jobDeltaSchema, 'JobDelta'],
+  [webhookEventSchema, 'WebhookEvent'],
 ];
 const NAMED = new Map(ANSWERS);
 

@@ -6,6 +6,7 @@ import { API_ROUTES } from './api-route-table.js';
 import { componentSchemas, COMPONENT, namedComponent, type JsonSchema } from './openapi-components.js';
 import { ERROR_TYPES, errorTypeOfStatus } from './error-schemas.js';
 import { responseHeaders } from './openapi-headers.js';
+import { webhookOperations } from './webhook-document.js';
 
 export type { JsonSchema } from './openapi-components.js';
 
@@ -188,6 +189,7 @@ export function createOpenApiDocument(options: OpenApiDocumentOptions): JsonSche
       { name: 'admin', description: 'the bull-board dashboard behind LLMQ_ADMIN_TOKEN' },
     ],
     paths,
+    webhooks: webhookOperations(COMPONENT),
     components: {
       schemas: componentSchemas({
         submissionSchema: options.submissionSchema,
