@@ -66,7 +66,10 @@ const COMMON_ANSWERS: Record<ApiRoute['auth'], Record<number, RouteAnswer>> = {
     },
     503: unavailable,
   },
-  admin: { 404: { description: 'the dashboard is off (no LLMQ_ADMIN_TOKEN)' } },
+  admin: {
+    404: { description: 'the dashboard is off (no LLMQ_ADMIN_TOKEN)' },
+    503: { ...unavailable, description: 'Redis cannot be read: the dashboard answers in the one error body' },
+  },
   metrics: { 401: { description: 'LLMQ_METRICS_TOKEN is set and was not sent' }, 503: unavailable },
   none: {},
 };
