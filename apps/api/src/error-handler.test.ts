@@ -3,16 +3,26 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '@llmq/core';
 import { errorHandler } from './error-handler.js';
+import { HttpError } from './http-error.js';
 
 async function withApp(run: (base: string) => Promise<void>): Promise<void> {
   const app = express();
+  const logger = createLogger({ name: 'test', level: 'silent' });
+  app.use((request, _response, next) => {
+    request.log = logger;
+    next();
+  });
   app.use(express.json());
   app.get('/v1/jobs/:id', (request, response) => {
     response.json({ id: request.params.id });
   });
   app.post('/v1/jobs', (request, response) => {
     response.json({ body: request.body as unknown });
+  });
+  app.get('/v1/busy', () => {
+    throw new HttpError(503, 'unavailable', 'the job could not be accepted');
   });
   app.use(errorHandler);
   const server = app.listen(0, '127.0.0.1');
@@ -52,6 +62,17 @@ describe('errorHandler, for errors Express raises before a route runs', () => {
       });
       const real = await post(gzipSync('{"is":"gzip"}'));
       expect(await real.json()).toEqual({ body: { is: 'gzip' } });
+    });
+  });
+
+  it('a 503 a route throws itself says when to come back', async () => {
+    await withApp(async (base) => {
+      const response = await fetch(`${base}/v1/busy`);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('1');
+      expect(await response.json()).toEqual({
+        error: { type: 'unavailable', message: 'the job could not be accepted' },
+      });
     });
   });
 });

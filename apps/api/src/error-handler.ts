@@ -80,6 +80,8 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, request, respo
     return;
   }
   if (httpError.status >= 500) request.log.warn({ err: httpError }, httpError.message);
+  // Every 503 says when to come back, whichever route threw it.
+  if (httpError.status === 503 && !response.hasHeader('retry-after')) response.set('retry-after', '1');
   response
     .status(httpError.status)
     .json({ error: { type: httpError.type, message: httpError.message, ...httpError.details } });
