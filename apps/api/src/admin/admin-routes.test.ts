@@ -34,6 +34,7 @@ describe('admin dashboard', () => {
   }) => {
     const refused = await api.call('/admin/queues/api/queues', { key: null });
     expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="llmq-admin"');
     expect(refused.body).toEqual({
       error: {
         type: 'authentication',

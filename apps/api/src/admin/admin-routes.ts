@@ -12,6 +12,9 @@ import {
   sessionSigningSecret,
 } from './admin-session.js';
 
+/** The RFC 6750 challenge of the dashboard's 401s (JSON clients; a browser gets the login form). */
+const ADMIN_CHALLENGE = 'Bearer realm="llmq-admin"';
+
 export interface AdminRoutesOptions extends AdminBoardOptions {
   /** `LLMQ_ADMIN_TOKEN`: what the login form and `Authorization: Bearer` must present. */
   token: string;
@@ -53,6 +56,7 @@ export function adminRoutes(options: AdminRoutesOptions): Router {
     if (isAdmin(request)) return next();
     // A browser opening the dashboard is shown the way in; anything else gets the error body.
     if (request.method === 'GET' && wantsHtml(request)) return response.redirect(303, '/admin/login');
+    response.set('www-authenticate', ADMIN_CHALLENGE);
     throw new HttpError(401, 'authentication', 'log in at /admin/login or send "Authorization: Bearer <admin token>"');
   };
 
@@ -67,6 +71,7 @@ export function adminRoutes(options: AdminRoutesOptions): Router {
     if (typeof token !== 'string' || !sameToken(token, options.token)) {
       request.log.warn('admin login refused');
       if (wantsHtml(request)) return sendLoginPage(response, 401, 'That is not the admin token.');
+      response.set('www-authenticate', ADMIN_CHALLENGE);
       throw new HttpError(401, 'authentication', 'wrong admin token');
     }
     response.cookie(ADMIN_SESSION_COOKIE, newSessionValue(), {

@@ -25,7 +25,9 @@ describe('API /metrics', () => {
     await post({ type: 'chat' });
     expect((await api.call(`/v1/jobs/${String(chats[0]?.body?.id)}`, { method: 'DELETE' })).status).toBe(200);
 
-    expect((await api.call('/metrics', { key: null })).status).toBe(401);
+    const refused = await api.call('/metrics', { key: null });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="llmq-metrics"');
     const answer = await api.call('/metrics', { key: null, headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);

@@ -119,6 +119,7 @@ export class ApiMetrics {
     const { token } = options;
     return async (request, response) => {
       if (token !== undefined && !sameToken(request.headers.authorization ?? '', `Bearer ${token}`)) {
+        response.set('www-authenticate', 'Bearer realm="llmq-metrics"');
         throw new HttpError(401, 'authentication', 'send "Authorization: Bearer <LLMQ_METRICS_TOKEN>"');
       }
       response.set('content-type', this.registry.contentType).send(await this.registry.metrics());

@@ -15,9 +15,15 @@ export interface WorkerMetricsServerOptions {
 
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
-function send(response: ServerResponse, status: number, type: string, message: string): void {
+function send(
+  response: ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   response
-    .writeHead(status, { 'content-type': 'application/json; charset=utf-8' })
+    .writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers })
     .end(JSON.stringify({ error: { type, message } }));
 }
 
@@ -33,7 +39,9 @@ export async function startWorkerMetricsServer(
       return;
     }
     if (expected && !timingSafeEqual(digest(request.headers.authorization ?? ''), expected)) {
-      send(response, 401, 'authentication', 'send "Authorization: Bearer <LLMQ_METRICS_TOKEN>"');
+      send(response, 401, 'authentication', 'send "Authorization: Bearer <LLMQ_METRICS_TOKEN>"', {
+        'www-authenticate': 'Bearer realm="llmq-metrics"',
+      });
       return;
     }
     options.registry.metrics().then(

@@ -200,7 +200,9 @@ describe('worker metrics server', () => {
     });
     try {
       const base = `http://127.0.0.1:${server.port}`;
-      expect((await fetch(`${base}/metrics`)).status).toBe(401);
+      const refused = await fetch(`${base}/metrics`);
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="llmq-metrics"');
       const answer = await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer t0ken' } });
       expect(answer.status).toBe(200);
       expect(new PrometheusMetrics(await answer.text()).value('llmq_jobs_finished_total')).toBe(1);
