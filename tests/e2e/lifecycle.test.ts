@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { simulatedChatReply, simulatedEmbedding } from '@llmq/simulator';
+import { expectDocumentedAnswer } from '../support/openapi-answers.js';
 import { badSubmissions } from './bad-submissions.js';
 
 interface Job {
@@ -31,7 +32,16 @@ async function call(path: string, init: RequestInit & { tenant?: 'alpha' | 'beta
   if (init.tenant !== null) headers.set('authorization', `Bearer ${stack.keys[init.tenant ?? 'alpha']}`);
   if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
   const response = await fetch(`${stack.apiUrl}${path}`, { ...init, headers });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const body = (await response.json()) as Record<string, unknown>;
+  // Every answer must be one the OpenAPI document describes.
+  await expectDocumentedAnswer(stack.apiUrl, {
+    method: init.method ?? 'GET',
+    path,
+    status: response.status,
+    headers: response.headers,
+    body,
+  });
+  return { status: response.status, body };
 }
 
 const submit = (body: unknown, tenant: 'alpha' | 'beta' = 'alpha') =>

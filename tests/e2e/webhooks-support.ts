@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { Stack } from '@llmq/devkit';
+import { expectDocumentedAnswer } from '../support/openapi-answers.js';
 
 /** The config of the webhook end-to-end stacks: receivers on 127.0.0.2 only, a schedule in tenths of seconds. */
 export const WEBHOOK_STACK_CONFIG = `
@@ -33,7 +34,16 @@ export function apiClient(stack: Stack) {
     headers.set('authorization', `Bearer ${stack.keys.alpha}`);
     if (init.body !== undefined) headers.set('content-type', 'application/json');
     const response = await fetch(`${stack.apiUrl}${path}`, { ...init, headers });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    const body = (await response.json()) as Record<string, unknown>;
+    // Every answer must be one the OpenAPI document describes.
+    await expectDocumentedAnswer(stack.apiUrl, {
+      method: init.method ?? 'GET',
+      path,
+      status: response.status,
+      headers: response.headers,
+      body,
+    });
+    return { status: response.status, body };
   };
   const submit = (webhookUrl: string, content = 'Hello') =>
     call('/v1/jobs', {
