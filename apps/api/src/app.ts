@@ -28,6 +28,8 @@ import { createIdempotency } from './idempotency/idempotent-submission.js';
 import type { JobEvents } from './job-events.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
+import { batchFileRoutes } from './openai-compat/batches/batch-file-routes.js';
+import { BatchFileStore } from './openai-compat/batches/batch-file-store.js';
 import { tenantRateLimit } from './rate-limit/tenant-rate-limit.js';
 import { traceRequests } from './tracing/request-span.js';
 import { jobEventsRoutes } from './routes/job-events-routes.js';
@@ -212,6 +214,10 @@ export function createApp(options: AppOptions): Express {
       redis: options.redis,
       ...(options.config.keepAliveMs !== undefined ? { keepAliveMs: options.config.keepAliveMs } : {}),
     }),
+  );
+  // Batch files are kept as long as jobs are.
+  app.use(
+    batchFileRoutes({ files: new BatchFileStore({ redis: options.redis, retentionMs: options.store.retentionMs }) }),
   );
   app.use(notFoundHandler);
   app.use(errorHandler);

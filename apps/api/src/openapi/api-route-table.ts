@@ -6,6 +6,7 @@ import { errorAnswer, type ApiRoute, type RouteAnswer } from './api-route.js';
 import { JOB_EVENT_ID_PATTERN, jobEventSchema } from './job-event-schemas.js';
 import { JOB_ID_PATTERN, jobBatchAcceptedSchema, jobListSchema, jobObjectSchema } from './job-object-schemas.js';
 import { OPERATION_ROUTES } from './operation-route-table.js';
+import { BATCH_FILE_ROUTES } from './batch-file-route-table.js';
 import { IDEMPOTENCY_KEY_SCHEMA } from './submission-constraints.js';
 
 const job = (description: string): RouteAnswer => ({ description, json: jobObjectSchema });
@@ -194,5 +195,6 @@ export const API_ROUTES: ApiRoute[] = [
       400: error('a bad query'),
     },
   },
+  ...BATCH_FILE_ROUTES,
   ...OPERATION_ROUTES,
 ];

@@ -9,7 +9,7 @@ export type RouteAnswer =
   | { description: string; json?: z.ZodType; headers?: Record<string, string> }
   | {
       description: string;
-      media: 'text/html' | 'text/plain' | 'text/event-stream';
+      media: 'text/html' | 'text/plain' | 'text/event-stream' | 'application/octet-stream';
       schema?: z.ZodType;
       headers?: Record<string, string>;
     };
@@ -21,7 +21,7 @@ export interface ApiRoute {
   path: string;
   summary: string;
   description?: string;
-  tag: 'jobs' | 'webhooks' | 'operations' | 'admin';
+  tag: 'jobs' | 'webhooks' | 'operations' | 'admin' | 'batches';
   /** Who may call it: an API key, the admin token (header or session cookie), the metrics token, anyone. */
   auth: 'apiKey' | 'admin' | 'metrics' | 'none';
   /** The query's schema; each property becomes a parameter. */
@@ -29,7 +29,11 @@ export interface ApiRoute {
   /** Patterns of path or query parameters the route checks in code (a zod refine has none to show). */
   patterns?: Record<string, string>;
   /** The JSON body, by its schema; the submission schemas are named so the document can share them. */
-  body?: { schema: z.ZodType | 'JobSubmission' | 'JobBatchSubmission'; required: boolean } | { form: true };
+  body?:
+    | { schema: z.ZodType | 'JobSubmission' | 'JobBatchSubmission'; required: boolean }
+    | { form: true }
+    /** A `multipart/form-data` body: the JSON Schema of its fields. */
+    | { multipart: Record<string, unknown> };
   headers?: Array<{ name: string; description: string; schema?: Record<string, unknown> }>;
   answers: Record<number, RouteAnswer>;
 }

@@ -130,6 +130,9 @@ function requestBody(route: ApiRoute): JsonSchema | undefined {
       },
     };
   }
+  if ('multipart' in route.body) {
+    return { required: true, content: { 'multipart/form-data': { schema: route.body.multipart } } };
+  }
   const schema =
     typeof route.body.schema === 'string'
       ? { $ref: COMPONENT(route.body.schema) }
@@ -190,6 +193,7 @@ export function createOpenApiDocument(options: OpenApiDocumentOptions): JsonSche
       { name: 'webhooks', description: 'signing secrets and redelivery' },
       { name: 'operations', description: 'health, readiness, metrics, this document' },
       { name: 'admin', description: 'the bull-board dashboard behind LLMQ_ADMIN_TOKEN' },
+      { name: 'batches', description: "OpenAI's Files and Batch API: JSONL files of requests, each line a job" },
     ],
     paths,
     webhooks: webhookOperations(COMPONENT),
