@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { formatValidationError } from '@llmq/core';
@@ -104,7 +106,8 @@ export function batchFileRoutes(options: { files: BatchFileStore }): Router {
   router.get('/v1/files/:id/content', async (request, response) => {
     const content = await files.content(tenantOf(request), request.params.id);
     if (content === null) throw notFound(request.params.id);
-    response.status(200).type('application/octet-stream').send(content);
+    response.status(200).type('application/octet-stream');
+    await pipeline(Readable.from(content), response);
   });
 
   router.delete('/v1/files/:id', async (request, response) => {
