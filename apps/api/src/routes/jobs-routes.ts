@@ -3,7 +3,6 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import {
-  createJobId,
   createJobSubmissionSchema,
   formatValidationError,
   isEnded,
@@ -26,10 +25,9 @@ import {
 import { tenantOf } from '../auth.js';
 import type { JobPolicy } from '../config.js';
 import type { Idempotency, IdempotentStart } from '../idempotency/idempotent-submission.js';
-import { planEnqueue, type EnqueuePlan } from '../job-enqueue.js';
+import { createJobAcceptor } from '../job-acceptance.js';
 import { HttpError } from '../http-error.js';
 import type { JobEvents } from '../job-events.js';
-import { startEnqueueSpans } from '../tracing/enqueue-span.js';
 
 export interface JobsRoutesOptions {
   queue: Queue<LlmJobData>;
@@ -120,71 +118,14 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
   const router = Router();
   const lifecycle = new JobLifecycle(store);
 
-  /** Writes the records and enqueues the jobs; on a failed enqueue nothing is left behind. */
-  const accept = async (tenant: string, submissions: JobSubmission[], jobIds: string[] = []): Promise<JobRecord[]> => {
-    const createdAt = Date.now();
-    // One after another: each estimate pauses for the event loop, and a batch of 1,000 large
-    // jobs must not start 1,000 of them at once.
-    const accepted: Array<{ jobId: string; submission: JobSubmission; plan: EnqueuePlan }> = [];
-    for (const [index, submission] of submissions.entries()) {
-      const jobId = jobIds[index] ?? createJobId(createdAt);
-      const plan = await planEnqueue({
-        tenant,
-        jobId,
-        createdAt,
-        submission,
-        catalog: options.catalog,
-        policy: options.jobPolicy,
-        defaultOutputTokens: options.defaultOutputTokens,
-      });
-      accepted.push({ jobId, submission, plan });
-    }
-    const hold = await options.budget?.hold(
-      tenant,
-      accepted.map(({ submission, plan }) => ({ submission, tokens: plan.data.tokens })),
-    );
-    if (hold?.ok === false) throw new HttpError(402, 'budget_exceeded', hold.message, hold.details);
-    const records = await Promise.all(
-      accepted.map(async ({ jobId, submission }, index) => {
-        const extraFields = hold?.fieldsFor(index);
-        const record = await store.create({
-          tenant,
-          jobId,
-          submission,
-          createdAt,
-          ...(extraFields ? { extraFields } : {}),
-        });
-        if (record === null) throw new HttpError(503, 'unavailable', 'a job id was taken; retry');
-        return record;
-      }),
-    ).catch(async (error: unknown) => {
-      await hold?.release();
-      throw error;
-    });
-    // Each job's trace context goes into its queue data (absent when tracing is off).
-    const enqueueSpans = startEnqueueSpans(accepted.map(({ jobId, plan }) => ({ jobId, data: plan.data })));
-    try {
-      if (accepted.length === 1 && accepted[0]) {
-        const { jobId, submission, plan } = accepted[0];
-        await queue.add(submission.type, plan.data, { jobId, attempts: plan.attempts });
-      } else {
-        await queue.addBulk(
-          accepted.map(({ jobId, submission, plan }) => ({
-            name: submission.type,
-            data: plan.data,
-            opts: { jobId, attempts: plan.attempts },
-          })),
-        );
-      }
-    } catch (error) {
-      enqueueSpans.end(error);
-      await Promise.all(accepted.map(({ jobId }) => store.discard(tenant, jobId).catch(() => undefined)));
-      await hold?.release().catch(() => undefined);
-      throw error;
-    }
-    enqueueSpans.end();
-    return records;
-  };
+  const accept = createJobAcceptor({
+    queue,
+    store,
+    catalog: options.catalog,
+    defaultOutputTokens: options.defaultOutputTokens,
+    jobPolicy: options.jobPolicy,
+    ...(options.budget ? { budget: options.budget } : {}),
+  });
 
   /** `accept` under an Idempotency-Key this request holds: a failure frees the key, a success keeps it. */
   const acceptOnce = async (
