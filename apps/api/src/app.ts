@@ -30,6 +30,8 @@ import { ApiMetrics } from './metrics/api-metrics.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
 import { batchFileRoutes } from './openai-compat/batches/batch-file-routes.js';
 import { BatchFileStore } from './openai-compat/batches/batch-file-store.js';
+import { batchRoutes } from './openai-compat/batches/batch-routes.js';
+import { BatchStore } from './openai-compat/batches/batch-store.js';
 import { tenantRateLimit } from './rate-limit/tenant-rate-limit.js';
 import { traceRequests } from './tracing/request-span.js';
 import { jobEventsRoutes } from './routes/job-events-routes.js';
@@ -215,9 +217,28 @@ export function createApp(options: AppOptions): Express {
       ...(options.config.keepAliveMs !== undefined ? { keepAliveMs: options.config.keepAliveMs } : {}),
     }),
   );
-  // Batch files are kept as long as jobs are.
+  // Batch files and batches are kept as long as jobs are.
+  const batchFiles = new BatchFileStore({ redis: options.redis, retentionMs: options.store.retentionMs });
+  app.use(batchFileRoutes({ files: batchFiles }));
   app.use(
-    batchFileRoutes({ files: new BatchFileStore({ redis: options.redis, retentionMs: options.store.retentionMs }) }),
+    batchRoutes({
+      files: batchFiles,
+      batches: new BatchStore(options.redis, options.store.retentionMs),
+      store: options.store,
+      queue: options.queue,
+      redis: options.redis,
+      acceptance: {
+        queue: options.queue,
+        store: options.store,
+        catalog: options.config.catalog,
+        defaultOutputTokens: options.config.defaultOutputTokens ?? 1024,
+        jobPolicy: options.config.jobPolicy ?? DEFAULT_JOB_POLICY,
+        ...(options.spend ? { budget: options.spend.budget } : {}),
+      },
+      submissionSchema: createJobSubmissionSchema(options.config.catalog, {
+        ...(options.spend ? { semanticCache: options.spend.semanticCache } : {}),
+      }),
+    }),
   );
   app.use(notFoundHandler);
   app.use(errorHandler);

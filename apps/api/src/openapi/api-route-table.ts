@@ -7,6 +7,7 @@ import { JOB_EVENT_ID_PATTERN, jobEventSchema } from './job-event-schemas.js';
 import { JOB_ID_PATTERN, jobBatchAcceptedSchema, jobListSchema, jobObjectSchema } from './job-object-schemas.js';
 import { OPERATION_ROUTES } from './operation-route-table.js';
 import { BATCH_FILE_ROUTES } from './batch-file-route-table.js';
+import { BATCH_ROUTES } from './batch-route-table.js';
 import { IDEMPOTENCY_KEY_SCHEMA } from './submission-constraints.js';
 
 const job = (description: string): RouteAnswer => ({ description, json: jobObjectSchema });
@@ -196,5 +197,6 @@ export const API_ROUTES: ApiRoute[] = [
     },
   },
   ...BATCH_FILE_ROUTES,
+  ...BATCH_ROUTES,
   ...OPERATION_ROUTES,
 ];
