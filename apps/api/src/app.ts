@@ -36,6 +36,9 @@ import { tenantRateLimit } from './rate-limit/tenant-rate-limit.js';
 import { traceRequests } from './tracing/request-span.js';
 import { jobEventsRoutes } from './routes/job-events-routes.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
+import { createJobAcceptor } from './job-acceptance.js';
+import { openAiCompatRoutes, OPENAI_COMPAT_PATHS } from './openai-compat/openai-compat-routes.js';
+import { openAiErrorHandler } from './openai-compat/openai-error.js';
 import { usageRoutes } from './routes/usage-routes.js';
 import { webhookRoutes, type WebhookRoutesOptions } from './routes/webhook-routes.js';
 import { securityHeaders } from './server/security-headers.js';
@@ -225,8 +228,15 @@ export function createApp(options: AppOptions): Express {
       files: batchFiles,
       batches: new BatchStore(options.redis, options.store.retentionMs),
       store: options.store,
-      queue: options.queue,
-      redis: options.redis,
+      cancellation: {
+        store: options.store,
+        queue: options.queue,
+        redis: options.redis,
+        ...(options.spend ? { budget: options.spend.budget } : {}),
+        ...(options.config.limits
+          ? { limiter: { limiter: new RateLimiter(options.redis), rules: new LimitRules(options.config.limits) } }
+          : {}),
+      },
       acceptance: {
         queue: options.queue,
         store: options.store,
@@ -240,7 +250,31 @@ export function createApp(options: AppOptions): Express {
       }),
     }),
   );
+  app.use(
+    openAiCompatRoutes({
+      accept: createJobAcceptor({
+        queue: options.queue,
+        store: options.store,
+        catalog: options.config.catalog,
+        defaultOutputTokens: options.config.defaultOutputTokens ?? 1024,
+        jobPolicy: options.config.jobPolicy ?? DEFAULT_JOB_POLICY,
+        ...(options.spend ? { budget: options.spend.budget } : {}),
+      }),
+      submissionSchema: createJobSubmissionSchema(options.config.catalog, {
+        webhookUrlProblem: (url) => webhookUrlProblem(url, webhookAllowlist),
+        ...(options.spend ? { semanticCache: options.spend.semanticCache } : {}),
+      }),
+      store: options.store,
+      events: options.events,
+      redis: options.redis,
+      catalog: options.config.catalog,
+      limitedModels: Object.keys(options.config.limits?.limits ?? {}),
+      ...(options.config.keepAliveMs !== undefined ? { keepAliveMs: options.config.keepAliveMs } : {}),
+    }),
+  );
   app.use(notFoundHandler);
+  // OpenAI's error shape on OpenAI's paths (auth and tenant limits included), llmq's elsewhere.
+  app.use(OPENAI_COMPAT_PATHS, openAiErrorHandler);
   app.use(errorHandler);
   return app;
 }

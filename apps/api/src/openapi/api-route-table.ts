@@ -1,3 +1,4 @@
+import { OPENAI_COMPAT_ROUTES } from './openai-compat-route-table.js';
 import { rotateBodySchema } from '../routes/webhook-routes.js';
 import { getQuerySchema, listQuerySchema } from '../routes/jobs-routes.js';
 import { usageQuerySchema } from '../routes/usage-routes.js';
@@ -29,6 +30,7 @@ const budgetExceeded = error(
  * missing here, so a new route comes with its documentation.
  */
 export const API_ROUTES: ApiRoute[] = [
+  ...OPENAI_COMPAT_ROUTES,
   {
     method: 'post',
     path: '/v1/jobs',

@@ -6,7 +6,13 @@ import type { z } from 'zod';
  * what it carries; their schemas and whether they are always sent are in openapi-headers.ts.
  */
 export type RouteAnswer =
-  | { description: string; json?: z.ZodType; headers?: Record<string, string> }
+  | {
+      description: string;
+      json?: z.ZodType;
+      headers?: Record<string, string>;
+      /** The same status may answer `text/event-stream` instead (a request's `stream: true`): what one event's data is. */
+      stream?: z.ZodType;
+    }
   | {
       description: string;
       media: 'text/html' | 'text/plain' | 'text/event-stream' | 'application/octet-stream';

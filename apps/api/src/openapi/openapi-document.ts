@@ -28,8 +28,12 @@ function answerObject(status: number, answer: RouteAnswer): JsonSchema {
   if ('media' in answer) {
     const schema = answer.schema ? reference(answer.schema) : { type: 'string' };
     content = { [answer.media]: { schema } };
-  } else if (answer.json) content = { 'application/json': { schema: reference(answer.json) } };
-  else if (errorType)
+  } else if (answer.json) {
+    content = {
+      'application/json': { schema: reference(answer.json) },
+      ...(answer.stream ? { 'text/event-stream': { schema: reference(answer.stream) } } : {}),
+    };
+  } else if (errorType)
     content = { 'application/json': { schema: { $ref: COMPONENT(ERROR_TYPES[errorType].component) } } };
   return { description: answer.description, ...(headers ? { headers } : {}), ...(content ? { content } : {}) };
 }

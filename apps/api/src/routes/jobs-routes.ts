@@ -7,14 +7,10 @@ import {
   formatValidationError,
   isEnded,
   isJobId,
-  JobLifecycle,
-  releaseParkedReservation,
   type LimitRules,
   type RateLimiter,
-  JOB_CANCEL_CHANNEL,
   JOB_STATUSES,
   toJobObject,
-  traceFields,
   type BudgetGuard,
   type JobRecord,
   type JobStore,
@@ -26,6 +22,7 @@ import { tenantOf } from '../auth.js';
 import type { JobPolicy } from '../config.js';
 import type { Idempotency, IdempotentStart } from '../idempotency/idempotent-submission.js';
 import { createJobAcceptor } from '../job-acceptance.js';
+import { createJobCanceller } from '../job-cancel.js';
 import { HttpError } from '../http-error.js';
 import type { JobEvents } from '../job-events.js';
 
@@ -116,7 +113,13 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     ...(options.semanticCache !== undefined ? { semanticCache: options.semanticCache } : {}),
   });
   const router = Router();
-  const lifecycle = new JobLifecycle(store);
+  const cancelJob = createJobCanceller({
+    store,
+    queue,
+    redis: options.redis,
+    ...(options.budget ? { budget: options.budget } : {}),
+    ...(options.limiter ? { limiter: options.limiter } : {}),
+  });
 
   const accept = createJobAcceptor({
     queue,
@@ -237,30 +240,12 @@ export function jobsRoutes(options: JobsRoutesOptions): Router {
     const tenant = tenantOf(request);
     const { id } = request.params;
     if (!isJobId(id)) throw notFound(id);
-    const money = options.budget?.endWithoutAnswer(tenant);
-    // The cancel's end, and the webhook it sends, are traced under this request (when tracing is on).
-    const canceled = await lifecycle.cancel({
-      tenant,
-      jobId: id,
-      at: Date.now(),
-      ...(money ? { ledger: money } : {}),
-      details: traceFields(),
-    });
+    const canceled = await cancelJob(tenant, id);
     if (canceled.outcome === 'missing') throw notFound(id);
     if (canceled.outcome === 'conflict') {
       throw new HttpError(409, 'conflict', `job "${id}" has already ended (${canceled.current})`, {
         status: canceled.current,
       });
-    }
-    // A queued or parked job leaves the queue; a running one is aborted by whichever worker holds it.
-    const queued = await queue.getJob(id).catch(() => undefined);
-    const [removed] = await Promise.all([
-      queue.remove(id).catch(() => 0),
-      options.redis.publish(JOB_CANCEL_CHANNEL, JSON.stringify({ tenant, id })),
-    ]);
-    // Removed means no worker held it: a parked job's reserved slot goes to the jobs behind it.
-    if (removed === 1 && queued !== undefined && options.limiter) {
-      await releaseParkedReservation({ ...options.limiter, data: queued.data, attemptsMade: queued.attemptsMade });
     }
     request.log.info({ jobId: id }, 'job canceled');
     const record = await store.get(tenant, id);

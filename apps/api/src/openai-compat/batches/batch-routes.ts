@@ -1,18 +1,10 @@
 import { Router, type Request } from 'express';
-import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import {
-  formatValidationError,
-  JOB_CANCEL_CHANNEL,
-  JobLifecycle,
-  type JobStore,
-  type JobSubmission,
-  type LlmJobData,
-} from '@llmq/core';
+import { formatValidationError, type JobStore, type JobSubmission } from '@llmq/core';
 import { tenantOf } from '../../auth.js';
 import { HttpError } from '../../http-error.js';
 import { createJobAcceptor, type JobAcceptorOptions } from '../../job-acceptance.js';
+import { createJobCanceller, type JobCancelOptions } from '../../job-cancel.js';
 import type { BatchFileStore } from './batch-file-store.js';
 import { readBatchLines } from './batch-lines.js';
 import { batchCreateSchema, batchObjectSchema, createBatchId, isBatchId, type BatchObject } from './batch-object.js';
@@ -23,9 +15,8 @@ export interface BatchRoutesOptions {
   files: BatchFileStore;
   batches: BatchStore;
   store: JobStore;
-  queue: Queue<LlmJobData>;
-  /** Publishes cancel signals to the workers. */
-  redis: Redis;
+  /** How unfinished jobs are canceled: the one cancel path `DELETE /v1/jobs/{id}` takes too. */
+  cancellation: JobCancelOptions;
   /** How the lines' jobs are accepted: the one submission path every job-creating route takes. */
   acceptance: JobAcceptorOptions;
   submissionSchema: z.ZodType<JobSubmission>;
@@ -59,7 +50,7 @@ const WINDOW_MS = 24 * 3600 * 1000;
 export function batchRoutes(options: BatchRoutesOptions): Router {
   const { files, batches, store } = options;
   const router = Router();
-  const lifecycle = new JobLifecycle(store);
+  const cancelJob = createJobCanceller(options.cancellation);
   const accept = createJobAcceptor(options.acceptance);
   const refresh = (tenant: string, batch: BatchObject) => refreshBatch({ tenant, batch, batches, store, files });
 
@@ -187,22 +178,17 @@ export function batchRoutes(options: BatchRoutesOptions): Router {
     }
     const cancelling: BatchObject = { ...batch, status: 'cancelling', cancelling_at: seconds(Date.now()) };
     await batches.save(tenant, cancelling);
-    // Every job not yet ended is canceled as DELETE /v1/jobs/{id} does: its record ends, a
-    // queued job leaves the queue and a running one is aborted by whichever worker holds it.
+    // Every job not yet ended is canceled as DELETE /v1/jobs/{id} cancels one.
     for (;;) {
       const pending = await batches.pendingSample(tenant, batch.id, 500);
       let changed = 0;
       for (const jobId of pending) {
-        const canceled = await lifecycle.cancel({ tenant, jobId, at: Date.now() });
-        if (canceled.outcome === 'conflict' || canceled.outcome === 'missing') {
+        const canceled = await cancelJob(tenant, jobId);
+        if (canceled.outcome === 'ok') await batches.settle(tenant, batch.id, jobId, 'failed');
+        else {
+          // Ended (or gone) before the cancel reached it: counted by how it ended.
           const record = await store.get(tenant, jobId);
           await batches.settle(tenant, batch.id, jobId, record?.status === 'succeeded' ? 'completed' : 'failed');
-        } else {
-          await Promise.all([
-            options.queue.remove(jobId).catch(() => 0),
-            options.redis.publish(JOB_CANCEL_CHANNEL, JSON.stringify({ tenant, id: jobId })),
-          ]);
-          await batches.settle(tenant, batch.id, jobId, 'failed');
         }
         changed += 1;
       }
