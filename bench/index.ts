@@ -9,6 +9,7 @@ import { hostileBenchmark } from './hostile.bench.js';
 import { ingestBenchmark } from './ingest.bench.js';
 import { latencyBenchmark } from './latency.bench.js';
 import { limiterBenchmark } from './limiter.bench.js';
+import { openAiCompatBenchmark } from './openai-compat.bench.js';
 import { pipelineBenchmark } from './pipeline.bench.js';
 import { machine, printRows, type BenchRow } from './bench-kit.js';
 import { misses } from './misses.js';
@@ -21,6 +22,7 @@ const suites: Array<[string, () => Promise<BenchRow[]>]> = [
   ['limiter', limiterBenchmark],
   ['drain', drainBenchmark],
   ['hostile', hostileBenchmark],
+  ['openai', openAiCompatBenchmark],
 ];
 const only = process.env.BENCH_SUITES?.split(',');
 
