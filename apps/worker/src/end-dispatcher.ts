@@ -56,7 +56,11 @@ export async function startEndDispatcher(options: EndDispatcherOptions): Promise
 
   const handleAll = async (tenant: string, key: string, entries: StreamEntry[]) => {
     for (const entry of entries) {
-      const notice = parseEndNotice(tenant, entry[1]);
+      const unreadable: string[] = [];
+      const notice = parseEndNotice(tenant, entry[1], (field) => unreadable.push(field));
+      if (unreadable.length > 0) {
+        options.logger.warn({ tenant, entry: entry[0], fields: unreadable }, 'outbox entry has unreadable details');
+      }
       if (notice === null)
         options.logger.warn({ tenant, entry: entry[0] }, 'dropping an outbox entry that is not a job end');
       else await traceJobEnd(notice, () => options.handle(notice));

@@ -43,11 +43,21 @@ describe('parseEndNotice', () => {
   it.each([
     ['an unknown status', ['id', 'job_1', 'status', 'queued']],
     ['no id', ['status', 'failed']],
-    ['an unknown type', entry({ type: 'image' })],
-    ['a spend that is not JSON', entry({ spend: '{' })],
-    ['a spend of the wrong shape', entry({ spend: '{"tenant":1}' })],
   ])('is null for an entry that is not a job end: %s', (_name, fields) => {
     expect(parseEndNotice('acme', fields)).toBeNull();
+  });
+
+  it.each([
+    ['an unknown type', { type: 'image' }, 'type'],
+    ['a spend that is not JSON', { spend: '{' }, 'spend'],
+    ['a spend of the wrong shape', { spend: '{"tenant":1}' }, 'spend'],
+    ['an empty cache model', { cache_model: '' }, 'cache_model'],
+    ['a vector that is not base64', { cache_model: 'm/x', cache_vector: '%%' }, 'cache_vector'],
+  ])('keeps the job end and names the field it leaves out: %s', (_name, extra, field) => {
+    const unreadable: string[] = [];
+    const notice = parseEndNotice('acme', entry({ ...extra, model: 'fast' }), (name) => unreadable.push(name));
+    expect(notice).toMatchObject({ jobId: 'job_1', status: 'failed', model: 'fast' });
+    expect(unreadable).toEqual([field]);
   });
 
   it('drops a vector whose bytes are not whole floats, and keeps the cache model', () => {

@@ -96,59 +96,80 @@ const spendSchema = z.object({
   cached: z.enum(['exact', 'semantic', 'partial']).nullable(),
 }) satisfies z.ZodType<JobSpendEvent>;
 
-const millis = z.string().regex(/^\d+$/).transform(Number).optional().catch(undefined);
+const millis = z.string().regex(/^\d+$/).transform(Number);
 
+const spendJson = z.string().transform((text, context) => {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const parsed = spendSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  context.addIssue({ code: 'custom', message: 'is not a spend event' });
+  return z.NEVER;
+});
+
+/** What makes an entry a job end: without these it is not one of ours. */
 const entrySchema = z.object({
   id: z.string().min(1),
   status: z.enum(['succeeded', 'failed', 'canceled'] satisfies EndedJobStatus[]),
-  [NOTICE_FIELD.type]: z.enum(JOB_TYPES).optional(),
-  [NOTICE_FIELD.spend]: z
-    .string()
-    .transform((text, context) => {
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        value = undefined;
-      }
-      const parsed = spendSchema.safeParse(value);
-      if (parsed.success) return parsed.data;
-      context.addIssue({ code: 'custom', message: 'is not a spend event' });
-      return z.NEVER;
-    })
-    .optional(),
-  [NOTICE_FIELD.cache]: z.string().min(1).optional(),
-  [NOTICE_FIELD.vector]: z.base64().optional(),
-  // Tracing only: a value that does not parse is left out, never the notice.
-  [TRACEPARENT_FIELD]: z.string().refine(isTraceparent).optional().catch(undefined),
-  // Metrics only: a field that does not parse is left out, never the notice.
-  [NOTICE_FIELD.model]: z.string().min(1).optional().catch(undefined),
+});
+
+/**
+ * The rest, each read on its own: a field that does not parse is left out and named, never the
+ * notice, so a damaged detail costs a cache entry or a metric, not the job's webhook.
+ */
+const detailSchemas = {
+  [NOTICE_FIELD.type]: z.enum(JOB_TYPES),
+  [NOTICE_FIELD.spend]: spendJson,
+  [NOTICE_FIELD.cache]: z.string().min(1),
+  [NOTICE_FIELD.vector]: z.base64(),
+  [TRACEPARENT_FIELD]: z.string().refine(isTraceparent),
+  [NOTICE_FIELD.model]: z.string().min(1),
   [NOTICE_FIELD.createdAt]: millis,
   [NOTICE_FIELD.startedAt]: millis,
   [NOTICE_FIELD.finishedAt]: millis,
-});
+} as const;
+type Details = { [Name in keyof typeof detailSchemas]?: z.output<(typeof detailSchemas)[Name]> };
 
-/** An outbox entry's fields (XREADGROUP's flat list) as a notice; null when it is not one of ours. */
-export function parseEndNotice(tenant: string, flat: readonly string[]): JobEndNotice | null {
+/**
+ * An outbox entry's fields (XREADGROUP's flat list) as a notice; null when it is not one of ours
+ * (no id or no ended status). `onUnreadable` hears each detail field that was present and left out.
+ */
+export function parseEndNotice(
+  tenant: string,
+  flat: readonly string[],
+  onUnreadable: (field: string) => void = () => {},
+): JobEndNotice | null {
   const fields: Record<string, string> = {};
   for (let index = 0; index + 1 < flat.length; index += 2) fields[flat[index] as string] = flat[index + 1] as string;
-  const result = entrySchema.safeParse(fields);
-  if (!result.success) return null;
-  const parsed = result.data;
-  const model = parsed[NOTICE_FIELD.cache];
-  const vector = parsed[NOTICE_FIELD.vector];
+  const head = entrySchema.safeParse(fields);
+  if (!head.success) return null;
+  const details: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(detailSchemas)) {
+    if (fields[name] === undefined) continue;
+    const parsed = (schema as z.ZodType).safeParse(fields[name]);
+    if (parsed.success) details[name] = parsed.data;
+    else onUnreadable(name);
+  }
+  const read = details as Details;
+  const model = read[NOTICE_FIELD.cache];
+  const vector = read[NOTICE_FIELD.vector];
+  const traceparent = read[TRACEPARENT_FIELD];
   return {
     tenant,
-    jobId: parsed.id,
-    status: parsed.status,
-    type: parsed[NOTICE_FIELD.type] ?? null,
-    spend: parsed[NOTICE_FIELD.spend] ?? null,
+    jobId: head.data.id,
+    status: head.data.status,
+    type: read[NOTICE_FIELD.type] ?? null,
+    spend: read[NOTICE_FIELD.spend] ?? null,
     cache: model === undefined ? null : { model, vector: vector === undefined ? null : vectorFromBase64(vector) },
-    ...(parsed[TRACEPARENT_FIELD] === undefined ? {} : { traceparent: parsed[TRACEPARENT_FIELD] }),
-    model: parsed[NOTICE_FIELD.model] ?? null,
-    createdAt: parsed[NOTICE_FIELD.createdAt] ?? null,
-    startedAt: parsed[NOTICE_FIELD.startedAt] ?? null,
-    finishedAt: parsed[NOTICE_FIELD.finishedAt] ?? null,
+    ...(traceparent === undefined ? {} : { traceparent }),
+    model: read[NOTICE_FIELD.model] ?? null,
+    createdAt: read[NOTICE_FIELD.createdAt] ?? null,
+    startedAt: read[NOTICE_FIELD.startedAt] ?? null,
+    finishedAt: read[NOTICE_FIELD.finishedAt] ?? null,
   };
 }
 
