@@ -82,6 +82,8 @@ describe('Files API through the OpenAI SDK', () => {
     for (const id of [file.id, missing, 'not-a-file-id']) {
       const error = await beta.files.retrieve(id).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(OpenAI.NotFoundError);
+      // OpenAI's error body: the SDK reads its type and code.
+      expect(error).toMatchObject({ status: 404, type: 'invalid_request_error', code: 'not_found' });
       await expect(beta.files.content(id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
       await expect(beta.files.delete(id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     }
@@ -117,6 +119,7 @@ describe('Files API through the OpenAI SDK', () => {
       .catch((caught: unknown) => caught);
     expect(wrongPurpose).toBeInstanceOf(OpenAI.BadRequestError);
     expect((wrongPurpose as Error).message).toContain('purpose');
+    expect(wrongPurpose).toMatchObject({ type: 'invalid_request_error', code: 'invalid_request' });
 
     const empty = await alpha.files
       .create({ file: await toFile(Buffer.from('\n \n'), 'empty.jsonl'), purpose: 'batch' })
@@ -127,6 +130,7 @@ describe('Files API through the OpenAI SDK', () => {
     const notMultipart = await alpha.post('/files', { body: { purpose: 'batch' } }).catch((caught: unknown) => caught);
     expect(notMultipart).toBeInstanceOf(OpenAI.APIError);
     expect((notMultipart as InstanceType<typeof OpenAI.APIError>).status).toBe(415);
+    expect(notMultipart).toMatchObject({ type: 'invalid_request_error' });
   });
 
   it(`accepts a file at the bounds (${MAX_FILE_LINES} requests in ${MAX_FILE_BYTES} bytes) and refuses one past either`, async () => {
@@ -143,6 +147,7 @@ describe('Files API through the OpenAI SDK', () => {
       .catch((caught: unknown) => caught);
     expect(tooLarge).toBeInstanceOf(OpenAI.APIError);
     expect((tooLarge as InstanceType<typeof OpenAI.APIError>).status).toBe(413);
+    expect(tooLarge).toMatchObject({ type: 'invalid_request_error', code: 'payload_too_large' });
 
     const tooMany = await alpha.files
       .create({ file: await toFile(fileOfSize(MAX_FILE_LINES + 1, 20 * 1024 * 1024), 'many.jsonl'), purpose: 'batch' })

@@ -13,7 +13,7 @@ import { fromJobError, OpenAiError } from './openai-error.js';
 import { chatSubmission, embeddingSubmission, parseSubmission } from './openai-request.js';
 
 /** The paths that speak OpenAI's API, errors included. */
-export const OPENAI_COMPAT_PATHS = ['/v1/chat/completions', '/v1/embeddings', '/v1/models'];
+export const OPENAI_COMPAT_PATHS = ['/v1/chat/completions', '/v1/embeddings', '/v1/models', '/v1/files', '/v1/batches'];
 
 /** The response header naming the job behind an answer: `GET /v1/jobs/{id}` reads it after a dropped connection. */
 export const JOB_ID_HEADER = 'llmq-job-id';

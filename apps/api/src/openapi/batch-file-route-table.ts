@@ -1,7 +1,8 @@
 import { batchFileSchema, FILE_ID_PATTERN } from '../openai-compat/batches/batch-file-store.js';
 import { fileDeletedSchema, fileListQuerySchema, fileListSchema } from '../openai-compat/batches/batch-file-routes.js';
 import { MAX_FILE_BYTES, MAX_FILE_LINES } from '../openai-compat/batches/batch-file-upload.js';
-import { errorAnswer as error, type ApiRoute } from './api-route.js';
+import type { ApiRoute } from './api-route.js';
+import { openAiError as error, openAiErrors } from './openai-compat-route-table.js';
 
 const fileNotFound = error("no such file (another tenant's file, or an id that is not a file id, answers the same)");
 const fileId = { id: FILE_ID_PATTERN };
@@ -26,6 +27,7 @@ export const BATCH_FILE_ROUTES: ApiRoute[] = [
       },
     },
     answers: {
+      ...openAiErrors,
       200: { description: 'the file', json: batchFileSchema },
       400: error(
         'purpose is not "batch", the file is missing or empty, has too many lines, or the body is not multipart',
@@ -42,7 +44,11 @@ export const BATCH_FILE_ROUTES: ApiRoute[] = [
     auth: 'apiKey',
     query: fileListQuerySchema,
     patterns: { after: FILE_ID_PATTERN },
-    answers: { 200: { description: 'a page of files', json: fileListSchema }, 400: error('a bad query parameter') },
+    answers: {
+      ...openAiErrors,
+      200: { description: 'a page of files', json: fileListSchema },
+      400: error('a bad query parameter'),
+    },
   },
   {
     method: 'get',
@@ -51,7 +57,7 @@ export const BATCH_FILE_ROUTES: ApiRoute[] = [
     tag: 'batches',
     auth: 'apiKey',
     patterns: fileId,
-    answers: { 200: { description: 'the file', json: batchFileSchema }, 404: fileNotFound },
+    answers: { ...openAiErrors, 200: { description: 'the file', json: batchFileSchema }, 404: fileNotFound },
   },
   {
     method: 'get',
@@ -60,7 +66,11 @@ export const BATCH_FILE_ROUTES: ApiRoute[] = [
     tag: 'batches',
     auth: 'apiKey',
     patterns: fileId,
-    answers: { 200: { description: 'the bytes of the file', media: 'application/octet-stream' }, 404: fileNotFound },
+    answers: {
+      ...openAiErrors,
+      200: { description: 'the bytes of the file', media: 'application/octet-stream' },
+      404: fileNotFound,
+    },
   },
   {
     method: 'delete',
@@ -69,6 +79,6 @@ export const BATCH_FILE_ROUTES: ApiRoute[] = [
     tag: 'batches',
     auth: 'apiKey',
     patterns: fileId,
-    answers: { 200: { description: 'deleted', json: fileDeletedSchema }, 404: fileNotFound },
+    answers: { ...openAiErrors, 200: { description: 'deleted', json: fileDeletedSchema }, 404: fileNotFound },
   },
 ];

@@ -18,7 +18,7 @@ const openAiErrorBodySchema = z
   })
   .describe("OpenAI's error body");
 
-const openAiError = (description: string, headers?: Record<string, string>): RouteAnswer => ({
+export const openAiError = (description: string, headers?: Record<string, string>): RouteAnswer => ({
   description,
   json: openAiErrorBodySchema,
   ...(headers ? { headers } : {}),
@@ -92,7 +92,7 @@ const jobHeader = {
 };
 
 /** The answers an OpenAI-compatible route shares: every error in OpenAI's body. */
-const openAiErrors: Record<number, RouteAnswer> = {
+export const openAiErrors: Record<number, RouteAnswer> = {
   400: openAiError('the body is invalid; `param` names the field'),
   401: openAiError('missing or unknown API key', { 'WWW-Authenticate': 'the Bearer challenge (RFC 6750)' }),
   413: openAiError('the body is larger than LLMQ_MAX_BODY_BYTES'),
