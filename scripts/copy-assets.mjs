@@ -3,7 +3,7 @@ import { cpSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-for (const pkg of ['packages/core']) {
+for (const pkg of ['packages/core', 'apps/api']) {
   const source = join(root, pkg, 'src');
   for (const entry of readdirSync(source, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.lua')) continue;

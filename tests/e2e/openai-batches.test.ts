@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import OpenAI, { toFile } from 'openai';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
+import { batchJobId } from '../../apps/api/src/openai-compat/batches/batch-job-id.js';
 import { checkedOpenAi } from '../support/checked-openai.js';
 
 let stack: Stack;
@@ -53,6 +54,28 @@ interface OutputLine {
   error: { code: string; message: string } | null;
 }
 
+interface JobView {
+  status: string;
+  usage: { input_tokens: number; output_tokens: number } | null;
+}
+
+async function readJob(jobId: string): Promise<JobView> {
+  const response = await fetch(`${stack.apiUrl}/v1/jobs/${jobId}`, {
+    headers: { authorization: `Bearer ${stack.keys.alpha}` },
+  });
+  return (await response.json()) as JobView;
+}
+
+/** Waits until the first `count` lines of the batch are jobs (accepted in the background). */
+async function untilJobsExist(batchId: string, count: number): Promise<void> {
+  for (let index = 0; index < count; index += 1) {
+    while ((await readJob(batchJobId(batchId, index))).status === undefined) {
+      await alpha.batches.retrieve(batchId);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 async function readLines(fileId: string | null | undefined): Promise<OutputLine[]> {
   if (!fileId) return [];
   const text = await (await alpha.files.content(fileId)).text();
@@ -76,17 +99,33 @@ describe('Batch API through the OpenAI SDK', () => {
       completion_window: '24h',
       metadata: { run: 'mixed' },
     });
+    // Answered at once: the file is checked and its lines accepted in the background.
     expect(created).toMatchObject({
       object: 'batch',
-      status: 'in_progress',
+      status: 'validating',
       input_file_id: inputFileId,
       metadata: { run: 'mixed' },
+      request_counts: { total: 0, completed: 0, failed: 0 },
     });
-    expect(created.request_counts?.total).toBe(4);
 
     const ended = await untilEnded(created.id);
     expect(ended.status).toBe('completed');
+    expect(ended.in_progress_at).not.toBeNull();
     expect(ended.request_counts).toEqual({ total: 4, completed: 3, failed: 1 });
+    // The tokens of the three succeeded lines, summed as OpenAI reports a batch's usage.
+    const jobs = await Promise.all(
+      (await readLines(ended.output_file_id)).map((line) => readJob(line.response?.request_id ?? '')),
+    );
+    const input = jobs.reduce((sum, job) => sum + (job.usage?.input_tokens ?? 0), 0);
+    const outputTokens = jobs.reduce((sum, job) => sum + (job.usage?.output_tokens ?? 0), 0);
+    expect(input).toBeGreaterThan(0);
+    expect(ended.usage).toEqual({
+      input_tokens: input,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: outputTokens,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: input + outputTokens,
+    });
     expect(ended.completed_at).toBeGreaterThanOrEqual(ended.created_at);
     expect(ended.finalizing_at).not.toBeNull();
 
@@ -144,11 +183,13 @@ describe('Batch API through the OpenAI SDK', () => {
       chatLine('same', 'openai/gpt-4o-mini'),
       { ...chatLine('other-endpoint', 'openai/gpt-4o-mini'), url: '/v1/embeddings' },
     ]);
-    const batch = await alpha.batches.create({
+    const created = await alpha.batches.create({
       input_file_id: inputFileId,
       endpoint: '/v1/chat/completions',
       completion_window: '24h',
     });
+    expect(created.status).toBe('validating');
+    const batch = await untilEnded(created.id);
     expect(batch.status).toBe('failed');
     expect(batch.failed_at).not.toBeNull();
     expect(batch.errors?.data?.map((error) => [error.code, error.line])).toEqual([
@@ -169,8 +210,9 @@ describe('Batch API through the OpenAI SDK', () => {
       endpoint: '/v1/chat/completions',
       completion_window: '24h',
     });
+    await untilJobsExist(created.id, 5);
     const cancelling = await alpha.batches.cancel(created.id);
-    expect(['cancelling', 'cancelled']).toContain(cancelling.status);
+    expect(cancelling.status).toBe('cancelling');
     expect(cancelling.cancelling_at).not.toBeNull();
     const ended = await untilEnded(created.id);
     expect(ended.status).toBe('cancelled');
@@ -180,14 +222,32 @@ describe('Batch API through the OpenAI SDK', () => {
     // rpm 1: at most one call got through before the cancel.
     expect(cancelled.length).toBeGreaterThanOrEqual(4);
     expect((ended.request_counts?.completed ?? 0) + (ended.request_counts?.failed ?? 0)).toBe(5);
-    for (const line of cancelled) {
-      const jobId = line.id.replace(/^batch_req_/, '');
-      const job = await fetch(`${stack.apiUrl}/v1/jobs/${jobId}`, {
-        headers: { authorization: `Bearer ${stack.keys.alpha}` },
-      });
-      expect(((await job.json()) as { status: string }).status).toBe('canceled');
-    }
+    for (const line of cancelled) expect((await readJob(line.id.replace(/^batch_req_/, ''))).status).toBe('canceled');
     await expect(alpha.batches.cancel(created.id)).resolves.toMatchObject({ status: 'cancelled' });
+  });
+
+  it('cancelled while validating: no line becomes a job, each is in the error file as batch_cancelled', async () => {
+    const inputFileId = await upload(
+      Array.from({ length: 3 }, (_, index) => chatLine(`early-${index}`, 'openai/gpt-4o-mini')),
+    );
+    const created = await alpha.batches.create({
+      input_file_id: inputFileId,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    // The cancel is asked in the same turn as the create: the background work sees it before any chunk.
+    const cancelling = await alpha.batches.cancel(created.id);
+    expect(cancelling.status).toBe('cancelling');
+    const ended = await untilEnded(created.id);
+    expect(ended).toMatchObject({ status: 'cancelled', request_counts: { total: 3, completed: 0 } });
+    const errors = await readLines(ended.error_file_id);
+    expect(errors.map((line) => line.custom_id).sort()).toEqual(['early-0', 'early-1', 'early-2']);
+    for (const line of errors) {
+      expect(line).toMatchObject({ response: null, error: { code: 'batch_cancelled' } });
+      // Whether its job was made before the cancel or not, none of them runs on.
+      const job = await readJob(line.id.replace(/^batch_req_/, ''));
+      expect([undefined, 'canceled']).toContain(job.status);
+    }
   });
 
   it("answers another tenant's batch id like a missing one, and lists only the caller's batches", async () => {
@@ -198,11 +258,24 @@ describe('Batch API through the OpenAI SDK', () => {
       completion_window: '24h',
     });
     await expect(beta.batches.retrieve(batch.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    // OpenAI's error body: the SDK reads its type and code.
+    await expect(beta.batches.retrieve(batch.id)).rejects.toMatchObject({
+      status: 404,
+      type: 'invalid_request_error',
+      code: 'not_found',
+    });
     await expect(beta.batches.cancel(batch.id)).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     await expect(beta.batches.retrieve('batch_nope')).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     await expect(
       beta.batches.create({ input_file_id: inputFileId, endpoint: '/v1/chat/completions', completion_window: '24h' }),
     ).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+    await expect(
+      alpha.batches.create({
+        input_file_id: inputFileId,
+        endpoint: '/v1/moderations' as '/v1/embeddings',
+        completion_window: '24h',
+      }),
+    ).rejects.toMatchObject({ status: 400, type: 'invalid_request_error' });
     expect((await beta.batches.list()).data.map((each) => each.id)).not.toContain(batch.id);
     const mine = [];
     for await (const each of alpha.batches.list({ limit: 2 })) mine.push(each.id);

@@ -27,6 +27,7 @@ import { healthRoutes } from './health/health-routes.js';
 import { createIdempotency } from './idempotency/idempotent-submission.js';
 import type { JobEvents } from './job-events.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
+import { BatchMetrics } from './metrics/batch-metrics.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
 import { batchFileRoutes } from './openai-compat/batches/batch-file-routes.js';
 import { BatchFileStore } from './openai-compat/batches/batch-file-store.js';
@@ -81,6 +82,8 @@ export interface AppOptions {
     metricsToken?: string;
     /** The config's `limits` and `tenant_limits`: a job canceled while parked gives its slot back. Default: none. */
     limits?: Pick<LlmqConfig, 'limits' | 'tenant_limits'>;
+    /** A batch's completion window, seconds (LLMQ_BATCH_WINDOW_SECONDS). Default 86,400. */
+    batchWindowSeconds?: number;
   };
 }
 
@@ -248,6 +251,9 @@ export function createApp(options: AppOptions): Express {
       submissionSchema: createJobSubmissionSchema(options.config.catalog, {
         ...(options.spend ? { semanticCache: options.spend.semanticCache } : {}),
       }),
+      metrics: new BatchMetrics(metrics.registry),
+      logger: options.logger,
+      ...(options.config.batchWindowSeconds !== undefined ? { windowSeconds: options.config.batchWindowSeconds } : {}),
     }),
   );
   app.use(

@@ -88,6 +88,8 @@ const envSchema = z.object({
   LLMQ_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(66_000),
   /** Longest wait for a whole request to arrive (not for its answer: SSE and ?wait are not cut), ms. Default: 120 s. */
   LLMQ_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  /** A batch's completion window, seconds: jobs not ended by then are canceled and the batch is `expired`. Default 24 h. */
+  LLMQ_BATCH_WINDOW_SECONDS: z.coerce.number().int().positive().default(86_400),
   /** OpenTelemetry traces (README, "Tracing"): off unless an OTLP endpoint is set. */
   ...traceExportEnvSchema('llmq-api'),
 });

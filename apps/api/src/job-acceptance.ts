@@ -56,7 +56,7 @@ export function createJobAcceptor(options: JobAcceptorOptions): JobAcceptor {
       accepted.map(({ submission, plan }) => ({ submission, tokens: plan.data.tokens })),
     );
     if (hold?.ok === false) throw new HttpError(402, 'budget_exceeded', hold.message, hold.details);
-    const records = await Promise.all(
+    const created = await Promise.allSettled(
       accepted.map(async ({ jobId, submission }, index) => {
         const extraFields = hold?.fieldsFor(index);
         const record = await store.create({
@@ -69,10 +69,15 @@ export function createJobAcceptor(options: JobAcceptorOptions): JobAcceptor {
         if (record === null) throw new HttpError(503, 'unavailable', 'a job id was taken; retry');
         return record;
       }),
-    ).catch(async (error: unknown) => {
+    );
+    const records = created.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const failure = created.find((outcome) => outcome.status === 'rejected');
+    if (failure !== undefined) {
+      // All or none: the records this call did write go too (a taken id is another's job, left alone).
+      await Promise.all(records.map((record) => store.discard(tenant, record.id).catch(() => undefined)));
       await hold?.release();
-      throw error;
-    });
+      throw failure.reason;
+    }
     // Each job's trace context goes into its queue data (absent when tracing is off).
     const enqueueSpans = startEnqueueSpans(accepted.map(({ jobId, plan }) => ({ jobId, data: plan.data })));
     try {

@@ -78,6 +78,7 @@ async function main(): Promise<void> {
       defaultOutputTokens: config.default_output_tokens,
       jobPolicy: jobPolicyFrom(env),
       apiRateLimit: env.LLMQ_API_RATE_LIMIT,
+      batchWindowSeconds: env.LLMQ_BATCH_WINDOW_SECONDS,
       ...(env.LLMQ_METRICS_TOKEN ? { metricsToken: env.LLMQ_METRICS_TOKEN } : {}),
     },
   });

@@ -85,6 +85,49 @@ export class BatchFileStore {
     return file;
   }
 
+  /**
+   * Adds a piece to the end of a file being written (`createFileId()`): a large output file is
+   * written piece by piece, never held whole in memory or sent to Redis in one command. The file is
+   * listed and readable once `publish` writes its meta.
+   */
+  async append(tenant: string, id: string, piece: Buffer): Promise<void> {
+    if (piece.length === 0) return;
+    const key = contentKey(tenant, id);
+    await this.redis.multi().append(key, piece).pexpire(key, this.retentionMs).exec();
+  }
+
+  /** Makes a file written with `append` readable: its meta, from its content's length. */
+  async publish(options: {
+    tenant: string;
+    id: string;
+    filename: string;
+    purpose: BatchFile['purpose'];
+    lines: number;
+  }): Promise<BatchFile> {
+    const now = Date.now();
+    const bytes = await this.redis.strlen(contentKey(options.tenant, options.id));
+    const file: BatchFile = {
+      id: options.id,
+      object: 'file',
+      bytes,
+      created_at: Math.floor(now / 1000),
+      expires_at: Math.floor((now + this.retentionMs) / 1000),
+      filename: options.filename,
+      purpose: options.purpose,
+      status: 'processed',
+      lines: options.lines,
+    };
+    const ttl = String(this.retentionMs);
+    await this.redis
+      .multi()
+      .pexpire(contentKey(options.tenant, file.id), ttl)
+      .set(metaKey(options.tenant, file.id), JSON.stringify(file), 'PX', ttl)
+      .zadd(indexKey(options.tenant), 0, file.id)
+      .pexpire(indexKey(options.tenant), ttl)
+      .exec();
+    return file;
+  }
+
   async get(tenant: string, id: string): Promise<BatchFile | null> {
     if (!isFileId(id)) return null;
     const raw = await this.redis.get(metaKey(tenant, id));

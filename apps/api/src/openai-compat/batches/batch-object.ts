@@ -24,6 +24,16 @@ export const batchErrorSchema = z.strictObject({
   line: z.number().int().nullable().describe('1-based line of the input file'),
 });
 
+/** Tokens of the batch's succeeded lines, summed (OpenAI's `usage`); 0 where a provider reports no detail. */
+export const batchUsageSchema = z.strictObject({
+  input_tokens: z.number().int(),
+  input_tokens_details: z.strictObject({ cached_tokens: z.number().int() }),
+  output_tokens: z.number().int(),
+  output_tokens_details: z.strictObject({ reasoning_tokens: z.number().int() }),
+  total_tokens: z.number().int(),
+});
+export type BatchUsage = z.infer<typeof batchUsageSchema>;
+
 /** OpenAI's batch object. */
 export const batchObjectSchema = z.strictObject({
   id: z.string(),
@@ -46,6 +56,7 @@ export const batchObjectSchema = z.strictObject({
   cancelled_at: timestamp,
   request_counts: z.strictObject({ total: z.number().int(), completed: z.number().int(), failed: z.number().int() }),
   metadata: z.record(z.string(), z.string()).nullable(),
+  usage: batchUsageSchema,
 });
 export type BatchObject = z.infer<typeof batchObjectSchema>;
 export type BatchError = z.infer<typeof batchErrorSchema>;

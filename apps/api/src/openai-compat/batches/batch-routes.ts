@@ -1,15 +1,16 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { formatValidationError, type JobStore, type JobSubmission } from '@llmq/core';
+import { formatValidationError, type JobStore, type JobSubmission, type Logger } from '@llmq/core';
 import { tenantOf } from '../../auth.js';
+import type { JobPolicy } from '../../config.js';
 import { HttpError } from '../../http-error.js';
 import { createJobAcceptor, type JobAcceptorOptions } from '../../job-acceptance.js';
 import { createJobCanceller, type JobCancelOptions } from '../../job-cancel.js';
+import type { BatchMetrics } from '../../metrics/batch-metrics.js';
 import type { BatchFileStore } from './batch-file-store.js';
-import { readBatchLines } from './batch-lines.js';
 import { batchCreateSchema, batchObjectSchema, createBatchId, isBatchId, type BatchObject } from './batch-object.js';
-import { refreshBatch } from './batch-progress.js';
-import type { BatchLineRef, BatchStore } from './batch-store.js';
+import { BatchRunner } from './batch-runner.js';
+import type { BatchStore } from './batch-store.js';
 
 export interface BatchRoutesOptions {
   files: BatchFileStore;
@@ -18,8 +19,14 @@ export interface BatchRoutesOptions {
   /** How unfinished jobs are canceled: the one cancel path `DELETE /v1/jobs/{id}` takes too. */
   cancellation: JobCancelOptions;
   /** How the lines' jobs are accepted: the one submission path every job-creating route takes. */
-  acceptance: JobAcceptorOptions;
+  acceptance: JobAcceptorOptions & { jobPolicy: JobPolicy };
   submissionSchema: z.ZodType<JobSubmission>;
+  metrics: BatchMetrics;
+  logger: Logger;
+  /** A batch's completion window, seconds: its jobs left unfinished after it are canceled (`expired`). Default 86,400. */
+  windowSeconds?: number;
+  /** How long a batch's work lock outlives a process that died holding it, ms. Default 30 s. */
+  lockMs?: number;
 }
 
 /** Query of `GET /v1/batches`. */
@@ -43,16 +50,38 @@ export const batchListSchema = z.strictObject({
 
 const notFound = (id: string) => new HttpError(404, 'not_found', `no batch with id "${id}"`);
 const seconds = (ms: number) => Math.floor(ms / 1000);
-/** How long a batch's jobs may take: its completion window. */
-const WINDOW_MS = 24 * 3600 * 1000;
 
-/** OpenAI's Batch API over llmq jobs: each line of the input file becomes a job of the tenant. */
+/**
+ * OpenAI's Batch API over llmq jobs: each line of the input file becomes a job of the tenant. The
+ * routes answer at once; the batch's work (validation, acceptance in chunks, cancels, files) runs
+ * in the background (BatchRunner), resumed by any read of the batch.
+ */
 export function batchRoutes(options: BatchRoutesOptions): Router {
   const { files, batches, store } = options;
   const router = Router();
-  const cancelJob = createJobCanceller(options.cancellation);
-  const accept = createJobAcceptor(options.acceptance);
-  const refresh = (tenant: string, batch: BatchObject) => refreshBatch({ tenant, batch, batches, store, files });
+  const windowMs = (options.windowSeconds ?? 86_400) * 1000;
+  const runner = new BatchRunner({
+    batches,
+    files,
+    store,
+    acceptance: {
+      ...options.acceptance,
+      accept: createJobAcceptor(options.acceptance),
+      redis: options.cancellation.redis,
+    },
+    cancelJob: createJobCanceller(options.cancellation),
+    submissionSchema: options.submissionSchema,
+    metrics: options.metrics,
+    logger: options.logger,
+    ...(options.lockMs !== undefined ? { lockMs: options.lockMs } : {}),
+  });
+  /** The batch as stored, its outstanding work started (in the background) if none is running. */
+  const read = async (tenant: string, id: string) => {
+    const batch = await batches.get(tenant, id);
+    if (batch === null) throw notFound(id);
+    runner.kick(tenant, batch);
+    return batch;
+  };
 
   router.post('/v1/batches', async (request, response) => {
     const tenant = tenantOf(request);
@@ -67,12 +96,9 @@ export function batchRoutes(options: BatchRoutesOptions): Router {
     if (!parsed.success) throw new HttpError(400, 'invalid_request', formatValidationError(parsed.error));
     const body = parsed.data;
     const file = await files.get(tenant, body.input_file_id);
-    const pieces = file?.purpose === 'batch' ? await files.content(tenant, body.input_file_id) : null;
-    if (file === null || pieces === null) {
+    if (file?.purpose !== 'batch') {
       throw new HttpError(400, 'invalid_request', `input_file_id: no batch input file with id "${body.input_file_id}"`);
     }
-    const chunks: Buffer[] = [];
-    for await (const piece of pieces) chunks.push(piece);
     const now = Date.now();
     const batch: BatchObject = {
       id: createBatchId(now),
@@ -86,7 +112,7 @@ export function batchRoutes(options: BatchRoutesOptions): Router {
       error_file_id: null,
       created_at: seconds(now),
       in_progress_at: null,
-      expires_at: seconds(now + WINDOW_MS),
+      expires_at: seconds(now + windowMs),
       finalizing_at: null,
       completed_at: null,
       failed_at: null,
@@ -95,58 +121,22 @@ export function batchRoutes(options: BatchRoutesOptions): Router {
       cancelled_at: null,
       request_counts: { total: 0, completed: 0, failed: 0 },
       metadata: body.metadata ?? null,
+      usage: {
+        input_tokens: 0,
+        input_tokens_details: { cached_tokens: 0 },
+        output_tokens: 0,
+        output_tokens_details: { reasoning_tokens: 0 },
+        total_tokens: 0,
+      },
     };
-    const read = await readBatchLines({
-      content: Buffer.concat(chunks),
-      endpoint: body.endpoint,
-      submissionSchema: options.submissionSchema,
-    });
-    if (read.errors.length > 0 || read.lines.length === 0) {
-      const errors =
-        read.errors.length > 0
-          ? read.errors
-          : [{ code: 'empty_file', message: 'the input file holds no requests', param: null, line: null }];
-      const failed: BatchObject = {
-        ...batch,
-        status: 'failed',
-        failed_at: seconds(Date.now()),
-        errors: { object: 'list', data: errors },
-      };
-      await batches.create(tenant, failed, []);
-      response.json(failed);
-      return;
-    }
-    const valid = read.lines.flatMap((line) => ('submission' in line ? [line] : []));
-    // All of the batch's jobs are accepted, or none (a 402 or 503 then answers for the batch).
-    const records =
-      valid.length > 0
-        ? await accept(
-            tenant,
-            valid.map((line) => line.submission),
-          )
-        : [];
-    const jobIds = new Map(valid.map((line, index) => [line.line, records[index]?.id]));
-    const refs: BatchLineRef[] = read.lines.map((line) => {
-      const jobId = jobIds.get(line.line);
-      return 'problem' in line || jobId === undefined
-        ? { customId: line.customId, problem: 'problem' in line ? line.problem : 'not accepted' }
-        : { customId: line.customId, jobId };
-    });
-    const started: BatchObject = {
-      ...batch,
-      status: 'in_progress',
-      in_progress_at: seconds(Date.now()),
-      request_counts: { total: refs.length, completed: 0, failed: refs.length - valid.length },
-    };
-    await batches.create(tenant, started, refs);
-    response.json(await refresh(tenant, started));
+    await batches.create(tenant, batch);
+    options.metrics.created(batch);
+    runner.kick(tenant, batch);
+    response.json(batch);
   });
 
   router.get('/v1/batches/:id', async (request, response) => {
-    const tenant = tenantOf(request);
-    const batch = await batches.get(tenant, request.params.id);
-    if (batch === null) throw notFound(request.params.id);
-    response.json(await refresh(tenant, batch));
+    response.json(await read(tenantOf(request), request.params.id));
   });
 
   router.get('/v1/batches', async (request, response) => {
@@ -156,6 +146,7 @@ export function batchRoutes(options: BatchRoutesOptions): Router {
     const ids = await batches.ids(tenant, parsed.data.limit + 1, parsed.data.after);
     const found = await Promise.all(ids.slice(0, parsed.data.limit).map((id) => batches.get(tenant, id)));
     const data = found.flatMap((batch) => (batch === null ? [] : [batch]));
+    for (const batch of data) runner.kick(tenant, batch);
     response.json({
       object: 'list',
       data,
@@ -169,32 +160,16 @@ export function batchRoutes(options: BatchRoutesOptions): Router {
     const tenant = tenantOf(request);
     const batch = await batches.get(tenant, request.params.id);
     if (batch === null) throw notFound(request.params.id);
+    if (batch.status === 'cancelling' || batch.status === 'cancelled') {
+      response.json(await read(tenant, batch.id));
+      return;
+    }
     if (batch.status !== 'in_progress' && batch.status !== 'validating') {
-      if (batch.status === 'cancelling' || batch.status === 'cancelled') {
-        response.json(await refresh(tenant, batch));
-        return;
-      }
-      throw new HttpError(409, 'conflict', `batch "${batch.id}" has already ended (${batch.status})`);
+      throw new HttpError(409, 'conflict', `batch "${batch.id}" is ${batch.status}: there is nothing left to cancel`);
     }
-    const cancelling: BatchObject = { ...batch, status: 'cancelling', cancelling_at: seconds(Date.now()) };
-    await batches.save(tenant, cancelling);
-    // Every job not yet ended is canceled as DELETE /v1/jobs/{id} cancels one.
-    for (;;) {
-      const pending = await batches.pendingSample(tenant, batch.id, 500);
-      let changed = 0;
-      for (const jobId of pending) {
-        const canceled = await cancelJob(tenant, jobId);
-        if (canceled.outcome === 'ok') await batches.settle(tenant, batch.id, jobId, 'failed');
-        else {
-          // Ended (or gone) before the cancel reached it: counted by how it ended.
-          const record = await store.get(tenant, jobId);
-          await batches.settle(tenant, batch.id, jobId, record?.status === 'succeeded' ? 'completed' : 'failed');
-        }
-        changed += 1;
-      }
-      if (changed === 0) break;
-    }
-    response.json(await refresh(tenant, cancelling));
+    // Asked in a field of its own; the batch's work cancels its jobs in chunks (BatchRunner).
+    await batches.requestCancel(tenant, batch.id, Date.now());
+    response.json(await read(tenant, batch.id));
   });
 
   return router;
