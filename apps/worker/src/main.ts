@@ -62,8 +62,9 @@ async function main(): Promise<void> {
     secret: (variable) => process.env[variable],
   });
 
-  // maxRetriesPerRequest null: while Redis is away, commands wait for it rather than fail.
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, enableAutoPipelining: true });
+  // maxRetriesPerRequest null: while Redis is away, commands wait for it rather than fail. No
+  // auto-pipelining: each of its pipelines copies every script BullMQ defined on the client.
+  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
   // Refuses a Redis that may evict jobs; says what it persists.
   await checkRedisServer(redis, { allowEviction: env.LLMQ_ALLOW_EVICTION, logger: lifecycleLogger(logger) });
   // In-memory counters, served on this worker's own port (see README, "Metrics").
