@@ -20,6 +20,10 @@ const environmentSchema = z.object({
   SIM_RPM: optionalPositiveInt,
   /** Tokens per minute across all models (the "*" limit). Default: unlimited. */
   SIM_TPM: optionalPositiveInt,
+  /** Time a batch takes from start to its last line, ms. Default 1000. */
+  SIM_BATCH_PROCESSING_MS: z.coerce.number().min(0).optional(),
+  /** A batch still running this long after creation ends expired, ms. Default 24 h. */
+  SIM_BATCH_EXPIRY_MS: z.coerce.number().min(0).optional(),
   /** Comma-separated accepted API keys. Default: any non-empty key. */
   SIM_API_KEYS: z
     .string()
@@ -67,6 +71,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv): SimulatorConfig {
       jitterMs: environmentValues.SIM_JITTER_MS,
       chunkDelayMs: environmentValues.SIM_CHUNK_DELAY_MS,
       limits,
+      batchProcessingMs: environmentValues.SIM_BATCH_PROCESSING_MS,
+      batchExpiryMs: environmentValues.SIM_BATCH_EXPIRY_MS,
       ...(apiKeys !== undefined && apiKeys.length > 0 ? { apiKeys } : {}),
     },
   };

@@ -3,11 +3,14 @@ import { z } from 'zod';
 import { type FaultRule, type FaultRuleStatus, faultRuleListSchema } from './fault-rules.js';
 import { parseJson, readBody, writeJson } from './http-io.js';
 import { type SettingsUpdate, type SettingsView, settingsUpdateSchema } from './simulator-options.js';
+import { BATCH_PROVIDERS, type BatchProvider } from './batch-stats.js';
 import type { RequestLogEntry, SimulatorStats } from './stats.js';
 
 /** What the control API drives: the simulator itself. */
 export interface SimulatorControl {
   stats(): SimulatorStats;
+  /** How many times each batch line id was submitted to `provider` (up to 500,000 ids). */
+  batchSubmissions(provider: BatchProvider): Record<string, number>;
   requests(since?: number): RequestLogEntry[];
   faults(): FaultRuleStatus[];
   setFaults(rules: readonly FaultRule[]): void;
@@ -22,6 +25,7 @@ const MAX_CONTROL_BODY_BYTES = 1024 * 1024;
 /** `POST /_sim/faults` takes a bare list of rules or `{"rules": [...]}`. */
 const faultsBodySchema = z.union([faultRuleListSchema, z.strictObject({ rules: faultRuleListSchema })]);
 const sinceSchema = z.coerce.number().min(0);
+const providerSchema = z.enum(BATCH_PROVIDERS);
 
 function writeControlError(response: ServerResponse, status: number, message: string): void {
   writeJson(response, status, { error: { type: 'invalid_request', message } });
@@ -37,6 +41,8 @@ async function readJson(request: IncomingMessage): Promise<{ ok: true; value: un
  * these routes never count in the statistics.
  *   GET    /_sim/stats                 -> SimulatorStats
  *   GET    /_sim/requests?since=<ms>   -> {"object":"list","data":[RequestLogEntry...]}
+ *   GET    /_sim/batch-submissions?provider=openai|anthropic|gemini
+ *                                      -> {"provider","submissions":{"<custom_id>": <times submitted>}}
  *   GET    /_sim/faults                -> {"rules":[FaultRuleStatus...]}
  *   POST   /_sim/faults  [rules]       -> replaces all rules -> {"rules":[...]}
  *   DELETE /_sim/faults                -> {"rules":[]}
@@ -58,6 +64,12 @@ export async function handleControlRequest(
       const since = sinceSchema.safeParse(url.searchParams.get('since') ?? 0);
       if (!since.success) return writeControlError(response, 400, "'since' must be a time in epoch ms");
       return writeJson(response, 200, { object: 'list', data: simulator.requests(since.data) });
+    }
+    case 'GET /_sim/batch-submissions': {
+      const provider = providerSchema.safeParse(url.searchParams.get('provider'));
+      if (!provider.success) return writeControlError(response, 400, "'provider' must be openai, anthropic or gemini");
+      const submissions = simulator.batchSubmissions(provider.data);
+      return writeJson(response, 200, { provider: provider.data, submissions });
     }
     case 'GET /_sim/faults':
       return writeJson(response, 200, { rules: simulator.faults() });

@@ -41,6 +41,11 @@ export const faultRuleSchema = z.strictObject({
       path: z.string().optional(),
       /** Model name; "*" matches any run of characters ("gpt-4o*"). */
       model: z.string().optional(),
+      /**
+       * A substring of the request body's JSON text, or of a batch line's (a marker in a prompt:
+       * "FAIL-THIS"). JSON escapes count: match plain ASCII markers.
+       */
+      contains: z.string().min(1).optional(),
     })
     .optional(),
   fault: z.enum(FAULT_KINDS),
@@ -116,13 +121,22 @@ export class FaultRuleBook {
     this.rules = [];
   }
 
-  /** The fault for a request, using up one of the rule's `count`; undefined when none applies. */
-  take(path: string, model: string): InjectedFault | undefined {
+  /**
+   * The fault for a request, using up one of the rule's `count`; undefined when none applies.
+   * `text` gives the body's JSON text, read only when a rule has `contains`.
+   */
+  take(path: string, model: string, text?: () => string): InjectedFault | undefined {
+    let bodyText: string | undefined;
+    const contains = (marker: string): boolean => {
+      bodyText ??= text?.() ?? '';
+      return bodyText.includes(marker);
+    };
     for (const active of this.rules) {
       const { rule } = active;
       if (active.remaining !== undefined && active.remaining <= 0) continue;
       if (rule.match?.path !== undefined && rule.match.path !== path) continue;
       if (active.modelPattern !== undefined && !active.modelPattern.test(model)) continue;
+      if (rule.match?.contains !== undefined && !contains(rule.match.contains)) continue;
       if (rule.probability !== undefined && this.random() >= rule.probability) continue;
       if (active.remaining !== undefined) active.remaining -= 1;
       active.injected += 1;

@@ -29,6 +29,18 @@ export class HoldGate {
     });
   }
 
+  /** Parks a callback until the next release; returns a function that unparks it unreleased. */
+  park(release: () => void): () => void {
+    const once = (): void => {
+      this.waiting.delete(once);
+      release();
+    };
+    this.waiting.add(once);
+    return () => {
+      this.waiting.delete(once);
+    };
+  }
+
   releaseAll(): void {
     for (const release of [...this.waiting]) release();
   }

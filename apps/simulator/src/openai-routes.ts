@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { hashOf } from './deterministic-random.js';
 import { writeJson } from './http-io.js';
-import { chatReplyFor, parseChatRequest } from './openai-chat-request.js';
+import { type ChatRequest, chatReplyFor, parseChatRequest } from './openai-chat-request.js';
 import { chatCompletionBody, chatCompletionChunkPayloads } from './openai-chat-response.js';
 import { embeddingsBody, parseEmbeddingsRequest } from './openai-embeddings.js';
 import { renderOpenAIFailure } from './openai-errors.js';
@@ -19,11 +19,26 @@ export const openAIWire: WireFormat = {
   renderFailure: renderOpenAIFailure,
 };
 
+/** OpenAI's request id for a request hash, as `x-request-id` and a batch line's `request_id`. */
+export function openAIRequestId(requestHash: string): string {
+  return `req_${requestHash.slice(0, 32)}`;
+}
+
+/** The hash behind a chat request's completion id; streaming fields are left out, so a streamed and a plain call share an id. */
+export function chatRequestHash(request: ChatRequest): string {
+  return hashOf({ ...request, stream: undefined, stream_options: undefined });
+}
+
+/** The completion id, creation time and model a chat completion reports. */
+export function chatCompletionIdentity(request: ChatRequest, requestHash: string, receivedAt: number) {
+  return { id: `chatcmpl-${requestHash.slice(0, 29)}`, created: Math.floor(receivedAt / 1000), model: request.model };
+}
+
 /** Headers OpenAI puts on every answer; the SDK exposes `x-request-id` as `_request_id`. */
 function openAIHeaders(settings: RespondSettings, requestHash: string): Record<string, string> {
   return {
     ...settings.headers,
-    'x-request-id': `req_${requestHash.slice(0, 32)}`,
+    'x-request-id': openAIRequestId(requestHash),
     'openai-processing-ms': String(Math.max(0, Date.now() - settings.receivedAt)),
     'openai-version': '2020-10-01',
   };
@@ -35,18 +50,13 @@ export const openAIChatCompletionsEndpoint: ProviderEndpoint = {
   prepare(body) {
     const request = parseChatRequest(body);
     const reply = chatReplyFor(request);
-    // Streaming fields are left out so a streamed and a plain call of one request share an id.
-    const requestHash = hashOf({ ...request, stream: undefined, stream_options: undefined });
+    const requestHash = chatRequestHash(request);
     return {
       model: request.model,
       promptTokens: reply.promptTokens,
       completionTokens: reply.completionTokens,
       respond(response, settings) {
-        const identity = {
-          id: `chatcmpl-${requestHash.slice(0, 29)}`,
-          created: Math.floor(settings.receivedAt / 1000),
-          model: request.model,
-        };
+        const identity = chatCompletionIdentity(request, requestHash, settings.receivedAt);
         const headers = openAIHeaders(settings, requestHash);
         if (request.stream === true) {
           const includeUsage = request.stream_options?.include_usage === true;

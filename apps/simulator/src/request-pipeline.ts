@@ -81,7 +81,7 @@ export async function handleProviderRequest(
     throw error;
   }
 
-  const fault = context.faults.take(pathname, call.model);
+  const fault = context.faults.take(pathname, call.model, () => body.toString('utf8'));
   let extraDelayMs = 0;
   if (fault !== undefined) {
     const noAnswer = {

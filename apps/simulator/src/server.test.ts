@@ -94,9 +94,22 @@ describe('server', () => {
       chunkDelayMs: 0,
       limits: {},
       apiKeyCount: 2,
+      batchProcessingMs: 1000,
+      batchExpiryMs: 86_400_000,
     });
-    const updated = await current.control('PUT', '/_sim/config', { apiKeys: null, chunkDelayMs: 3 });
-    expect(updated.body).toMatchObject({ apiKeyCount: null, chunkDelayMs: 3, latencyMs: 5 });
+    const updated = await current.control('PUT', '/_sim/config', {
+      apiKeys: null,
+      chunkDelayMs: 3,
+      batchProcessingMs: 0,
+      batchExpiryMs: 5000,
+    });
+    expect(updated.body).toMatchObject({
+      apiKeyCount: null,
+      chunkDelayMs: 3,
+      latencyMs: 5,
+      batchProcessingMs: 0,
+      batchExpiryMs: 5000,
+    });
     expect((await current.control('PUT', '/_sim/config', { latency: 5 })).status).toBe(400);
     expect((await current.control('GET', '/_sim/nothing')).status).toBe(404);
   });

@@ -1,13 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { anthropicEndpoints } from './anthropic-routes.js';
+import { handleBatchRequest } from './batch-routing.js';
+import { createBatchServices } from './batch-services.js';
+import { BatchStats } from './batch-stats.js';
 import { handleControlRequest, type SimulatorControl } from './control-routes.js';
 import { FaultRuleBook } from './fault-rules.js';
 import { geminiEndpoints } from './gemini-routes.js';
 import { HoldGate } from './hold-gate.js';
 import { DEFAULT_MAX_BODY_BYTES, writeWireError } from './http-io.js';
 import { openAIEndpoints, openAIWire } from './openai-routes.js';
-import type { ProviderEndpoint } from './provider-endpoint.js';
+import type { ProviderEndpoint, WireFormat } from './provider-endpoint.js';
 import { RateLimiter } from './rate-limiter.js';
 import { handleProviderRequest, type PipelineContext } from './request-pipeline.js';
 import {
@@ -53,13 +56,17 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   };
   const endpoints: readonly ProviderEndpoint[] = [...openAIEndpoints, ...anthropicEndpoints, ...geminiEndpoints];
+  const batchContext = { ...context, batchStats: new BatchStats() };
+  const batchServices = createBatchServices(batchContext, options);
 
   const control: SimulatorControl = {
     stats: () =>
-      context.stats.snapshot(limiter.statistics(context.clock()), {
-        hanging: context.hanging.size,
-        held: context.held.size,
-      }),
+      context.stats.snapshot(
+        limiter.statistics(context.clock()),
+        { hanging: context.hanging.size, held: context.held.size },
+        batchContext.batchStats.snapshot(),
+      ),
+    batchSubmissions: (provider) => batchContext.batchStats.submissions(provider),
     requests: (since = 0) => context.stats.requestsSince(since),
     faults: () => context.faults.list(),
     setFaults: (rules) => {
@@ -71,6 +78,8 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       limiter.clear();
       context.faults.clear();
       context.held.releaseAll();
+      batchContext.batchStats.reset();
+      batchServices.reset();
     },
     configure: (update) => {
       const parsed = settingsUpdateSchema.parse(update);
@@ -84,10 +93,12 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       chunkDelayMs: context.settings.chunkDelayMs,
       limits: limiter.limits,
       apiKeyCount: context.settings.apiKeys?.size ?? null,
+      batchProcessingMs: context.settings.batchProcessingMs,
+      batchExpiryMs: context.settings.batchExpiryMs,
     }),
   };
 
-  const answerInternalError = (response: ServerResponse, endpoint: ProviderEndpoint | undefined) => {
+  const answerInternalError = (response: ServerResponse, endpoint: { wire: WireFormat } | undefined) => {
     return (error: unknown): void => {
       onError(error);
       if (response.headersSent) response.destroy();
@@ -106,6 +117,13 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     context.stats.requestOpened();
     response.once('close', () => context.stats.requestClosed());
     const method = request.method ?? 'GET';
+    const batchRoute = batchServices.routes.find((candidate) => candidate.matches(method, pathname));
+    if (batchRoute !== undefined) {
+      handleBatchRequest(batchContext, batchRoute, request, response, pathname).catch(
+        answerInternalError(response, batchRoute),
+      );
+      return;
+    }
     const endpoint = endpoints.find((candidate) => candidate.matches(method, pathname));
     if (endpoint === undefined) {
       request.resume();
@@ -152,6 +170,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       }),
     close: () =>
       new Promise((resolve) => {
+        batchServices.dispose();
         for (const response of context.hanging) response.destroy();
         if (!server.listening) {
           resolve();

@@ -17,6 +17,10 @@ export const settingsUpdateSchema = z.strictObject({
   limits: rateLimitsSchema.nullable().optional(),
   /** Replaces the accepted keys; null accepts any non-empty key again. */
   apiKeys: z.array(z.string().min(1)).nullable().optional(),
+  /** Applies to batches created afterwards. */
+  batchProcessingMs: z.number().min(0).optional(),
+  /** Applies to batches created afterwards. */
+  batchExpiryMs: z.number().min(0).optional(),
 });
 export type SettingsUpdate = z.infer<typeof settingsUpdateSchema>;
 
@@ -37,6 +41,17 @@ export interface SimulatorOptions {
   requestLogCapacity?: number;
   /** Largest request body accepted, bytes. Default 32 MiB. */
   maxBodyBytes?: number;
+  /**
+   * How long a batch takes from start to its last line, ms; lines finish evenly spread over it.
+   * Default 1000. 0 answers every line at once (in chunks that yield to the event loop).
+   */
+  batchProcessingMs?: number;
+  /** A batch still running this long after creation ends expired, ms. Default 24 h. */
+  batchExpiryMs?: number;
+  /** Batches kept per provider; the oldest ended one is dropped for a new one. Default 1000. */
+  maxBatches?: number;
+  /** Bytes of OpenAI files kept (inputs and outputs); the oldest files go first. Default 1 GiB. */
+  maxStoredFileBytes?: number;
   /** Monotonic clock for rate windows, ms. Default `performance.now`; injectable for tests. */
   clock?: () => number;
   /** Called with unexpected errors (a bug, not bad input). Default: one JSON line on stderr. */
@@ -50,7 +65,14 @@ export interface SimulatorSettings {
   chunkDelayMs: number;
   /** Undefined = any non-empty key. */
   apiKeys: ReadonlySet<string> | undefined;
+  batchProcessingMs: number;
+  batchExpiryMs: number;
 }
+
+/** Default `batchProcessingMs`: fast, but long enough to see a batch in progress. */
+export const DEFAULT_BATCH_PROCESSING_MS = 1000;
+/** Default `batchExpiryMs`: OpenAI's and Anthropic's 24-hour window. */
+export const DEFAULT_BATCH_EXPIRY_MS = 24 * 60 * 60 * 1000;
 
 /** Settings as `GET /_sim/config` shows them: keys are counted, never echoed. */
 export interface SettingsView {
@@ -60,6 +82,8 @@ export interface SettingsView {
   limits: RateLimits;
   /** Number of accepted keys; null = any non-empty key. */
   apiKeyCount: number | null;
+  batchProcessingMs: number;
+  batchExpiryMs: number;
 }
 
 export function resolveSettings(options: SimulatorOptions): SimulatorSettings {
@@ -69,12 +93,16 @@ export function resolveSettings(options: SimulatorOptions): SimulatorSettings {
     chunkDelayMs: options.chunkDelayMs,
     limits: options.limits,
     apiKeys: options.apiKeys === undefined ? undefined : [...options.apiKeys],
+    batchProcessingMs: options.batchProcessingMs,
+    batchExpiryMs: options.batchExpiryMs,
   });
   return {
     latencyMs: parsed.latencyMs ?? 0,
     jitterMs: parsed.jitterMs ?? 0,
     chunkDelayMs: parsed.chunkDelayMs ?? 0,
     apiKeys: parsed.apiKeys ? new Set(parsed.apiKeys) : undefined,
+    batchProcessingMs: parsed.batchProcessingMs ?? DEFAULT_BATCH_PROCESSING_MS,
+    batchExpiryMs: parsed.batchExpiryMs ?? DEFAULT_BATCH_EXPIRY_MS,
   };
 }
 
@@ -84,4 +112,6 @@ export function applySettingsUpdate(settings: SimulatorSettings, update: Setting
   if (update.jitterMs !== undefined) settings.jitterMs = update.jitterMs;
   if (update.chunkDelayMs !== undefined) settings.chunkDelayMs = update.chunkDelayMs;
   if (update.apiKeys !== undefined) settings.apiKeys = update.apiKeys ? new Set(update.apiKeys) : undefined;
+  if (update.batchProcessingMs !== undefined) settings.batchProcessingMs = update.batchProcessingMs;
+  if (update.batchExpiryMs !== undefined) settings.batchExpiryMs = update.batchExpiryMs;
 }

@@ -1,3 +1,4 @@
+import type { BatchProvider, BatchProviderStats } from './batch-stats.js';
 import type { FaultKind } from './fault-rules.js';
 import type { WindowStats } from './rate-limiter.js';
 
@@ -44,6 +45,8 @@ export interface SimulatorStats {
   tokens: { prompt: number; completion: number };
   /** Rate windows by model, plus "*" for all models together. */
   windows: Record<string, WindowStats>;
+  /** Batch APIs by provider: batches created, lines submitted (by id), lines ended, tokens. */
+  batches: Record<BatchProvider, BatchProviderStats>;
 }
 
 function increment(counts: Record<string, number>, key: string): void {
@@ -117,7 +120,11 @@ export class StatsRecorder {
     return ordered.filter((entry) => entry.time >= since);
   }
 
-  snapshot(windows: Record<string, WindowStats>, parked: { hanging: number; held: number }): SimulatorStats {
+  snapshot(
+    windows: Record<string, WindowStats>,
+    parked: { hanging: number; held: number },
+    batches: Record<BatchProvider, BatchProviderStats>,
+  ): SimulatorStats {
     return {
       since: this.since,
       requests: {
@@ -133,6 +140,7 @@ export class StatsRecorder {
       held: parked.held,
       tokens: { prompt: this.promptTokens, completion: this.completionTokens },
       windows,
+      batches,
     };
   }
 

@@ -1,0 +1,37 @@
+import type { BatchContext, BatchRoute } from './batch-routing.js';
+import { BatchStore } from './batch-store.js';
+import type { OpenAIBatch } from './openai-batch.js';
+import { openAIBatchRoutes } from './openai-batch-routes.js';
+import { openAIFileRoutes } from './openai-file-routes.js';
+import { OpenAIFileStore } from './openai-file-store.js';
+
+/** The three providers' batch APIs, their in-memory stores and routes. */
+export interface BatchServices {
+  readonly routes: readonly BatchRoute[];
+  /** Drops every batch and file. */
+  reset(): void;
+  /** Stops every batch's timers (the simulator is closing). */
+  dispose(): void;
+}
+
+export function createBatchServices(
+  context: BatchContext,
+  options: { maxBatches?: number | undefined; maxStoredFileBytes?: number | undefined },
+): BatchServices {
+  const files = new OpenAIFileStore(options.maxStoredFileBytes);
+  const openAIBatches = new BatchStore<OpenAIBatch>(options.maxBatches);
+  const routes: BatchRoute[] = [
+    ...openAIFileRoutes(files),
+    ...openAIBatchRoutes({ context, files, batches: openAIBatches }),
+  ];
+  return {
+    routes,
+    reset() {
+      openAIBatches.clear();
+      files.clear();
+    },
+    dispose() {
+      openAIBatches.clear();
+    },
+  };
+}
