@@ -3,7 +3,13 @@ import { hashOf } from './deterministic-random.js';
 import { renderAnthropicFailure } from './anthropic-errors.js';
 import { anthropicReplyFor } from './anthropic-messages-reply.js';
 import { parseMessagesRequest, readAnthropicVersion } from './anthropic-messages-request.js';
-import { anthropicMessageBody, anthropicStreamEvents, writeNamedEventStream } from './anthropic-messages-response.js';
+import {
+  anthropicMessageBody,
+  anthropicStreamEvents,
+  type MessageIdentity,
+  writeNamedEventStream,
+} from './anthropic-messages-response.js';
+import type { MessagesRequest } from './anthropic-messages-schema.js';
 import { toAnthropicRateLimitHeaders } from './anthropic-rate-limit-headers.js';
 import { writeJson } from './http-io.js';
 import type { ProviderEndpoint, RespondSettings, WireFormat } from './provider-endpoint.js';
@@ -37,6 +43,16 @@ function anthropicHeaders(settings: RespondSettings, requestHash: string): Recor
   };
 }
 
+/** The hash behind a Messages request's ids; `stream` is left out, so a streamed and a plain call share a message id. */
+export function messagesRequestHash(request: MessagesRequest): string {
+  return hashOf({ ...request, stream: undefined });
+}
+
+/** The message id and model a Message reports. */
+export function messageIdentity(request: MessagesRequest, requestHash: string): MessageIdentity {
+  return { id: `msg_${requestHash.slice(0, 24)}`, model: request.model };
+}
+
 export const anthropicMessagesEndpoint: ProviderEndpoint = {
   wire: anthropicWire,
   matches: (method, pathname) => method === 'POST' && pathname === '/v1/messages',
@@ -44,14 +60,13 @@ export const anthropicMessagesEndpoint: ProviderEndpoint = {
     const parsed = parseMessagesRequest(body, readAnthropicVersion(headers));
     const { request } = parsed;
     const reply = anthropicReplyFor(parsed);
-    // `stream` is left out so a streamed and a plain call of one request share a message id.
-    const requestHash = hashOf({ ...request, stream: undefined });
+    const requestHash = messagesRequestHash(request);
     return {
       model: request.model,
       promptTokens: reply.inputTokens,
       completionTokens: reply.outputTokens,
       respond(response, settings) {
-        const identity = { id: `msg_${requestHash.slice(0, 24)}`, model: request.model };
+        const identity = messageIdentity(request, requestHash);
         const responseHeaders = anthropicHeaders(settings, requestHash);
         if (request.stream === true) {
           writeNamedEventStream(

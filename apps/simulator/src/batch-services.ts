@@ -1,3 +1,5 @@
+import type { AnthropicBatch } from './anthropic-batch.js';
+import { anthropicBatchRoutes } from './anthropic-batch-routes.js';
 import type { BatchContext, BatchRoute } from './batch-routing.js';
 import { BatchStore } from './batch-store.js';
 import type { OpenAIBatch } from './openai-batch.js';
@@ -20,18 +22,22 @@ export function createBatchServices(
 ): BatchServices {
   const files = new OpenAIFileStore(options.maxStoredFileBytes);
   const openAIBatches = new BatchStore<OpenAIBatch>(options.maxBatches);
+  const anthropicBatches = new BatchStore<AnthropicBatch>(options.maxBatches);
   const routes: BatchRoute[] = [
     ...openAIFileRoutes(files),
     ...openAIBatchRoutes({ context, files, batches: openAIBatches }),
+    ...anthropicBatchRoutes(context, anthropicBatches),
   ];
+  const clearBatches = (): void => {
+    openAIBatches.clear();
+    anthropicBatches.clear();
+  };
   return {
     routes,
     reset() {
-      openAIBatches.clear();
+      clearBatches();
       files.clear();
     },
-    dispose() {
-      openAIBatches.clear();
-    },
+    dispose: clearBatches,
   };
 }
