@@ -28,6 +28,7 @@ import { createIdempotency } from './idempotency/idempotent-submission.js';
 import type { JobEvents } from './job-events.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
 import { BatchMetrics } from './metrics/batch-metrics.js';
+import { OpenAiMetrics } from './metrics/openai-metrics.js';
 import { createOpenApiDocument } from './openapi/openapi-document.js';
 import { batchFileRoutes } from './openai-compat/batches/batch-file-routes.js';
 import { BatchFileStore } from './openai-compat/batches/batch-file-store.js';
@@ -38,6 +39,7 @@ import { traceRequests } from './tracing/request-span.js';
 import { jobEventsRoutes } from './routes/job-events-routes.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
 import { createJobAcceptor } from './job-acceptance.js';
+import { listModels } from './openai-compat/model-list.js';
 import { openAiCompatRoutes, OPENAI_COMPAT_PATHS } from './openai-compat/openai-compat-routes.js';
 import { openAiErrorHandler } from './openai-compat/openai-error.js';
 import { usageRoutes } from './routes/usage-routes.js';
@@ -256,6 +258,7 @@ export function createApp(options: AppOptions): Express {
       ...(options.config.batchWindowSeconds !== undefined ? { windowSeconds: options.config.batchWindowSeconds } : {}),
     }),
   );
+  const limitedModels = Object.keys(options.config.limits?.limits ?? {});
   app.use(
     openAiCompatRoutes({
       accept: createJobAcceptor({
@@ -274,7 +277,11 @@ export function createApp(options: AppOptions): Express {
       events: options.events,
       redis: options.redis,
       catalog: options.config.catalog,
-      limitedModels: Object.keys(options.config.limits?.limits ?? {}),
+      limitedModels,
+      metrics: new OpenAiMetrics({
+        registry: metrics.registry,
+        models: listModels(options.config.catalog, limitedModels).map((model) => model.id),
+      }),
       ...(options.config.keepAliveMs !== undefined ? { keepAliveMs: options.config.keepAliveMs } : {}),
     }),
   );

@@ -60,7 +60,7 @@ async function checkRequests(elements: readonly unknown[]): Promise<AnthropicBat
 async function create(context: BatchContext, batches: BatchStore<AnthropicBatch>, exchange: BatchExchange) {
   const version = readAnthropicVersion(exchange.headers);
   const body = await exchange.readBody(MAX_ANTHROPIC_BATCH_BYTES);
-  const read = await readObjectWithLargeArray(body, 'requests', MAX_ANTHROPIC_BATCH_REQUESTS);
+  const read = await readObjectWithLargeArray(body, ['requests'], MAX_ANTHROPIC_BATCH_REQUESTS);
   if (!read.ok) {
     if (read.reason === 'invalid_json') throw anthropicWire.renderFailure({ kind: 'invalid_json' });
     if (read.reason === 'not_an_object') throw anthropicInvalidRequest('The request body must be a JSON object.');

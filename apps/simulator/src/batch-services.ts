@@ -1,6 +1,8 @@
 import type { AnthropicBatch } from './anthropic-batch.js';
 import { anthropicBatchRoutes } from './anthropic-batch-routes.js';
 import type { BatchContext, BatchRoute } from './batch-routing.js';
+import type { GeminiBatch } from './gemini-batch.js';
+import { geminiBatchRoutes } from './gemini-batch-routes.js';
 import { BatchStore } from './batch-store.js';
 import type { OpenAIBatch } from './openai-batch.js';
 import { openAIBatchRoutes } from './openai-batch-routes.js';
@@ -23,14 +25,17 @@ export function createBatchServices(
   const files = new OpenAIFileStore(options.maxStoredFileBytes);
   const openAIBatches = new BatchStore<OpenAIBatch>(options.maxBatches);
   const anthropicBatches = new BatchStore<AnthropicBatch>(options.maxBatches);
+  const geminiBatches = new BatchStore<GeminiBatch>(options.maxBatches);
   const routes: BatchRoute[] = [
     ...openAIFileRoutes(files),
     ...openAIBatchRoutes({ context, files, batches: openAIBatches }),
     ...anthropicBatchRoutes(context, anthropicBatches),
+    ...geminiBatchRoutes(context, geminiBatches),
   ];
   const clearBatches = (): void => {
     openAIBatches.clear();
     anthropicBatches.clear();
+    geminiBatches.clear();
   };
   return {
     routes,

@@ -8,8 +8,12 @@ import {
   parseEmbedContent,
 } from './gemini-embeddings.js';
 import { notFound, renderGeminiFailure } from './gemini-errors.js';
-import { parseGenerateContentRequest } from './gemini-generate-request.js';
-import { generateContentBody, streamGenerateContentPayloads } from './gemini-generate-response.js';
+import { type GenerateContentRequest, parseGenerateContentRequest } from './gemini-generate-request.js';
+import {
+  generateContentBody,
+  type GeminiResponseIdentity,
+  streamGenerateContentPayloads,
+} from './gemini-generate-response.js';
 import { geminiReplyFor } from './gemini-reply.js';
 import { writeJson } from './http-io.js';
 import type { PreparedCall, ProviderEndpoint, RespondSettings, WireFormat } from './provider-endpoint.js';
@@ -46,10 +50,15 @@ function geminiHeaders(settings: RespondSettings): Record<string, string> {
   return { 'server-timing': `gfet4t7; dur=${Math.max(0, Date.now() - settings.receivedAt)}` };
 }
 
+/** The `responseId` and `modelVersion` a GenerateContentResponse reports for `request`. */
+export function geminiResponseIdentity(model: string, request: GenerateContentRequest): GeminiResponseIdentity {
+  return { responseId: hashOf({ model, request }).slice(0, 22), modelVersion: model };
+}
+
 function prepareGeneration(model: string, body: unknown, stream: boolean): PreparedCall {
   const request = parseGenerateContentRequest(body);
   const reply = geminiReplyFor(model, request);
-  const identity = { responseId: hashOf({ model, request }).slice(0, 22), modelVersion: model };
+  const identity = geminiResponseIdentity(model, request);
   return {
     model,
     promptTokens: reply.promptTokens,

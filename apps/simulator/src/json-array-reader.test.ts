@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readObjectWithLargeArray } from './json-array-reader.js';
 
 async function read(text: string, maxElements = 10) {
-  return readObjectWithLargeArray(Buffer.from(text), 'requests', maxElements);
+  return readObjectWithLargeArray(Buffer.from(text), ['requests'], maxElements);
 }
 
 describe('readObjectWithLargeArray', () => {
@@ -32,6 +32,16 @@ describe('readObjectWithLargeArray', () => {
     '[1',
   ])('tells invalid JSON: %s', async (text) => {
     expect(await read(text)).toEqual({ ok: false, reason: 'invalid_json' });
+  });
+
+  it('descends a path of objects to the array', async () => {
+    const value = { batch: { displayName: 'x', inputConfig: { requests: { requests: [{ a: 1 }, { b: 2 }] } } } };
+    const result = await readObjectWithLargeArray(
+      Buffer.from(JSON.stringify(value)),
+      ['batch', 'inputConfig', 'requests', 'requests'],
+      10,
+    );
+    expect(result).toEqual({ ok: true, members: value, elements: [{ a: 1 }, { b: 2 }] });
   });
 
   it('tells a valid non-object, and stops counting past the maximum', async () => {

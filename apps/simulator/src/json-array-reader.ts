@@ -93,47 +93,79 @@ async function readArray(
   }
 }
 
-/** Reads the object in `buffer`; member `arrayKey`, when an array, is read element by element. */
+interface ArrayTarget {
+  maxElements: number;
+  elements: unknown[];
+  tooMany: boolean;
+}
+
+/** Reads the object at `position`; its member `path[0]` is descended into (an object) or read element by element (the last key, an array). */
+async function readObject(
+  buffer: Buffer,
+  position: number,
+  path: readonly string[],
+  target: ArrayTarget,
+): Promise<{ value: Record<string, unknown>; end: number }> {
+  const members: Record<string, unknown> = {};
+  if (buffer[position] !== 0x7b) throw new ScanError('expected an object');
+  let index = skipWhitespace(buffer, position + 1);
+  while (buffer[index] !== 0x7d) {
+    if (buffer[index] !== QUOTE) throw new ScanError('expected a member name');
+    const keyEnd = stringEnd(buffer, index);
+    const key = String(parseSlice(buffer, index, keyEnd));
+    index = skipWhitespace(buffer, keyEnd);
+    if (buffer[index] !== 0x3a) throw new ScanError('expected :');
+    index = skipWhitespace(buffer, index + 1);
+    const onPath = key === path[0];
+    if (onPath && path.length === 1 && buffer[index] === 0x5b) {
+      const read = await readArray(buffer, index, target.maxElements, target.elements);
+      if ('tooMany' in read) {
+        target.tooMany = true;
+        return { value: members, end: index };
+      }
+      members[key] = target.elements;
+      index = read.end;
+    } else if (onPath && path.length > 1 && buffer[index] === 0x7b) {
+      const read = await readObject(buffer, index, path.slice(1), target);
+      if (target.tooMany) return { value: members, end: index };
+      members[key] = read.value;
+      index = read.end;
+    } else {
+      const end = valueEnd(buffer, index);
+      members[key] = parseSlice(buffer, index, end);
+      index = end;
+    }
+    index = skipWhitespace(buffer, index);
+    if (buffer[index] === 0x7d) break;
+    if (buffer[index] !== 0x2c) throw new ScanError('expected , or }');
+    index = skipWhitespace(buffer, index + 1);
+    if (buffer[index] === 0x7d) throw new ScanError('trailing comma');
+  }
+  return { value: members, end: index + 1 };
+}
+
+/**
+ * Reads the object in `buffer`; the array at `arrayPath` (member names from the top, e.g.
+ * `["batch", "inputConfig", "requests", "requests"]`) is read element by element. `elements`
+ * holds that array's elements (empty when it is absent).
+ */
 export async function readObjectWithLargeArray(
   buffer: Buffer,
-  arrayKey: string,
+  arrayPath: readonly string[],
   maxElements: number,
 ): Promise<LargeArrayRead> {
-  const members: Record<string, unknown> = {};
-  const elements: unknown[] = [];
+  const target: ArrayTarget = { maxElements, elements: [], tooMany: false };
   try {
-    let index = skipWhitespace(buffer, 0);
-    if (buffer[index] !== 0x7b) {
+    const start = skipWhitespace(buffer, 0);
+    if (buffer[start] !== 0x7b) {
       // Not an object: JSON.parse tells a bad body from a valid non-object.
       parseSlice(buffer, 0, buffer.length);
       return { ok: false, reason: 'not_an_object' };
     }
-    index = skipWhitespace(buffer, index + 1);
-    while (buffer[index] !== 0x7d) {
-      if (buffer[index] !== QUOTE) throw new ScanError('expected a member name');
-      const keyEnd = stringEnd(buffer, index);
-      const key = String(parseSlice(buffer, index, keyEnd));
-      index = skipWhitespace(buffer, keyEnd);
-      if (buffer[index] !== 0x3a) throw new ScanError('expected :');
-      index = skipWhitespace(buffer, index + 1);
-      if (key === arrayKey && buffer[index] === 0x5b) {
-        const read = await readArray(buffer, index, maxElements, elements);
-        if ('tooMany' in read) return { ok: false, reason: 'too_many', count: elements.length };
-        members[key] = elements;
-        index = read.end;
-      } else {
-        const end = valueEnd(buffer, index);
-        members[key] = parseSlice(buffer, index, end);
-        index = end;
-      }
-      index = skipWhitespace(buffer, index);
-      if (buffer[index] === 0x7d) break;
-      if (buffer[index] !== 0x2c) throw new ScanError('expected , or }');
-      index = skipWhitespace(buffer, index + 1);
-      if (buffer[index] === 0x7d) throw new ScanError('trailing comma');
-    }
-    if (skipWhitespace(buffer, index + 1) !== buffer.length) throw new ScanError('trailing data');
-    return { ok: true, members, elements };
+    const read = await readObject(buffer, start, arrayPath, target);
+    if (target.tooMany) return { ok: false, reason: 'too_many', count: target.elements.length };
+    if (skipWhitespace(buffer, read.end) !== buffer.length) throw new ScanError('trailing data');
+    return { ok: true, members: read.value, elements: target.elements };
   } catch (error) {
     if (error instanceof ScanError || error instanceof SyntaxError) return { ok: false, reason: 'invalid_json' };
     throw error;
