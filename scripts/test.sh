@@ -9,6 +9,8 @@ echo "== lint"; pnpm exec eslint . --max-warnings 0
 echo "== typecheck"; pnpm typecheck
 echo "== build"; pnpm build
 echo "== tests"
+# The end-to-end tests run the apps as just built (no TypeScript compile in every process start).
+export LLMQ_APPS=dist
 mkdir -p test-artifacts
 status=0
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=test-artifacts/vitest.json || status=$?

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 const require = createRequire(import.meta.url);
 
 export interface AppProcessOptions {
-  /** Path of the TypeScript entry (run with tsx and the `source` export condition). */
+  /** Path of the entry: TypeScript (run with tsx and the `llmq-source` export condition) or built JavaScript (run as is). */
   entry: string;
   env: Record<string, string | undefined>;
   /** A line of stdout that means ready; a substring. */
@@ -36,7 +36,11 @@ export const tsxLoader = () => require.resolve('tsx');
 export async function startAppProcess(options: AppProcessOptions): Promise<AppProcess> {
   const child = spawn(
     process.execPath,
-    [...(options.nodeArgs ?? []), '--conditions=llmq-source', '--import', tsxLoader(), options.entry],
+    [
+      ...(options.nodeArgs ?? []),
+      ...(options.entry.endsWith('.ts') ? ['--conditions=llmq-source', '--import', tsxLoader()] : []),
+      options.entry,
+    ],
     {
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
