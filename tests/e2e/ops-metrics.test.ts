@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appEntry, freePort, startAppProcess, startLlmqStack, type Stack } from '@llmq/devkit';
 import {
@@ -48,7 +49,7 @@ async function scrape(url: string): Promise<string> {
 }
 
 /** The scrapes after the run of mixed jobs, for the dashboard's check. */
-let afterRun: PrometheusMetrics | undefined;
+let afterRun: string[] | undefined;
 
 describe('metrics after a run of mixed jobs', () => {
   it('count exactly what happened, across the API and both workers', async () => {
@@ -101,7 +102,7 @@ describe('metrics after a run of mixed jobs', () => {
     ]);
     const api = new PrometheusMetrics(apiText ?? '');
     const workers = new PrometheusMetrics(workerTexts);
-    afterRun = new PrometheusMetrics([apiText ?? '', ...workerTexts]);
+    afterRun = [apiText ?? '', ...workerTexts];
 
     // API: what was accepted, and the queues as Redis has them now.
     expect(api.value('llmq_jobs_submitted_total', { type: 'chat' })).toBe(27);
@@ -180,7 +181,19 @@ describe('metrics after a run of mixed jobs', () => {
 
   it("the Grafana dashboard's queries use only metrics and labels the run's scrapes have", async () => {
     expect(afterRun).toBeDefined();
-    const scraped = afterRun ?? new PrometheusMetrics([]);
+    // The OpenAI-compatible routes' series: a chat, a stream and embeddings through the SDK.
+    const openai = new OpenAI({ baseURL: `${stack.apiUrl}/v1`, apiKey: stack.keys.alpha ?? '', maxRetries: 0 });
+    const messages = [{ role: 'user' as const, content: 'dashboard' }];
+    await openai.chat.completions.create({ model: 'openai/gpt-4o-mini', messages, max_tokens: 5 });
+    const stream = await openai.chat.completions.create({
+      model: 'openai/gpt-4o-mini',
+      messages,
+      max_tokens: 5,
+      stream: true,
+    });
+    for await (const _chunk of stream);
+    await openai.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'dashboard' });
+    const scraped = new PrometheusMetrics([...(afterRun ?? []), await scrape(`${stack.apiUrl}/metrics`)]);
     const dashboard = JSON.parse(await readFile(new URL('../../ops/grafana/llmq.json', import.meta.url), 'utf8'));
     const uses = dashboardQueries(dashboard);
     expect(uses.length).toBeGreaterThan(25);

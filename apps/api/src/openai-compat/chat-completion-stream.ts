@@ -9,6 +9,7 @@ import {
   type PartialOutputMessage,
 } from '@llmq/core';
 import type { JobEvents } from '../job-events.js';
+import { noteJobEnd } from '../metrics/openai-metrics.js';
 import { fromJobError } from './openai-error.js';
 
 export interface ChatStreamOptions {
@@ -87,6 +88,7 @@ export async function streamChatCompletion(options: ChatStreamOptions): Promise<
   };
 
   const finish = (record: JobRecord) => {
+    noteJobEnd(response, record.status);
     const result = record.status === 'succeeded' ? (record.result as ChatCompletionResult | null) : null;
     const choice = result?.choices[0];
     if (result === null || choice === undefined) {

@@ -5,6 +5,7 @@ import type { ChatCompletionResult, EmbeddingResult, JobStore, JobSubmission, Mo
 import { tenantOf } from '../auth.js';
 import type { JobAcceptor } from '../job-acceptance.js';
 import type { JobEvents } from '../job-events.js';
+import { noteJobEnd, type OpenAiMetrics } from '../metrics/openai-metrics.js';
 import { streamChatCompletion } from './chat-completion-stream.js';
 import { encodeEmbeddingResult } from './embedding-encoding.js';
 import { waitForJobEnd } from './job-end-wait.js';
@@ -30,6 +31,8 @@ export interface OpenAiCompatRoutesOptions {
   limitedModels?: readonly string[];
   /** Interval of `: keep-alive` comments on a stream, ms. Default 15 s. */
   keepAliveMs?: number;
+  /** Counts the job routes' requests and outcomes. */
+  metrics: OpenAiMetrics;
 }
 
 /**
@@ -62,7 +65,7 @@ export function openAiCompatRoutes(options: OpenAiCompatRoutesOptions): Router {
     return { tenant, jobId: record.id };
   };
 
-  router.post('/v1/chat/completions', async (request, response) => {
+  router.post('/v1/chat/completions', options.metrics.measure('chat'), async (request, response) => {
     requireJson(request);
     const { submission, answer } = chatSubmission(catalog, request.body);
     const { tenant, jobId } = await submit(request, response, submission);
@@ -85,16 +88,18 @@ export function openAiCompatRoutes(options: OpenAiCompatRoutesOptions): Router {
     const record = await waitForJobEnd({ events, store, tenant, jobId, request });
     // The client left: the job runs on, at /v1/jobs/{id}.
     if (record === null) return;
+    noteJobEnd(response, record.status);
     if (record.status !== 'succeeded' || record.result === null) throw fromJobError(record.error);
     response.json(record.result as ChatCompletionResult);
   });
 
-  router.post('/v1/embeddings', async (request, response) => {
+  router.post('/v1/embeddings', options.metrics.measure('embeddings'), async (request, response) => {
     requireJson(request);
     const { submission, encoding } = embeddingSubmission(catalog, request.body);
     const { tenant, jobId } = await submit(request, response, submission);
     const record = await waitForJobEnd({ events, store, tenant, jobId, request });
     if (record === null) return;
+    noteJobEnd(response, record.status);
     if (record.status !== 'succeeded' || record.result === null) throw fromJobError(record.error);
     response.json(encodeEmbeddingResult(record.result as EmbeddingResult, encoding));
   });
