@@ -277,7 +277,7 @@ export class BatchStore {
     return (await this.#redis.set(lockKey(tenant, id), token, 'PX', ms, 'NX')) === 'OK';
   }
 
-  /** Extends the lock; false when `token` no longer holds it (it expired and another took it). */
+  /** Extends the lock (taking it back if it expired and is free); false when another holder took it. */
   async renewLock(tenant: string, id: string, token: string, ms: number): Promise<boolean> {
     return (await this.#redis.llmqBatchLockRenew(lockKey(tenant, id), token, String(ms))) === 1;
   }
