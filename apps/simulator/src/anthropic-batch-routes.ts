@@ -12,6 +12,8 @@ import type { WireError } from './wire-error.js';
 export const MAX_ANTHROPIC_BATCH_REQUESTS = 100_000;
 /** Bytes one create request may hold, as Anthropic documents (256 MB). */
 export const MAX_ANTHROPIC_BATCH_BYTES = 256 * 1024 * 1024;
+/** Bytes of one request's JSON at most: the Messages API's own 32 MB request limit. */
+const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 /** Requests checked between yields to the event loop. */
 const REQUESTS_PER_CHUNK = 1000;
@@ -60,10 +62,16 @@ async function checkRequests(elements: readonly unknown[]): Promise<AnthropicBat
 async function create(context: BatchContext, batches: BatchStore<AnthropicBatch>, exchange: BatchExchange) {
   const version = readAnthropicVersion(exchange.headers);
   const body = await exchange.readBody(MAX_ANTHROPIC_BATCH_BYTES);
-  const read = await readObjectWithLargeArray(body, ['requests'], MAX_ANTHROPIC_BATCH_REQUESTS);
+  const read = await readObjectWithLargeArray(body, ['requests'], {
+    maxElements: MAX_ANTHROPIC_BATCH_REQUESTS,
+    maxValueBytes: MAX_REQUEST_BYTES,
+  });
   if (!read.ok) {
     if (read.reason === 'invalid_json') throw anthropicWire.renderFailure({ kind: 'invalid_json' });
     if (read.reason === 'not_an_object') throw anthropicInvalidRequest('The request body must be a JSON object.');
+    if (read.reason === 'value_too_large') {
+      throw anthropicError(413, 'request_too_large', `A request in the batch exceeds ${MAX_REQUEST_BYTES} bytes.`);
+    }
     throw anthropicInvalidRequest(
       `requests: List should have at most ${MAX_ANTHROPIC_BATCH_REQUESTS} items after validation`,
     );

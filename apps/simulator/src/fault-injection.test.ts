@@ -120,6 +120,15 @@ describe('fault injection through the control API', () => {
     expect(faults.body).toEqual({ rules: [{ fault: '500', count: 2, remaining: 0, injected: 2 }] });
   });
 
+  it('"contains" fires only on requests whose body holds the marker', async () => {
+    running.simulator.setFaults([{ fault: '500', match: { contains: 'FAIL-MARKER' } }]);
+    expect(await chat()).toHaveProperty('choices');
+    const marked = await running.client.chat.completions
+      .create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Please FAIL-MARKER now' }] })
+      .catch((caught: unknown) => caught);
+    expect(marked).toBeInstanceOf(OpenAI.InternalServerError);
+  });
+
   it('DELETE clears the rules; a malformed rule is a 400 that changes nothing', async () => {
     running.simulator.setFaults([{ fault: '500' }]);
     const bad = await running.control('POST', '/_sim/faults', [{ fault: '418' }]);

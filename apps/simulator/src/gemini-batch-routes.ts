@@ -54,7 +54,10 @@ async function create(context: BatchContext, batches: BatchStore<GeminiBatch>, e
   const kind: GeminiBatchKind = match?.[2] === 'asyncBatchEmbedContent' ? 'embedContent' : 'generateContent';
   const requestName = kind === 'embedContent' ? 'AsyncBatchEmbedContentRequest' : 'BatchGenerateContentRequest';
   const body = await exchange.readBody(MAX_GEMINI_INLINE_BATCH_BYTES);
-  const read = await readObjectWithLargeArray(body, REQUESTS_PATH, Number.MAX_SAFE_INTEGER);
+  const read = await readObjectWithLargeArray(body, REQUESTS_PATH, {
+    maxElements: Number.MAX_SAFE_INTEGER,
+    maxValueBytes: MAX_GEMINI_INLINE_BATCH_BYTES,
+  });
   if (!read.ok) throw geminiWire.renderFailure({ kind: 'invalid_json' });
   const extra = Object.keys(read.members).find((key) => key !== 'batch');
   if (extra !== undefined) throw unknownName(extra, '');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { readObjectWithLargeArray } from './json-array-reader.js';
 
-async function read(text: string, maxElements = 10) {
-  return readObjectWithLargeArray(Buffer.from(text), ['requests'], maxElements);
+async function read(text: string, maxElements = 10, maxValueBytes = 1024 * 1024) {
+  return readObjectWithLargeArray(Buffer.from(text), ['requests'], { maxElements, maxValueBytes });
 }
 
 describe('readObjectWithLargeArray', () => {
@@ -39,7 +39,7 @@ describe('readObjectWithLargeArray', () => {
     const result = await readObjectWithLargeArray(
       Buffer.from(JSON.stringify(value)),
       ['batch', 'inputConfig', 'requests', 'requests'],
-      10,
+      { maxElements: 10, maxValueBytes: 1000 },
     );
     expect(result).toEqual({ ok: true, members: value, elements: [{ a: 1 }, { b: 2 }] });
   });
@@ -49,5 +49,22 @@ describe('readObjectWithLargeArray', () => {
     const many = JSON.stringify({ requests: Array.from({ length: 1200 }, (_, index) => ({ index })) });
     expect(await read(many, 1000)).toEqual({ ok: false, reason: 'too_many', count: 1000 });
     expect(await read(many, 1200)).toMatchObject({ ok: true, elements: { length: 1200 } });
+  });
+
+  it('refuses an element or another member longer than the value limit', async () => {
+    const long = 'x'.repeat(200);
+    expect(await read(JSON.stringify({ requests: [{ text: long }] }), 10, 100)).toEqual({
+      ok: false,
+      reason: 'value_too_large',
+    });
+    expect(await read(JSON.stringify({ other: [long], requests: [] }), 10, 100)).toEqual({
+      ok: false,
+      reason: 'value_too_large',
+    });
+    expect(await read(JSON.stringify({ other: long, requests: [] }), 10, 100)).toEqual({
+      ok: false,
+      reason: 'value_too_large',
+    });
+    expect(await read(JSON.stringify({ requests: [{ text: long }] }), 10, 300)).toMatchObject({ ok: true });
   });
 });

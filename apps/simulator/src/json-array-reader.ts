@@ -4,6 +4,8 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
  * Reads a JSON object whose one member is a very large array (`{"requests": [...]}`, 256 MB)
  * without one long `JSON.parse`: the array's elements are located by a byte scanner and parsed
  * one by one, yielding to the event loop every few hundred, and counting stops at `maxElements`.
+ * No single value (an element, or another member) may exceed `maxValueBytes`, so no one parse
+ * or scan holds the event loop for long.
  */
 
 const QUOTE = 0x22;
@@ -14,9 +16,17 @@ const ELEMENTS_PER_CHUNK = 500;
 
 export type LargeArrayRead =
   | { ok: true; members: Record<string, unknown>; elements: unknown[] }
-  | { ok: false; reason: 'invalid_json' | 'not_an_object' | 'too_many'; count?: number };
+  | { ok: false; reason: 'invalid_json' | 'not_an_object' | 'too_many' | 'value_too_large'; count?: number };
+
+export interface LargeArrayLimits {
+  /** Elements read at most; one more is `too_many`. */
+  maxElements: number;
+  /** Bytes of one element or other member value at most; more is `value_too_large`. */
+  maxValueBytes: number;
+}
 
 class ScanError extends Error {}
+class ValueTooLargeError extends Error {}
 
 function skipWhitespace(buffer: Buffer, position: number): number {
   let index = position;
@@ -37,14 +47,22 @@ function stringEnd(buffer: Buffer, position: number): number {
   }
 }
 
-/** Index just past the JSON value starting at `position`; the value itself is checked later by JSON.parse. */
-function valueEnd(buffer: Buffer, position: number): number {
+/**
+ * Index just past the JSON value starting at `position`, scanning at most `maxBytes`; the value
+ * itself is checked later by JSON.parse.
+ */
+function valueEnd(buffer: Buffer, position: number, maxBytes: number): number {
   const first = buffer[position];
-  if (first === QUOTE) return stringEnd(buffer, position);
+  if (first === QUOTE) {
+    const end = stringEnd(buffer, position);
+    if (end - position > maxBytes) throw new ValueTooLargeError();
+    return end;
+  }
   if (first === 0x7b || first === 0x5b) {
     let depth = 0;
     let index = position;
-    while (index < buffer.length) {
+    const limit = Math.min(buffer.length, position + maxBytes);
+    while (index < limit) {
       const byte = buffer[index];
       if (byte === QUOTE) {
         index = stringEnd(buffer, index);
@@ -57,6 +75,7 @@ function valueEnd(buffer: Buffer, position: number): number {
       }
       index += 1;
     }
+    if (limit < buffer.length) throw new ValueTooLargeError();
     throw new ScanError('unterminated value');
   }
   let index = position;
@@ -76,15 +95,15 @@ function parseSlice(buffer: Buffer, start: number, end: number): unknown {
 async function readArray(
   buffer: Buffer,
   position: number,
-  maxElements: number,
+  limits: LargeArrayLimits,
   elements: unknown[],
 ): Promise<{ end: number } | { tooMany: true }> {
   let index = skipWhitespace(buffer, position + 1);
   if (buffer[index] === 0x5d) return { end: index + 1 };
   while (true) {
-    if (elements.length >= maxElements) return { tooMany: true };
+    if (elements.length >= limits.maxElements) return { tooMany: true };
     if (elements.length % ELEMENTS_PER_CHUNK === 0 && elements.length > 0) await yieldToEventLoop();
-    const end = valueEnd(buffer, index);
+    const end = valueEnd(buffer, index, limits.maxValueBytes);
     elements.push(parseSlice(buffer, index, end));
     index = skipWhitespace(buffer, end);
     if (buffer[index] === 0x5d) return { end: index + 1 };
@@ -94,7 +113,7 @@ async function readArray(
 }
 
 interface ArrayTarget {
-  maxElements: number;
+  limits: LargeArrayLimits;
   elements: unknown[];
   tooMany: boolean;
 }
@@ -118,7 +137,7 @@ async function readObject(
     index = skipWhitespace(buffer, index + 1);
     const onPath = key === path[0];
     if (onPath && path.length === 1 && buffer[index] === 0x5b) {
-      const read = await readArray(buffer, index, target.maxElements, target.elements);
+      const read = await readArray(buffer, index, target.limits, target.elements);
       if ('tooMany' in read) {
         target.tooMany = true;
         return { value: members, end: index };
@@ -131,7 +150,7 @@ async function readObject(
       members[key] = read.value;
       index = read.end;
     } else {
-      const end = valueEnd(buffer, index);
+      const end = valueEnd(buffer, index, target.limits.maxValueBytes);
       members[key] = parseSlice(buffer, index, end);
       index = end;
     }
@@ -152,9 +171,9 @@ async function readObject(
 export async function readObjectWithLargeArray(
   buffer: Buffer,
   arrayPath: readonly string[],
-  maxElements: number,
+  limits: LargeArrayLimits,
 ): Promise<LargeArrayRead> {
-  const target: ArrayTarget = { maxElements, elements: [], tooMany: false };
+  const target: ArrayTarget = { limits, elements: [], tooMany: false };
   try {
     const start = skipWhitespace(buffer, 0);
     if (buffer[start] !== 0x7b) {
@@ -167,6 +186,7 @@ export async function readObjectWithLargeArray(
     if (skipWhitespace(buffer, read.end) !== buffer.length) throw new ScanError('trailing data');
     return { ok: true, members: read.value, elements: target.elements };
   } catch (error) {
+    if (error instanceof ValueTooLargeError) return { ok: false, reason: 'value_too_large' };
     if (error instanceof ScanError || error instanceof SyntaxError) return { ok: false, reason: 'invalid_json' };
     throw error;
   }

@@ -4,8 +4,14 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 export const MAX_OPENAI_BATCH_REQUESTS = 50_000;
 /** Bytes one batch input file may hold, as OpenAI documents (200 MB). */
 export const MAX_OPENAI_BATCH_FILE_BYTES = 200 * 1024 * 1024;
-/** Lines parsed between yields to the event loop. */
+/** Lines, or bytes, parsed between yields to the event loop. */
 const LINES_PER_CHUNK = 1000;
+const BYTES_PER_CHUNK = 8 * 1024 * 1024;
+/**
+ * Bytes of one line at most: the simulator's own request-body cap, so no single parse holds the
+ * event loop for long. OpenAI documents no per-line cap; the error code is the simulator's.
+ */
+export const MAX_OPENAI_BATCH_LINE_BYTES = 32 * 1024 * 1024;
 /** Errors reported for one file, at most. */
 const MAX_REPORTED_ERRORS = 100;
 
@@ -79,14 +85,22 @@ export async function readOpenAIBatchInput(
   let model: string | undefined;
   let lineNumber = 0;
   let start = 0;
+  let chunkStart = 0;
   while (start < content.length && errors.length < MAX_REPORTED_ERRORS) {
-    if (lineNumber % LINES_PER_CHUNK === 0 && lineNumber > 0) {
+    if ((lineNumber % LINES_PER_CHUNK === 0 && lineNumber > 0) || start - chunkStart > BYTES_PER_CHUNK) {
+      chunkStart = start;
       await yieldToEventLoop();
       if (stopped()) return undefined;
     }
     const newline = content.indexOf(10, start);
     const end = newline === -1 ? content.length : newline;
     lineNumber += 1;
+    if (end - start > MAX_OPENAI_BATCH_LINE_BYTES) {
+      const message = `This line is longer than ${MAX_OPENAI_BATCH_LINE_BYTES} bytes.`;
+      errors.push({ code: 'line_too_large', message, param: null, line: lineNumber });
+      start = end + 1;
+      continue;
+    }
     const text = content.toString('utf8', start, end).trim();
     const lineStart = start;
     start = end + 1;
