@@ -41,3 +41,9 @@ export { ANTHROPIC_VERSIONS, LATEST_ANTHROPIC_VERSION, type AnthropicVersion } f
 export { geminiEndpoints, geminiWire } from './gemini-routes.js';
 export { simulatedGeminiReply } from './gemini-reply.js';
 export { MAX_GEMINI_BATCH_EMBED_REQUESTS, MAX_GEMINI_EMBEDDING_DIMENSIONS } from './gemini-embeddings.js';
+export { BATCH_PROVIDERS, type BatchProvider, type BatchProviderStats } from './batch-stats.js';
+export { DEFAULT_MAX_BATCHES } from './batch-store.js';
+export { DEFAULT_BATCH_EXPIRY_MS, DEFAULT_BATCH_PROCESSING_MS } from './simulator-options.js';
+export { MAX_OPENAI_BATCH_FILE_BYTES, MAX_OPENAI_BATCH_REQUESTS } from './openai-batch-input.js';
+export { MAX_ANTHROPIC_BATCH_BYTES, MAX_ANTHROPIC_BATCH_REQUESTS } from './anthropic-batch-routes.js';
+export { MAX_GEMINI_INLINE_BATCH_BYTES } from './gemini-batch-routes.js';
