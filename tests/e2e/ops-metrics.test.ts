@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Redis } from 'ioredis';
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appEntry, freePort, startAppProcess, startLlmqStack, type Stack } from '@llmq/devkit';
 import {
@@ -193,6 +193,24 @@ describe('metrics after a run of mixed jobs', () => {
     });
     for await (const _chunk of stream);
     await openai.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'dashboard' });
+    // The batch series: a one-line batch run to its end.
+    const input = await openai.files.create({
+      file: await toFile(
+        Buffer.from(
+          `${JSON.stringify({ custom_id: 'dashboard', method: 'POST', url: '/v1/chat/completions', body: { model: 'openai/gpt-4o-mini', messages, max_tokens: 5 } })}\n`,
+        ),
+        'dashboard.jsonl',
+      ),
+      purpose: 'batch',
+    });
+    const batch = await openai.batches.create({
+      input_file_id: input.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    while ((await openai.batches.retrieve(batch.id)).status !== 'completed') {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     const scraped = new PrometheusMetrics([...(afterRun ?? []), await scrape(`${stack.apiUrl}/metrics`)]);
     const dashboard = JSON.parse(await readFile(new URL('../../ops/grafana/llmq.json', import.meta.url), 'utf8'));
     const uses = dashboardQueries(dashboard);
