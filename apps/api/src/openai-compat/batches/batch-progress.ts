@@ -1,10 +1,14 @@
-import type { JobRecord, JobStore } from '@llmq/core';
+import type { Redis } from 'ioredis';
+import { jobRecordKey, RECORD_FIELD, type JobRecord, type JobStore } from '@llmq/core';
 import type { BatchStore, LineUsage } from './batch-store.js';
 
 /** Jobs of a batch checked per read: the cost of a read stays bounded, the counts converge. */
 export const CHECKS_PER_READ = 1_000;
 /** Records read at once. */
 const RECORDS_PER_STEP = 200;
+
+/** Statuses of a job not yet ended. */
+const RUNNING = new Set(['queued', 'running']);
 
 const count = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? Math.round(value) : 0);
 
@@ -43,21 +47,27 @@ export async function settleRecord(options: {
 
 /**
  * Notices the ends of up to CHECKS_PER_READ of a batch's pending jobs: the API, not the worker,
- * sees them, so the worker needs no batch logic. Answers how many are still pending.
+ * sees them, so the worker needs no batch logic. Only the status of each is read first; the whole
+ * record only of a job that ended. Answers how many are still pending.
  */
 export async function settleSample(options: {
   batches: BatchStore;
   store: JobStore;
+  redis: Redis;
   tenant: string;
   batchId: string;
 }): Promise<number> {
-  const { batches, store, tenant, batchId } = options;
+  const { batches, store, redis, tenant, batchId } = options;
   const sample = await batches.pendingSample(tenant, batchId, CHECKS_PER_READ);
   for (let start = 0; start < sample.length; start += RECORDS_PER_STEP) {
     const jobIds = sample.slice(start, start + RECORDS_PER_STEP);
-    const records = await Promise.all(jobIds.map((jobId) => store.get(tenant, jobId)));
+    const pipeline = redis.pipeline();
+    for (const jobId of jobIds) pipeline.hget(jobRecordKey(tenant, jobId), RECORD_FIELD.status);
+    const statuses = ((await pipeline.exec()) ?? []).map(([, status]) => status);
+    const ended = jobIds.filter((_, index) => !RUNNING.has(String(statuses[index])));
+    const records = await Promise.all(ended.map((jobId) => store.get(tenant, jobId)));
     await Promise.all(
-      jobIds.map((jobId, index) => settleRecord({ batches, tenant, batchId, jobId, record: records[index] ?? null })),
+      ended.map((jobId, index) => settleRecord({ batches, tenant, batchId, jobId, record: records[index] ?? null })),
     );
   }
   return batches.pendingCount(tenant, batchId);

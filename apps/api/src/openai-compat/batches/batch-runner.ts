@@ -16,7 +16,7 @@ import type { BatchStore } from './batch-store.js';
 export const LINES_PER_CHUNK = 500;
 /** Jobs canceled per step, and at once within it. */
 const CANCELS_PER_STEP = 200;
-const CANCELS_AT_ONCE = 20;
+const CANCELS_AT_ONCE = 50;
 /** A holder renews the lock every step; a holder that died frees the batch this long after. */
 const DEFAULT_LOCK_MS = 30_000;
 
@@ -109,7 +109,8 @@ export class BatchRunner {
         await this.#cancel(tenant, batchId, pending);
         return true;
       }
-    } else if ((await settleSample({ batches, store, tenant, batchId })) > 0) return false;
+    } else if ((await settleSample({ batches, store, redis: this.#options.acceptance.redis, tenant, batchId })) > 0)
+      return false;
     await this.#finalize(tenant, batch, progress, keepLock);
     return false;
   }
