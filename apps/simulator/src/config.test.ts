@@ -28,12 +28,19 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the batch clock', () => {
+    const config = loadConfig({ SIM_BATCH_PROCESSING_MS: '0', SIM_BATCH_EXPIRY_MS: '60000' });
+    expect(config.options).toMatchObject({ batchProcessingMs: 0, batchExpiryMs: 60_000 });
+  });
+
   it.each([
     ['SIM_PORT', '70000'],
     ['SIM_PORT', 'eighty'],
     ['SIM_LATENCY_MS', '-5'],
     ['SIM_RPM', '0'],
     ['SIM_TPM', '1.5'],
+    ['SIM_BATCH_PROCESSING_MS', '-1'],
+    ['SIM_BATCH_EXPIRY_MS', 'soon'],
   ])('fails naming %s when it is %s', (variable, value) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
