@@ -91,7 +91,7 @@ describe('Gemini Batch Mode through @google/genai', () => {
   it('answers inline embedding requests as embedContent does', async () => {
     const created = await ai.batches.createEmbeddings({
       model: 'gemini-embedding-001',
-      src: { inlinedRequests: { contents: ['first text', 'second text'], config: { outputDimensionality: 8 } } },
+      src: { inlinedRequests: { contents: ['first text', 'second text'], config: { outputDimensionality: 4 } } },
     });
     const job = await waitForEnd(created.name ?? '');
     expect(job.state).toBe(JobState.JOB_STATE_SUCCEEDED);
@@ -101,8 +101,9 @@ describe('Gemini Batch Mode through @google/genai', () => {
       const sync = await ai.models.embedContent({
         model: 'gemini-embedding-001',
         contents: text,
-        config: { outputDimensionality: 8 },
+        config: { outputDimensionality: 4 },
       });
+      expect(responses[index]?.response?.embedding?.values).toHaveLength(4);
       expect(responses[index]?.response?.embedding?.values).toEqual(sync.embeddings?.[0]?.values);
     }
   });
