@@ -166,6 +166,10 @@ export function createApp(options: AppOptions): Express {
         llmQueue: options.queue,
         webhookQueue: options.webhooks?.queue,
         store: options.store,
+        batches: {
+          batches: new BatchStore(options.redis, options.store.retentionMs),
+          tenants: [...options.config.apiKeys.values()],
+        },
       }),
     );
   }

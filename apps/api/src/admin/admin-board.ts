@@ -112,8 +112,12 @@ export function createAdminBoard(options: AdminBoardOptions): Router {
     options: {
       uiConfig: {
         boardTitle: 'llmq',
-        // The session ends there; the board's own docs link would call an outside site.
-        miscLinks: [{ text: 'Log out', url: '/admin/logout' }],
+        // The batches pages are llmq's own; the session ends at the logout link; the board's own
+        // docs link would call an outside site.
+        miscLinks: [
+          { text: 'Batches', url: '/admin/batches' },
+          { text: 'Log out', url: '/admin/logout' },
+        ],
         hideDocsLink: true,
         dateFormats: { short: UTC_TIME, common: UTC_TIME, full: UTC_TIME },
         // BullMQ's Completed set holds every job whose run is over, canceled and failed ones too:

@@ -1,4 +1,4 @@
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (character) => `&#${character.charCodeAt(0)};`);
+import { escapeHtml } from './admin-html.js';
 
 /**
  * The dashboard's login form: a plain HTML form posting the token, so it works in any browser

@@ -1,6 +1,8 @@
 import cookieParser from 'cookie-parser';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { HttpError } from '../http-error.js';
+import { adminBatchHandlers, type AdminBatchesOptions } from './admin-batch-routes.js';
+import { ADMIN_BATCHES_PATH } from './admin-batch-pages.js';
 import { adminLoginPage } from './admin-login-page.js';
 import { ADMIN_BOARD_PATH, createAdminBoard, type AdminBoardOptions } from './admin-board.js';
 import {
@@ -18,6 +20,8 @@ const ADMIN_CHALLENGE = 'Bearer realm="llmq-admin"';
 export interface AdminRoutesOptions extends AdminBoardOptions {
   /** `LLMQ_ADMIN_TOKEN`: what the login form and `Authorization: Bearer` must present. */
   token: string;
+  /** The batches pages at /admin/batches; without it they answer 404. */
+  batches?: AdminBatchesOptions;
 }
 
 const wantsHtml = (request: Request) => request.accepts(['json', 'html']) === 'html';
@@ -95,6 +99,11 @@ export function adminRoutes(options: AdminRoutesOptions): Router {
   router.get('/admin/logout', logOut);
   router.post('/admin/logout', logOut);
 
+  if (options.batches) {
+    const pages = adminBatchHandlers({ ...options.batches, store: options.store, llmQueueName: options.llmQueue.name });
+    router.get(ADMIN_BATCHES_PATH, requireAdmin, pages.list);
+    router.get(`${ADMIN_BATCHES_PATH}/:tenant/:id`, requireAdmin, pages.batch);
+  }
   router.use(ADMIN_BOARD_PATH, requireAdmin, createAdminBoard(options));
   return router;
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { errorAnswer as error, type ApiRoute } from './api-route.js';
+import { adminBatchListQuerySchema, adminBatchQuerySchema } from '../admin/admin-batch-routes.js';
+import { BATCH_ID_PATTERN } from '../openai-compat/batches/batch-object.js';
 import { healthSchema, readySchema } from './openapi-schemas.js';
 
 const dashboardOff = error('the dashboard is off (no LLMQ_ADMIN_TOKEN)');
@@ -97,6 +99,40 @@ export const OPERATION_ROUTES: ApiRoute[] = [
       200: { description: 'the dashboard', media: 'text/html' },
       303: { description: 'a browser that is not logged in: to /admin/login', headers: { Location: '/admin/login' } },
       401: error('not logged in and no admin token (a client that does not ask for HTML)'),
+    },
+  },
+  {
+    method: 'get',
+    path: '/admin/batches',
+    summary: "Every tenant's batches, newest first (an HTML page)",
+    description:
+      'Lists the batches of the tenants in LLMQ_API_KEYS; `after` is the last batch id of the previous page.',
+    tag: 'admin',
+    auth: 'admin',
+    query: adminBatchListQuerySchema,
+    patterns: { after: BATCH_ID_PATTERN },
+    answers: {
+      200: { description: 'the list', media: 'text/html' },
+      303: { description: 'a browser that is not logged in: to /admin/login', headers: { Location: '/admin/login' } },
+      400: error('a bad after or limit'),
+      401: error('not logged in and no admin token (a client that does not ask for HTML)'),
+      404: dashboardOff,
+    },
+  },
+  {
+    method: 'get',
+    path: '/admin/batches/:tenant/:id',
+    summary: 'One batch: its fields and its lines with links to their jobs (an HTML page)',
+    tag: 'admin',
+    auth: 'admin',
+    query: adminBatchQuerySchema,
+    patterns: { id: BATCH_ID_PATTERN },
+    answers: {
+      200: { description: 'the batch', media: 'text/html' },
+      303: { description: 'a browser that is not logged in: to /admin/login', headers: { Location: '/admin/login' } },
+      400: error('a bad from or limit'),
+      401: error('not logged in and no admin token (a client that does not ask for HTML)'),
+      404: error('no such batch of that tenant, or the dashboard is off'),
     },
   },
 ];
