@@ -10,6 +10,7 @@ import {
   JobStore,
   jobRecordKey,
   llmqConfigSchema,
+  tenantTag,
   type JobSubmission,
 } from '@llmq/core';
 import { redisTest } from '@llmq/devkit/vitest';
@@ -183,5 +184,42 @@ describe('BatchRunner', () => {
     for (const line of lines)
       expect(JSON.parse(line)).toMatchObject({ response: null, error: { code: 'batch_expired' } });
     expect((await store.get(tenant, batchJobId(batch.id, 0)))?.status).toBe('canceled');
+  });
+
+  test('finishes a batch stored before batches ran in the background, making no job again', async ({
+    batch: context,
+  }) => {
+    const { redis, queue, store, batches, acceptance, runner, tenant, batch } = context;
+    // The earlier layout: every job accepted at creation, no progress hash, no usage in the object.
+    const submission = {
+      type: 'chat',
+      request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] },
+    };
+    const records = await acceptance.accept(tenant, [submission, submission] as JobSubmission[]);
+    const { usage: _usage, ...earlier } = {
+      ...batch,
+      status: 'in_progress' as const,
+      request_counts: { total: 2, completed: 0, failed: 0 },
+    };
+    const key = `${tenantTag(tenant)}:batch:${batch.id}`;
+    await redis
+      .multi()
+      .set(key, JSON.stringify(earlier))
+      .rpush(
+        `${key}:lines`,
+        ...records.map((record, index) => JSON.stringify({ customId: `old-${index}`, jobId: record.id })),
+      )
+      .sadd(`${key}:pending`, ...records.map((record) => record.id))
+      .exec();
+    const cancel = createJobCanceller({ store, queue, redis });
+    for (const record of records) await cancel(tenant, record.id);
+
+    await runner.run(tenant, batch.id);
+    expect(await batches.get(tenant, batch.id)).toMatchObject({
+      status: 'completed',
+      request_counts: { total: 2, completed: 0, failed: 2 },
+      usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 },
+    });
+    expect(await redis.exists(jobRecordKey(tenant, batchJobId(batch.id, 0)))).toBe(0);
   });
 });

@@ -86,6 +86,16 @@ export class BatchRunner {
     const { batches, store } = this.#options;
     const [batch, progress] = await Promise.all([batches.get(tenant, batchId), batches.progress(tenant, batchId)]);
     if (batch === null || !isActive(batch)) return false;
+    if (progress.cursor === null && progress.cancelAt === null && batch.status !== 'validating') {
+      // A batch made before batches ran in the background: its jobs were all accepted at its creation.
+      const total = batch.request_counts.total;
+      await batches.setProgress(tenant, batchId, {
+        cursor: total,
+        total,
+        ...(batch.status === 'cancelling' ? { ending: 'cancelled' } : {}),
+      });
+      return true;
+    }
     if (progress.cursor === null) {
       const taken = await intakeBatch({ ...this.#options, tenant, batch });
       if (taken.status === 'failed') this.#options.metrics.ended(taken);

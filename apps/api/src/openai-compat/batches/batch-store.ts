@@ -28,6 +28,14 @@ const lockKey = (tenant: string, id: string) => `${batchKey(tenant, id)}:lock`;
 /** A tenant's batch ids, all scored 0 so they sort by id (creation time). */
 const indexKey = (tenant: string) => `${tenantTag(tenant)}:batches`;
 
+const NO_USAGE = {
+  input_tokens: 0,
+  input_tokens_details: { cached_tokens: 0 },
+  output_tokens: 0,
+  output_tokens_details: { reasoning_tokens: 0 },
+  total_tokens: 0,
+};
+
 const USAGE_FIELDS = ['input_tokens', 'cached_tokens', 'output_tokens', 'reasoning_tokens'] as const;
 
 interface BatchCommands {
@@ -82,7 +90,8 @@ export class BatchStore {
         .hget(progressKey(tenant, id), BATCH_PROGRESS_FIELD.cancelAt)
         .exec()) ?? [];
     if (typeof raw !== 'string') return null;
-    const batch = batchObjectSchema.parse(JSON.parse(raw));
+    // A batch stored before `usage` existed reads with zero usage (its counts hash fills it in).
+    const batch = batchObjectSchema.parse({ usage: NO_USAGE, ...(JSON.parse(raw) as object) });
     const tally = (counts ?? {}) as Record<string, string>;
     const count = (field: string, fallback: number) => Number(tally[field] ?? fallback);
     batch.request_counts.completed = count('completed', batch.request_counts.completed);
