@@ -47,6 +47,16 @@ export interface BatchRoute {
   handle(exchange: BatchExchange): Promise<BatchReply>;
 }
 
+/**
+ * The path as statistics record it: batch and file ids become `{id}`, so polling thousands of
+ * batches adds no new keys to `requests.byPath`.
+ */
+export function statsPath(pathname: string): string {
+  return pathname
+    .replace(/^(\/v1\/(?:files|batches|messages\/batches))\/[^/]+/, '$1/{id}')
+    .replace(/^\/v1beta\/batches\/[^/:]+/, '/v1beta/batches/{id}');
+}
+
 /** Thrown by `readBody` when the client left mid-body: nobody to answer. */
 class ClientGoneError extends Error {}
 
@@ -78,10 +88,11 @@ export async function handleBatchRequest(
 ): Promise<void> {
   const time = Date.now();
   const { wire } = route;
+  const path = statsPath(pathname);
   const finish = (status: number): void =>
     context.stats.record({
       time,
-      path: pathname,
+      path,
       model: null,
       status,
       promptTokens: 0,

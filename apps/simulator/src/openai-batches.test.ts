@@ -114,6 +114,7 @@ describe('OpenAI Files and Batch API through the openai SDK', () => {
       resubmittedCustomIds: [],
       lines: { succeeded: 3, errored: 0, canceled: 0, expired: 0 },
     });
+    expect(stats.requests.byPath['/v1/batches/{id}']).toBeGreaterThan(0);
     const submissions = await running.control('GET', '/_sim/batch-submissions?provider=openai');
     expect(submissions.body).toEqual({ provider: 'openai', submissions: { a: 1, b: 1, c: 1 } });
   });
