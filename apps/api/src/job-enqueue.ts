@@ -15,6 +15,9 @@ export interface EnqueuePlan {
   attempts: number;
 }
 
+/** A deferrable job's deadline unless it sets one: its completion window. */
+const DEFERRABLE_DEADLINE_SECONDS = 24 * 3600;
+
 /** Checks a job's overrides against this deployment's bounds and builds what BullMQ carries. */
 export async function planEnqueue(options: {
   tenant: string;
@@ -36,6 +39,10 @@ export async function planEnqueue(options: {
   bound('deadline_s', submission.deadline_s, policy.maxDeadlineSeconds);
 
   const attemptsPerModel = submission.attempts ?? policy.attemptsPerModel;
+  // Work that may wait a day has a day, as far as the deployment allows.
+  const defaultDeadline = submission.completion_window
+    ? Math.min(DEFERRABLE_DEADLINE_SECONDS, policy.maxDeadlineSeconds)
+    : policy.deadlineSeconds;
   let chainLength = 0;
   for (const name of [submission.request.model, ...(submission.fallbacks ?? [])]) {
     const resolution = resolveModel(options.catalog, name);
@@ -54,7 +61,8 @@ export async function planEnqueue(options: {
       ...(submission.cache ? { cacheMode: submission.cache.mode } : {}),
       attemptsPerModel,
       attemptTimeoutMs: Math.round((submission.timeout_s ?? policy.attemptTimeoutSeconds) * 1000),
-      deadlineAt: options.createdAt + Math.round((submission.deadline_s ?? policy.deadlineSeconds) * 1000),
+      deadlineAt: options.createdAt + Math.round((submission.deadline_s ?? defaultDeadline) * 1000),
+      ...(submission.completion_window ? { deferrable: true } : {}),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import OpenAI from 'openai';
 import {
   createLlmQueue,
   warmUpTokenizer,
@@ -40,6 +41,10 @@ import { createLlmJobProcessor, type LlmJobReturn } from './llm-job/llm-job-proc
 import { ModelRouter } from './model-router.js';
 import { createProviderCall } from './provider-call.js';
 import { startProcessStats } from './process-stats.js';
+import { OpenAIBatchApi } from './provider-batches/openai-batch-api.js';
+import type { ProviderBatchApi } from './provider-batches/provider-batch-api.js';
+import { startProviderBatchRunner } from './provider-batches/provider-batch-runner.js';
+import { ProviderBatchStore } from './provider-batches/provider-batch-store.js';
 import { startWatchdog } from './watchdog.js';
 import { startWebhookDelivery } from './webhooks/start-webhook-delivery.js';
 
@@ -110,7 +115,15 @@ async function main(): Promise<void> {
     sweepMs: env.LLMQ_OUTBOX_SWEEP_MS,
     claimIdleMs: env.LLMQ_OUTBOX_CLAIM_IDLE_MS,
   });
+  // Deferrable jobs (completion_window) go through the batch APIs of the providers that have one.
+  const batchApis = new Map<string, ProviderBatchApi>();
+  if (env.OPENAI_API_KEY) {
+    const client = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, maxRetries: 2 });
+    batchApis.set('openai', new OpenAIBatchApi(client));
+  }
+  const batchPath = { store: new ProviderBatchStore(redis), apis: batchApis, config: config.batching };
   const processor = createLlmJobProcessor({
+    batchPath,
     store,
     router,
     gate,
@@ -145,6 +158,7 @@ async function main(): Promise<void> {
     }
   });
   const llmQueue = createLlmQueue({ connection: redis });
+  const batchRunner = startProviderBatchRunner({ ...batchPath, jobs: store, queue: llmQueue, logger });
   const finalFailures = await watchFinalFailures({
     connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
     queue: llmQueue,
@@ -204,6 +218,7 @@ async function main(): Promise<void> {
       logger.warn({ inFlight: cancels.size }, 'grace period over: leaving the rest to other workers');
       await worker.close(true);
     }
+    await batchRunner.close();
     await finalFailures.close();
     await ends.close();
     await webhooks.close();

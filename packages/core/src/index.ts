@@ -1,6 +1,7 @@
 export * from './catalog/model-catalog.js';
 export * from './catalog/provider-setup.js';
 export * from './config/llmq-config-schema.js';
+export * from './batching/batching-config-schema.js';
 export * from './jobs/chat-request-schema.js';
 export * from './jobs/embedding-request-schema.js';
 export * from './jobs/format-validation-error.js';
@@ -12,6 +13,8 @@ export * from './models/model-name.js';
 export * from './providers/chat-completion.js';
 export * from './providers/openai/openai-provider.js';
 export { OpenAIEmbeddingModel, type OpenAIEmbeddingModelOptions } from './providers/openai/openai-embedding-model.js';
+export { OpenAIStreamAccumulator } from './providers/openai/openai-stream-accumulator.js';
+export { mapOpenAIError } from './providers/openai/map-openai-error.js';
 export {
   createAnthropicProvider,
   anthropicChatRequestProblems,

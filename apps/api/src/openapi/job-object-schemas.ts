@@ -106,10 +106,18 @@ const jobFields = {
   started_at: unixSeconds.nullable(),
   finished_at: unixSeconds.nullable(),
   waiting_for: z
-    .enum(['rate_limit', 'circuit_open'] as const satisfies ReadonlyArray<NonNullable<JobObject['waiting_for']>>)
+    .enum(['rate_limit', 'circuit_open', 'provider_batch'] as const satisfies ReadonlyArray<
+      NonNullable<JobObject['waiting_for']>
+    >)
     .nullable()
-    .describe('why a queued job is held back: its turn under the limits, or its model failing with no fallback'),
+    .describe(
+      "why a queued job is held back: its turn under the limits, its model failing with no fallback, or its provider's batch",
+    ),
   earliest_start_at: unixSeconds.nullable().describe('while waiting: the earliest start'),
+  provider_batch: z
+    .strictObject({ id: z.string(), sent_at: unixSeconds })
+    .nullable()
+    .describe("a deferrable job's provider batch once sent: the provider's batch id and when it was sent"),
   error: jobErrorSchema.nullable(),
   usage: usageSchema.nullable(),
   cost_usd: z.number().nullable().describe('once ended; null when a price is unknown'),

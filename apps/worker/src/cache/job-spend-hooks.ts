@@ -100,12 +100,15 @@ export class JobSpendHooks {
     model: string;
     outcome: { usage: PricedUsage; cacheSavings?: CacheSavings };
     at: number;
+    /** Share of the listed price charged (a provider batch's answer). Default 1. */
+    priceFactor?: number;
   }): JobEndAccounting {
     return this.#accounting.answered({
       tenant: options.tenant,
       model: options.model,
       usage: options.outcome.usage,
       at: options.at,
+      ...(options.priceFactor === undefined ? {} : { priceFactor: options.priceFactor }),
       ...(options.outcome.cacheSavings ? { saved: options.outcome.cacheSavings } : {}),
     });
   }

@@ -18,6 +18,7 @@ import type { createProviderCall, ProviderCallOutcome } from '../provider-call.j
 import { traceJobRun } from '../tracing/job-run-span.js';
 import { admitCall } from './admit-call.js';
 import { classifyUnexpected } from './classify-unexpected.js';
+import { deferToBatch, type BatchPath } from './defer-to-batch.js';
 import { handleCallFailure } from './handle-call-failure.js';
 import { JobRun, LLMQ, toJobError, type LlmJobReturn } from './job-run.js';
 import { pickModel } from './pick-model.js';
@@ -41,6 +42,8 @@ export interface LlmJobProcessorOptions {
   redisPatienceMs?: number;
   /** Pause before a run that Redis refused runs again (using none of the job's attempts), ms. Default 2 s. */
   redisRetryDelayMs?: number;
+  /** Deferrable jobs through the providers' batch APIs. Default: none (they run synchronously). */
+  batchPath?: BatchPath;
 }
 
 function asProviderError(error: unknown): ProviderError {
@@ -88,6 +91,10 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       type: data.type,
     });
     if (cacheStep?.ended) return { status: cacheStep.status };
+
+    // A deferrable job goes through its provider's batch API, unless it has left that path.
+    const batched = await deferToBatch(run, current, options.batchPath, parts);
+    if (batched !== 'sync') return batched;
 
     const pick = await pickModel(run, chain, circuit);
     if ('status' in pick) return pick;

@@ -27,6 +27,8 @@ export async function settleAnswer(
     headers: Headers | undefined;
     attempt: AttemptLogEntry;
     cacheContext: CacheContext;
+    /** Share of the listed price charged: a provider batch's answer costs less. Default 1. */
+    priceFactor?: number;
   },
   parts: { circuit: CircuitChecker; gate: LimiterGate; lifecycle: JobLifecycle; spend?: JobSpendHooks | undefined },
 ): Promise<LlmJobReturn> {
@@ -41,7 +43,13 @@ export async function settleAnswer(
       : undefined,
   ]).catch((error: unknown) => run.log.warn({ err: error }, 'could not record the call'));
   const finishedAt = Date.now();
-  const money = parts.spend?.answered({ tenant: run.tenant, model, outcome, at: finishedAt });
+  const money = parts.spend?.answered({
+    tenant: run.tenant,
+    model,
+    outcome,
+    at: finishedAt,
+    ...(answer.priceFactor === undefined ? {} : { priceFactor: answer.priceFactor }),
+  });
   const cache = parts.spend?.cacheNotice(
     { cacheMode: run.data.cacheMode, model, type: run.data.type },
     answer.cacheContext,

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { batchingConfigSchema } from '../batching/batching-config-schema.js';
 import { budgetsConfigSchema } from '../budget/budget-config-schema.js';
 import { cacheConfigSchema } from '../cache/cache-config-schema.js';
 import { pricesConfigSchema } from '../cost/price-config-schema.js';
@@ -77,6 +78,8 @@ export const llmqConfigSchema = z.strictObject({
   prices: pricesConfigSchema,
   /** Monthly USD budget per tenant (`"*"`: every tenant without its own). */
   budgets: budgetsConfigSchema,
+  /** Deferrable jobs through the providers' batch APIs: how they are gathered, polled and rescued. */
+  batching: batchingConfigSchema,
 });
 
 export type LlmqConfig = z.infer<typeof llmqConfigSchema>;

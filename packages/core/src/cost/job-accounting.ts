@@ -69,9 +69,13 @@ export class JobAccounting {
     usage: PricedUsage;
     at: number;
     saved?: { usage: PricedUsage; inputs: number };
+    /** Share of the listed price charged: a provider batch's answer costs less (0.5). Default 1. */
+    priceFactor?: number;
   }): JobEndAccounting {
     const { tenant, model, usage, at } = options;
-    const cost = this.prices.costOf(model, usage);
+    const listed = this.prices.costOf(model, usage);
+    const factor = options.priceFactor ?? 1;
+    const cost = listed.known ? { ...listed, nano: Math.round(listed.nano * factor) } : listed;
     const costNano = cost.known ? cost.nano : null;
     const day = this.#day(tenant, model, at);
     const counters = [
@@ -85,6 +89,12 @@ export class JobAccounting {
     if (!cost.known) fields[RECORD_FIELD.costUnknown] = cost.reason;
     let savedNano: number | null = 0;
     let savedInputTokens = 0;
+    if (listed.known && cost.known && listed.nano > cost.nano) {
+      // What the batch price saved against the listed one.
+      savedNano = listed.nano - cost.nano;
+      counters.push(day('saved_nano', savedNano));
+      fields[RECORD_FIELD.saved] = savedNano;
+    }
     if (options.saved && options.saved.inputs > 0) {
       const saved = this.prices.costOf(model, options.saved.usage);
       savedNano = saved.known ? saved.nano : null;

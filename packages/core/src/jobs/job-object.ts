@@ -22,7 +22,7 @@ export interface JobError {
 }
 
 /** Why a queued job is held back. */
-export type WaitReason = 'rate_limit' | 'circuit_open';
+export type WaitReason = 'rate_limit' | 'circuit_open' | 'provider_batch';
 
 /** One provider call of a job, as `attempt_log` shows it. */
 export interface AttemptLogEntry {
@@ -62,12 +62,15 @@ export interface JobObject extends JobSpendObject {
   started_at: number | null;
   finished_at: number | null;
   /**
-   * Set while a queued job is held back: `rate_limit` (its turn under the provider's limits) or
-   * `circuit_open` (its model is failing and it has no fallback left).
+   * Set while a queued job is held back: `rate_limit` (its turn under the provider's limits),
+   * `circuit_open` (its model is failing and it has no fallback left) or `provider_batch` (a
+   * deferrable job gathered into, or waiting on, its provider's batch).
    */
   waiting_for: WaitReason | null;
   /** While waiting: the earliest time (Unix seconds) it will start. */
   earliest_start_at: number | null;
+  /** A deferrable job's provider batch once sent: the provider's batch id and when it was sent (Unix seconds). */
+  provider_batch: { id: string; sent_at: number } | null;
   result: ChatCompletionResult | EmbeddingResult | null;
   error: JobError | null;
   usage: JobUsage | null;

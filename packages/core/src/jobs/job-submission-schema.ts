@@ -36,6 +36,11 @@ const common = {
   deadline_s: z.number().positive().max(JOB_OVERRIDE_LIMITS.deadlineSeconds).optional(),
   webhook: webhookSchema.optional(),
   metadata: metadataSchema.optional(),
+  /**
+   * The job may wait up to a day: it goes through its provider's batch API at the batch price
+   * where the provider has one. Its deadline defaults to 24 h.
+   */
+  completion_window: z.literal('24h', { error: 'must be "24h", the one window there is' }).optional(),
 };
 
 const chatJobSchema = z.strictObject({

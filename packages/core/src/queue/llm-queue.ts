@@ -39,6 +39,10 @@ export interface LlmJobData {
   /** The `provider/model` whose bucket holds the reservation, and the requests it took. */
   reservationModel?: string;
   reservationRequests?: number;
+  /** `completion_window: "24h"`: the job goes through its provider's batch API where there is one. */
+  deferrable?: boolean;
+  /** Set once a deferrable job leaves the batch path (late batch, expired or failed line): it runs synchronously. */
+  batchSkipped?: boolean;
   /**
    * W3C `traceparent` of the span that enqueued the job, so each run's spans join the job's
    * trace. Absent when tracing is off.

@@ -131,6 +131,22 @@ export class JobLifecycle {
     return outcome.outcome === 'ok';
   }
 
+  /** queued -> queued: a deferrable job's provider batch was sent; the job shows its id and time. */
+  async noteProviderBatch(ref: JobRef & { batchId: string; sentAt: number }): Promise<boolean> {
+    const outcome = await this.store.transition({
+      tenant: ref.tenant,
+      jobId: ref.jobId,
+      to: 'queued',
+      from: ['queued'],
+      fields: {
+        [FIELD.waitingFor]: 'provider_batch',
+        [FIELD.providerBatchId]: ref.batchId,
+        [FIELD.providerBatchSentAt]: ref.sentAt,
+      },
+    });
+    return outcome.outcome === 'ok';
+  }
+
   /** running -> queued after a failed call, logged; the next try goes to `modelIndex`. */
   async requeue(ref: JobRef & { attempt: AttemptLogEntry; modelIndex: number }): Promise<boolean> {
     const outcome = await this.store.transition({

@@ -27,6 +27,9 @@ export const RECORD_FIELD = {
   modelAttempts: (modelIndex: number) => `model_attempts_${modelIndex}`,
   waitingFor: 'waiting_for',
   earliestStartAt: 'earliest_start_at',
+  /** The provider batch a deferrable job was sent in, and when (ms). */
+  providerBatchId: 'provider_batch_id',
+  providerBatchSentAt: 'provider_batch_sent_at',
   /** The run (BullMQ lock token) that owns the job. */
   run: 'run',
   attemptLog: 'attempt_log',
@@ -62,6 +65,8 @@ export interface JobRecord {
   waitingFor: WaitReason | null;
   /** With `waitingFor`: the earliest time (ms) the job may start. */
   earliestStartAt: number | null;
+  /** A deferrable job's provider batch: its id at the provider and when it was sent (ms). */
+  providerBatch: { id: string; sentAt: number } | null;
   /** Position in the model chain (0: the job's own model). */
   modelIndex: number;
   /** Provider calls made to the model at `modelIndex`. */
@@ -193,8 +198,12 @@ const recordSchema = z
     [RECORD_FIELD.finishedAt]: optional(time),
     [RECORD_FIELD.attempts]: optional(integer),
     [RECORD_FIELD.modelIndex]: optional(integer),
-    [RECORD_FIELD.waitingFor]: optional(z.enum(['rate_limit', 'circuit_open'] satisfies WaitReason[])),
+    [RECORD_FIELD.waitingFor]: optional(
+      z.enum(['rate_limit', 'circuit_open', 'provider_batch'] satisfies WaitReason[]),
+    ),
     [RECORD_FIELD.earliestStartAt]: optional(time),
+    [RECORD_FIELD.providerBatchId]: optional(z.string()),
+    [RECORD_FIELD.providerBatchSentAt]: optional(time),
     [RECORD_FIELD.attemptLog]: optional(json(z.array(attemptSchema))),
     [RECORD_FIELD.answeredBy]: optional(z.string()),
     [RECORD_FIELD.result]: optional(json(storedResult)),
@@ -239,6 +248,7 @@ export function parseJobRecord(fields: Record<string, string>): JobRecord | null
     attempts: record[RECORD_FIELD.attempts] ?? 0,
     waitingFor: record[RECORD_FIELD.waitingFor],
     earliestStartAt: record[RECORD_FIELD.earliestStartAt],
+    providerBatch: providerBatchOf(record[RECORD_FIELD.providerBatchId], record[RECORD_FIELD.providerBatchSentAt]),
     modelIndex,
     modelAttempts: modelAttempts.success ? modelAttempts.data : 0,
     attemptLog: record[RECORD_FIELD.attemptLog] ?? [],
@@ -286,4 +296,8 @@ export function parseStoredSubmission(jobId: string, text: string): JobSubmissio
   const parsed = json(storedSubmission).safeParse(text);
   if (!parsed.success) throw new CorruptJobRecordError(jobId, `submission: ${parsed.error.issues[0]?.message}`);
   return parsed.data;
+}
+
+function providerBatchOf(id: string | null, sentAt: number | null): JobRecord['providerBatch'] {
+  return id === null || sentAt === null ? null : { id, sentAt };
 }

@@ -246,6 +246,10 @@ export function toJobObject(record: JobRecord): JobObject {
     waiting_for: record.status === 'queued' ? record.waitingFor : null,
     earliest_start_at:
       record.status === 'queued' && record.earliestStartAt !== null ? Math.ceil(record.earliestStartAt / 1000) : null,
+    provider_batch:
+      record.providerBatch === null
+        ? null
+        : { id: record.providerBatch.id, sent_at: Math.floor(record.providerBatch.sentAt / 1000) },
     result: record.result,
     error: record.error,
     usage: record.usage,

@@ -1,0 +1,172 @@
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { APIError, toFile, type OpenAI } from 'openai';
+import {
+  mapOpenAIError,
+  OpenAIStreamAccumulator,
+  ProviderError,
+  type ChatCompletionResult,
+  type ChatRequest,
+} from '@llmq/core';
+import type { BatchLine, BatchLineOutcome, BatchState, ProviderBatchApi } from './provider-batch-api.js';
+
+/** The metadata key that names a batch's intent (see ProviderBatchApi.create). */
+const INTENT_KEY = 'llmq_intent';
+/** Pages of `GET /v1/batches` searched for an intent after a crash: the newest 1,000 batches. */
+const SEARCH_PAGES = 10;
+const ENDED = new Set(['completed', 'failed', 'expired', 'cancelled']);
+
+/** OpenAI's Batch API (files + batches) through the openai SDK. */
+export class OpenAIBatchApi implements ProviderBatchApi {
+  readonly provider = 'openai';
+  readonly maxRequests = 50_000;
+
+  constructor(private readonly client: OpenAI) {}
+
+  chatLine(request: ChatRequest, modelId: string): unknown {
+    return { ...request, model: modelId };
+  }
+
+  create(options: { modelId: string; lines: BatchLine[]; intent: string }): Promise<string> {
+    return this.mapped(() => this.createBatch(options));
+  }
+
+  findByIntent(intent: string): Promise<string | null> {
+    return this.mapped(() => this.searchIntent(intent));
+  }
+
+  state(batchId: string): Promise<BatchState> {
+    return this.mapped(async () => {
+      const batch = await this.client.batches.retrieve(batchId);
+      return ENDED.has(batch.status) ? { ended: true, status: batch.status } : { ended: false };
+    });
+  }
+
+  async cancel(batchId: string): Promise<void> {
+    await this.mapped(() => this.client.batches.cancel(batchId));
+  }
+
+  /** Every SDK failure as a ProviderError, as the chat adapter throws them. */
+  private async mapped<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw mapOpenAIError(this.provider, error);
+    }
+  }
+
+  private async createBatch(options: { modelId: string; lines: BatchLine[]; intent: string }): Promise<string> {
+    const jsonl = options.lines
+      .map((line) =>
+        JSON.stringify({ custom_id: line.customId, method: 'POST', url: '/v1/chat/completions', body: line.body }),
+      )
+      .join('\n');
+    const file = await this.client.files.create({
+      file: await toFile(Buffer.from(`${jsonl}\n`), `llmq-${options.intent}.jsonl`),
+      purpose: 'batch',
+    });
+    const batch = await this.client.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      metadata: { [INTENT_KEY]: options.intent },
+    });
+    return batch.id;
+  }
+
+  private async searchIntent(intent: string): Promise<string | null> {
+    let page = await this.client.batches.list({ limit: 100 });
+    for (let pages = 0; pages < SEARCH_PAGES; pages += 1) {
+      const found = page.data.find((batch) => batch.metadata?.[INTENT_KEY] === intent);
+      if (found) return found.id;
+      if (!page.hasNextPage()) return null;
+      page = await page.getNextPage();
+    }
+    return null;
+  }
+
+  async *results(batchId: string, model: string): AsyncIterable<BatchLineOutcome> {
+    const batch = await this.client.batches.retrieve(batchId);
+    for (const fileId of [batch.output_file_id, batch.error_file_id]) {
+      if (!fileId) continue;
+      const response = await this.client.files.content(fileId);
+      if (response.body === null) continue;
+      const lines = createInterface({ input: Readable.fromWeb(response.body as never), crlfDelay: Infinity });
+      for await (const text of lines) {
+        if (text.trim() === '') continue;
+        const outcome = this.outcomeOf(text, model);
+        if (outcome !== null) yield outcome;
+      }
+    }
+  }
+
+  /** One output or error line; null when it names no request. */
+  private outcomeOf(text: string, model: string): BatchLineOutcome | null {
+    let line: {
+      custom_id?: unknown;
+      response?: { status_code?: number; body?: unknown } | null;
+      error?: { code?: string; message?: string } | null;
+    };
+    try {
+      line = JSON.parse(text) as typeof line;
+    } catch {
+      return null;
+    }
+    if (typeof line.custom_id !== 'string') return null;
+    const customId = line.custom_id;
+    const status = line.response?.status_code;
+    if (status === 200) {
+      try {
+        const result = answerOf(line.response?.body, model);
+        return {
+          customId,
+          kind: 'answer',
+          result,
+          usage: { input_tokens: result.usage.prompt_tokens, output_tokens: result.usage.completion_tokens },
+        };
+      } catch (error) {
+        return { customId, kind: 'error', error: error as ProviderError };
+      }
+    }
+    if (status === undefined) {
+      const message = line.error?.message ?? 'the batch request failed';
+      return {
+        customId,
+        kind: 'error',
+        error: new ProviderError({ provider: this.provider, kind: 'provider_error', message }),
+      };
+    }
+    // The line's error as the synchronous call would have thrown it, mapped the same way.
+    const body = line.response?.body as { error?: Record<string, unknown> } | undefined;
+    const error = APIError.generate(status, body, undefined, new Headers());
+    return { customId, kind: 'error', error: mapOpenAIError(this.provider, error) };
+  }
+}
+
+/** A batch line's ChatCompletion, read as the stream of one chunk it would have been (the same checks and mapping). */
+function answerOf(body: unknown, model: string): ChatCompletionResult {
+  const completion = body as {
+    id?: string;
+    created?: number;
+    choices?: Array<{ index?: number; message?: Record<string, unknown>; finish_reason?: string | null }>;
+    usage?: unknown;
+  };
+  const accumulator = new OpenAIStreamAccumulator({ provider: 'openai', model });
+  accumulator.add({
+    id: completion.id,
+    created: completion.created,
+    choices: (completion.choices ?? []).map((choice) => ({
+      index: choice.index ?? 0,
+      delta: {
+        ...choice.message,
+        tool_calls: (choice.message?.tool_calls as Array<Record<string, unknown>> | undefined)?.map((call, index) => ({
+          ...call,
+          index,
+        })),
+      },
+      finish_reason: choice.finish_reason ?? null,
+    })),
+    usage: completion.usage ?? null,
+  });
+  return accumulator.result();
+}

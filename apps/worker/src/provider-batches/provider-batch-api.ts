@@ -1,0 +1,36 @@
+import type { ChatCompletionResult, ChatRequest, JobUsage, ProviderError } from '@llmq/core';
+
+/** One request of a provider batch: the job it answers and its body in the provider's wire format. */
+export interface BatchLine {
+  customId: string;
+  body: unknown;
+}
+
+/** How one line of a finished provider batch came back. */
+export type BatchLineOutcome =
+  | { customId: string; kind: 'answer'; result: ChatCompletionResult; usage: JobUsage }
+  | { customId: string; kind: 'error'; error: ProviderError };
+
+/** A provider batch's state as a poll sees it. */
+export type BatchState = { ended: false } | { ended: true; status: string };
+
+/**
+ * A provider's batch API as llmq uses it: chat requests in, a batch id out, polled until it ends,
+ * then its lines streamed back. Lines missing from the results (expired, canceled) are the
+ * caller's to run another way.
+ */
+export interface ProviderBatchApi {
+  readonly provider: string;
+  /** Most requests one batch of this provider takes. */
+  readonly maxRequests: number;
+  /** The body of one chat request for `modelId`. */
+  chatLine(request: ChatRequest, modelId: string): unknown;
+  /** Creates a batch of `lines`, tagged with `intent` so that `findByIntent` can find it after a crash. */
+  create(options: { modelId: string; lines: BatchLine[]; intent: string }): Promise<string>;
+  /** The batch a previous `create` with this intent made, if the provider has it. */
+  findByIntent(intent: string): Promise<string | null>;
+  state(batchId: string): Promise<BatchState>;
+  /** The lines of an ended batch, one at a time (an output file may be hundreds of MB). */
+  results(batchId: string, model: string): AsyncIterable<BatchLineOutcome>;
+  cancel(batchId: string): Promise<void>;
+}

@@ -1,0 +1,210 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Queue } from 'bullmq';
+import {
+  isEnded,
+  JobLifecycle,
+  ProviderError,
+  type BatchingConfig,
+  type JobStore,
+  type LlmJobData,
+  type Logger,
+} from '@llmq/core';
+import type { BatchLine, ProviderBatchApi } from './provider-batch-api.js';
+import { parseGroup, type BatchIntent, type BatchMember, type ProviderBatchStore } from './provider-batch-store.js';
+
+export interface ProviderBatchRunnerOptions {
+  store: ProviderBatchStore;
+  jobs: JobStore;
+  queue: Queue<LlmJobData>;
+  /** The batch API of each provider that has one, by provider name. */
+  apis: ReadonlyMap<string, ProviderBatchApi>;
+  config: BatchingConfig;
+  logger: Logger;
+  /** How often groups and due intents are looked at, ms. Default 1 s. */
+  tickMs?: number;
+}
+
+/** A send or a poll holds its lock this long; a worker that dies with it lets another take over after it. */
+const LOCK_MS = 120_000;
+/** A batch that could not be created for this long gives its jobs back to the synchronous path. */
+const GIVE_UP_SEND_MS = 10 * 60_000;
+/** Intents looked at per tick. */
+const DUE_PER_TICK = 20;
+
+/**
+ * The batch path's moving parts, run in every worker, each step under a lock so one worker does
+ * it: groups of gathered jobs are sent as provider batches when full or old enough; each sent
+ * batch is polled, more slowly as it ages, and canceled when a job's deadline nears; an ended
+ * batch's lines are written to their jobs, which are then woken to end through the normal path.
+ */
+export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): { close(): Promise<void> } {
+  const { store, config, logger } = options;
+  const lifecycle = new JobLifecycle(options.jobs);
+  const tickMs = options.tickMs ?? 1_000;
+  const pollFirstMs = config.poll_first_s * 1000;
+  let closed = false;
+
+  /** Wakes a job parked on its batch so it ends now rather than at its next check. */
+  const wake = async (member: BatchMember) => {
+    const job = await options.queue.getJob(member.jobId);
+    if (job === undefined) return;
+    await job.promote().catch(() => undefined);
+  };
+
+  const flushGroups = async () => {
+    for (const group of await store.groups()) {
+      const api = options.apis.get(parseGroup(group).provider);
+      if (api === undefined) continue;
+      const max = Math.min(config.max_requests, api.maxRequests);
+      const { count, oldestAt } = await store.groupSize(group);
+      if (oldestAt === null) continue;
+      if (count < max && Date.now() - oldestAt < config.max_wait_s * 1000) continue;
+      const token = await store.lock(`flush:${group}`, LOCK_MS);
+      if (token === null) continue;
+      try {
+        // Due for a look only once the send's lock could have lapsed: a sender that died is taken over then.
+        const intent = await store.take(group, max, pollFirstMs, LOCK_MS);
+        if (intent !== null) await underIntentLock(intent.id, () => send(intent, api));
+      } finally {
+        await store.unlock(`flush:${group}`, token);
+      }
+    }
+  };
+
+  /** Builds an intent's lines and creates its batch at the provider, unless a crashed send already did. */
+  const send = async (intent: BatchIntent, api: ProviderBatchApi) => {
+    const { modelId } = parseGroup(intent.group);
+    const existing = intent.createdAt < Date.now() - tickMs ? await api.findByIntent(intent.id) : null;
+    const lines: BatchLine[] = [];
+    const members: BatchMember[] = [];
+    for (const member of intent.members) {
+      const record = await options.jobs.get(member.tenant, member.jobId);
+      if (record === null || isEnded(record.status) || record.submission.type !== 'chat') continue;
+      lines.push({ customId: member.jobId, body: api.chatLine(record.submission.request, modelId) });
+      members.push(member);
+    }
+    if (lines.length === 0) {
+      await store.finish(intent);
+      return;
+    }
+    let batchId: string;
+    try {
+      batchId = existing ?? (await api.create({ modelId, lines, intent: intent.id }));
+    } catch (error) {
+      // A refusal that will not change, or a send failing for too long: its jobs run synchronously.
+      if ((error instanceof ProviderError && !error.retryable) || Date.now() - intent.createdAt > GIVE_UP_SEND_MS) {
+        const reason = error instanceof Error ? error.message : String(error);
+        await leave(intent, `its provider batch could not be created: ${reason}`);
+        return;
+      }
+      await store.later(intent, Math.min(intent.pollDelayMs * 2, config.poll_max_s * 1000));
+      throw error;
+    }
+    const sentAt = Date.now();
+    await store.sent(intent, batchId, sentAt);
+    logger.info({ batchId, intent: intent.id, requests: lines.length, group: intent.group }, 'provider batch sent');
+    for (const member of members) {
+      await store.writeLine(member, { state: 'sent', batchId, sentAt, intent: intent.id });
+      await lifecycle.noteProviderBatch({ ...member, batchId, sentAt }).catch(() => undefined);
+    }
+  };
+
+  /** Sends the intent's jobs back to the synchronous path. */
+  const leave = async (intent: BatchIntent, reason: string) => {
+    for (const member of intent.members) {
+      await store.writeLine(member, { state: 'left', reason });
+      await wake(member);
+    }
+    await store.finish(intent);
+  };
+
+  const poll = async (intent: BatchIntent, api: ProviderBatchApi) => {
+    if (intent.batchId === null) {
+      // Taken and never recorded as sent: its sender died; send it now (or adopt what it made).
+      await send(intent, api);
+      return;
+    }
+    const state = await api.state(intent.batchId);
+    if (!state.ended) {
+      if (intent.cancel || Date.now() >= intent.deadlineAt - config.deadline_margin_s * 1000) {
+        await api.cancel(intent.batchId).catch((error: unknown) => {
+          logger.warn({ err: error, batchId: intent.batchId }, 'could not cancel a provider batch');
+        });
+      }
+      await store.later(intent, Math.min(intent.pollDelayMs * 2, config.poll_max_s * 1000));
+      return;
+    }
+    const { provider, modelId } = parseGroup(intent.group);
+    const answered = new Set<string>();
+    const byJob = new Map(intent.members.map((member) => [member.jobId, member]));
+    for await (const outcome of api.results(intent.batchId, `${provider}/${modelId}`)) {
+      const member = byJob.get(outcome.customId);
+      if (member === undefined || answered.has(outcome.customId)) continue;
+      answered.add(outcome.customId);
+      await store.writeLine(
+        member,
+        outcome.kind === 'answer'
+          ? { state: 'answered', result: outcome.result, usage: outcome.usage, batchId: intent.batchId }
+          : {
+              state: 'failed',
+              error: {
+                kind: outcome.error.kind,
+                message: outcome.error.message,
+                ...(outcome.error.status === undefined ? {} : { status: outcome.error.status }),
+              },
+              batchId: intent.batchId,
+            },
+      );
+      await wake(member);
+    }
+    logger.info(
+      { batchId: intent.batchId, status: state.status, answered: answered.size, requests: intent.members.length },
+      'provider batch ended',
+    );
+    await leave(
+      { ...intent, members: intent.members.filter((member) => !answered.has(member.jobId)) },
+      `its provider batch ended ${state.status}`,
+    );
+  };
+
+  /** Runs `work` while this worker alone holds the intent; nothing when another worker has it. */
+  const underIntentLock = async (id: string, work: () => Promise<void>) => {
+    const token = await store.lock(`intent:${id}`, LOCK_MS);
+    if (token === null) return;
+    try {
+      await work();
+    } finally {
+      await store.unlock(`intent:${id}`, token);
+    }
+  };
+
+  const pollDue = async () => {
+    for (const id of await store.due(DUE_PER_TICK)) {
+      await underIntentLock(id, async () => {
+        const intent = await store.intent(id);
+        if (intent === null) return;
+        const api = options.apis.get(parseGroup(intent.group).provider);
+        if (api !== undefined) await poll(intent, api);
+      }).catch((error: unknown) => logger.warn({ err: error, intent: id }, 'provider batch step failed'));
+    }
+  };
+
+  const loop = (async () => {
+    while (!closed) {
+      try {
+        await flushGroups();
+        await pollDue();
+      } catch (error) {
+        logger.warn({ err: error }, 'provider batch runner step failed');
+      }
+      await sleep(tickMs, undefined, { ref: false });
+    }
+  })();
+
+  return {
+    close: async () => {
+      closed = true;
+      await loop;
+    },
+  };
+}

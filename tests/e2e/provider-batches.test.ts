@@ -1,0 +1,163 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLlmqStack, type Stack } from '@llmq/devkit';
+import { llmqClient, type SimulatorRequest } from '../support/llmq-client.js';
+
+interface BatchedJob {
+  id: string;
+  status: string;
+  waiting_for: string | null;
+  provider_batch: { id: string; sent_at: number } | null;
+  answered_by: string | null;
+  result: { choices: Array<{ message: { content: string | null } }> } | null;
+  usage: { input_tokens: number; output_tokens: number } | null;
+  error: { type: string } | null;
+  cost_usd: number | null;
+  saved_usd: number | null;
+}
+
+let stack: Stack;
+let client: ReturnType<typeof llmqClient>;
+
+beforeAll(async () => {
+  stack = await startLlmqStack({
+    workers: 2,
+    simulatorEnv: { SIM_BATCH_PROCESSING_MS: '300' },
+    config: ['batching:', '  max_wait_s: 1', '  poll_first_s: 0.3', '  poll_max_s: 1', '  deadline_margin_s: 5'].join(
+      '\n',
+    ),
+  });
+  client = llmqClient(stack);
+}, 60_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const chat = (content: string, extra: Record<string, unknown> = {}) => ({
+  type: 'chat',
+  request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content }], max_tokens: 30 },
+  ...extra,
+});
+const deferrable = (content: string, extra: Record<string, unknown> = {}) =>
+  chat(content, { completion_window: '24h', ...extra });
+
+async function submit(body: unknown): Promise<string> {
+  const submitted = await client.submit(body);
+  expect(submitted.status).toBe(202);
+  return String(submitted.body.id);
+}
+const end = async (id: string) => (await client.waitForEnd(id, 30_000)) as unknown as BatchedJob;
+const chatCalls = async (since: number) =>
+  (await client.requests()).filter(
+    (request: SimulatorRequest) => request.path === '/v1/chat/completions' && request.time >= since,
+  ).length;
+const submissions = async () =>
+  (
+    (await (await fetch(`${stack.simulatorUrl}/_sim/batch-submissions?provider=openai`)).json()) as {
+      submissions: Record<string, number>;
+    }
+  ).submissions;
+const nano = (usd: number | null) => Math.round((usd ?? 0) * 1e9);
+
+describe('deferrable jobs through the provider batch API', () => {
+  it('end with the answers a synchronous call gives, at half the price, with no synchronous call', async () => {
+    const prompts = Array.from({ length: 6 }, (_, index) => `Summarise document ${index}.`);
+    const started = Date.now();
+    const ids = await Promise.all(prompts.map((prompt) => submit(deferrable(prompt))));
+
+    // While its batch runs, a job says it waits on it, and names it once sent.
+    await expect
+      .poll(async () => ((await client.get(ids[0] ?? '')).body as unknown as BatchedJob).provider_batch?.id, {
+        timeout: 15_000,
+      })
+      .toMatch(/^batch_/);
+    const waiting = (await client.get(ids[0] ?? '')).body as unknown as BatchedJob;
+    if (waiting.status === 'queued') expect(waiting.waiting_for).toBe('provider_batch');
+
+    const ended = await Promise.all(ids.map(end));
+    expect(await chatCalls(started)).toBe(0);
+    const submitted = await submissions();
+    for (const job of ended) {
+      expect(job).toMatchObject({ status: 'succeeded', answered_by: 'openai/gpt-4o-mini' });
+      expect(submitted[job.id]).toBe(1);
+    }
+
+    // The same requests run synchronously: the same answers, at twice the price.
+    const syncIds = await Promise.all(prompts.map((prompt) => submit(chat(prompt))));
+    const sync = await Promise.all(syncIds.map(end));
+    for (const [index, job] of ended.entries()) {
+      const twin = sync[index];
+      expect(job.result?.choices[0]?.message.content).toBe(twin?.result?.choices[0]?.message.content);
+      expect(job.usage).toEqual(twin?.usage);
+      expect(nano(job.cost_usd) * 2).toBeCloseTo(nano(twin?.cost_usd ?? null), -1);
+      expect(nano(job.cost_usd) + nano(job.saved_usd)).toBe(nano(twin?.cost_usd ?? null));
+    }
+  });
+
+  it('a line that fails for good fails its job, classified; a retryable one runs synchronously', async () => {
+    await client.faults([
+      { match: { contains: 'QUOTA-GONE' }, fault: 'insufficient_quota' },
+      { match: { contains: 'FLAKY-ONCE' }, fault: '500', count: 1 },
+    ]);
+    try {
+      const started = Date.now();
+      const [gone, flaky] = await Promise.all([
+        submit(deferrable('QUOTA-GONE please')),
+        submit(deferrable('FLAKY-ONCE please')),
+      ]);
+      const [goneJob, flakyJob] = await Promise.all([end(gone), end(flaky)]);
+      expect(goneJob).toMatchObject({ status: 'failed', error: { type: 'quota_exceeded' }, cost_usd: 0 });
+      expect(flakyJob).toMatchObject({ status: 'succeeded' });
+      // Its retry went the synchronous way, at the listed price.
+      expect(await chatCalls(started)).toBe(1);
+      expect(flakyJob.saved_usd).toBe(0);
+    } finally {
+      await client.faults([]);
+    }
+  });
+
+  it('a canceled job ends canceled at once, and its line is not charged', async () => {
+    await client.configureSimulator({ batchProcessingMs: 4_000 });
+    try {
+      const id = await submit(deferrable('Cancel me while my batch runs.'));
+      await expect
+        .poll(async () => ((await client.get(id)).body as unknown as BatchedJob).provider_batch, { timeout: 15_000 })
+        .not.toBeNull();
+      const canceled = await client.cancel(id);
+      expect(canceled.status).toBe(200);
+      const job = await end(id);
+      expect(job).toMatchObject({ status: 'canceled', cost_usd: 0 });
+      // Its line's answer comes later and changes nothing.
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      expect(((await client.get(id)).body as unknown as BatchedJob).status).toBe('canceled');
+    } finally {
+      await client.configureSimulator({ batchProcessingMs: 300 });
+    }
+  });
+
+  it('a batch that expires: its jobs run synchronously and still end', async () => {
+    await client.configureSimulator({ batchProcessingMs: 60_000, batchExpiryMs: 1_500 });
+    try {
+      const started = Date.now();
+      const ids = await Promise.all(['one', 'two', 'three'].map((word) => submit(deferrable(`Expire ${word}.`))));
+      const ended = await Promise.all(ids.map(end));
+      for (const job of ended) expect(job).toMatchObject({ status: 'succeeded', saved_usd: 0 });
+      expect(await chatCalls(started)).toBe(3);
+    } finally {
+      await client.configureSimulator({ batchProcessingMs: 300, batchExpiryMs: 24 * 3600 * 1000 });
+    }
+  });
+
+  it('a job whose deadline comes before its batch is done leaves it and runs synchronously in time', async () => {
+    await client.configureSimulator({ batchProcessingMs: 60_000 });
+    try {
+      const started = Date.now();
+      const id = await submit(deferrable('Late batch, near deadline.', { deadline_s: 12 }));
+      const job = await end(id);
+      expect(job).toMatchObject({ status: 'succeeded', saved_usd: 0 });
+      expect(Date.now() - started).toBeLessThan(12_000);
+      expect(await chatCalls(started)).toBe(1);
+    } finally {
+      await client.configureSimulator({ batchProcessingMs: 300 });
+    }
+  });
+});
