@@ -95,6 +95,10 @@ export class AnthropicBatch implements StoredBatch {
           fail: (failure: SimulatedFailure) => errored(renderAnthropicFailure(failure)),
         });
       },
+      failed: (_index, error) => {
+        context.onError(error);
+        return errored(renderAnthropicFailure({ kind: 'server_error' }));
+      },
       onLineEnd: (_index, outcome) => {
         const tokens = outcome.answer && {
           prompt: outcome.answer.promptTokens,

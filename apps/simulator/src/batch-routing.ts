@@ -20,6 +20,8 @@ export interface BatchContext {
   readonly faults: FaultRuleBook;
   readonly held: HoldGate;
   readonly batchStats: BatchStats;
+  /** Reports an unexpected error (a bug); the simulator's `onError`. */
+  readonly onError: (error: unknown) => void;
 }
 
 /** One management request as a route sees it. */

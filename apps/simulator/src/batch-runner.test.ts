@@ -24,6 +24,7 @@ function start(options: {
     expiresAt: Date.now() + (options.expiresInMs ?? 60_000),
     held: options.held ?? new HoldGate(),
     step: options.step ?? ((index) => ({ kind: 'answer', answer: answerOf(index) })),
+    failed: (index) => answerOf(index, true),
     onLineEnd: (index) => order.push(index),
     onEnd: resolveEnd,
   });
@@ -64,6 +65,18 @@ describe('BatchRun', () => {
     expect(run.counts.succeeded + run.counts.canceled).toBe(10);
     expect(run.outcome(9)).toEqual({ state: 'canceled' });
     expect(run.cancel()).toBe(false);
+  });
+
+  it('answers a line whose step throws with the failed answer, and goes on', async () => {
+    const { run, ended } = start({
+      total: 3,
+      step: (index) => {
+        if (index === 1) throw new Error('a bug');
+        return { kind: 'answer', answer: answerOf(index) };
+      },
+    });
+    expect(await ended).toBe('completed');
+    expect([0, 1, 2].map((index) => run.outcome(index)?.state)).toEqual(['succeeded', 'errored', 'succeeded']);
   });
 
   it('expires hanging lines, delays "timeout_then_ok" lines and releases "hold" lines with the gate', async () => {

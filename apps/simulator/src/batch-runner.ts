@@ -49,6 +49,11 @@ export interface BatchRunOptions<Result> {
   expiresAt: number;
   /** Where "hold" lines wait for the fault rules to change. */
   held: HoldGate;
+  /**
+   * The line's answer when deciding or answering it threw (a bug, not bad input: bad input is an
+   * errored answer already), so one broken line cannot stop the batch or the process.
+   */
+  failed(index: number, error: unknown): LineAnswer<Result>;
   /** Called once per line as it ends, in any order. */
   onLineEnd?(index: number, outcome: LineOutcome<Result>): void;
   /** Called once when the last line has ended, after every `onLineEnd`. */
@@ -149,7 +154,7 @@ export class BatchRun<Result> {
         continue;
       }
       this.due.splice(position, 1);
-      this.settle(line.index, line.answer());
+      this.settle(line.index, this.guarded(line.index, line.answer));
       budget -= 1;
     }
     while (budget > 0 && this.next < this.total && this.dueAt(this.next) <= now) {
@@ -165,8 +170,21 @@ export class BatchRun<Result> {
     this.wake(nextAt - now);
   };
 
+  private guarded(index: number, answer: () => LineAnswer<Result>): LineAnswer<Result> {
+    try {
+      return answer();
+    } catch (error) {
+      return this.options.failed(index, error);
+    }
+  }
+
   private start(index: number, now: number): void {
-    const step = this.options.step(index);
+    let step: LineStep<Result>;
+    try {
+      step = this.options.step(index);
+    } catch (error) {
+      return this.settle(index, this.options.failed(index, error));
+    }
     switch (step.kind) {
       case 'answer':
         return this.settle(index, step.answer);

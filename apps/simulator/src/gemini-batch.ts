@@ -132,6 +132,10 @@ export class GeminiBatch implements StoredBatch {
           fail: (failure) => errored(renderGeminiFailure(failure)),
         });
       },
+      failed: (_index, error) => {
+        context.onError(error);
+        return errored(renderGeminiFailure({ kind: 'server_error' }));
+      },
       onLineEnd: (_index, outcome) => {
         const tokens = outcome.answer && {
           prompt: outcome.answer.promptTokens,

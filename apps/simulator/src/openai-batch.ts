@@ -106,6 +106,10 @@ export class OpenAIBatch implements StoredBatch {
       expiresAt: this.expiresAt,
       held: context.held,
       step: (index) => this.step(index),
+      failed: (index, error) => {
+        context.onError(error);
+        return failOpenAILine({ kind: 'server_error' }, this.lines[index]?.body ?? {});
+      },
       onLineEnd: (_index, outcome) => {
         const tokens = outcome.answer && {
           prompt: outcome.answer.promptTokens,

@@ -56,7 +56,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   };
   const endpoints: readonly ProviderEndpoint[] = [...openAIEndpoints, ...anthropicEndpoints, ...geminiEndpoints];
-  const batchContext = { ...context, batchStats: new BatchStats() };
+  const batchContext = { ...context, batchStats: new BatchStats(), onError };
   const batchServices = createBatchServices(batchContext, options);
 
   const control: SimulatorControl = {
