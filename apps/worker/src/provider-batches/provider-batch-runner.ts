@@ -26,6 +26,8 @@ export interface ProviderBatchRunnerOptions {
 
 /** A send or a poll holds its lock this long; a worker that dies with it lets another take over after it. */
 const LOCK_MS = 120_000;
+/** Bytes of a line around its body (custom_id, method, url). */
+const LINE_OVERHEAD_BYTES = 128;
 /** A batch that could not be created for this long gives its jobs back to the synchronous path. */
 const GIVE_UP_SEND_MS = 10 * 60_000;
 /** Intents looked at per tick. */
@@ -77,12 +79,22 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
     const existing = intent.createdAt < Date.now() - tickMs ? await api.findByIntent(intent.id) : null;
     const lines: BatchLine[] = [];
     const members: BatchMember[] = [];
+    const over: BatchMember[] = [];
+    let bytes = 0;
     for (const member of intent.members) {
       const record = await options.jobs.get(member.tenant, member.jobId);
       if (record === null || isEnded(record.status) || record.submission.type !== 'chat') continue;
-      lines.push({ customId: member.jobId, body: api.chatLine(record.submission.request, modelId) });
+      const body = api.chatLine(record.submission.request, modelId);
+      bytes += Buffer.byteLength(JSON.stringify(body)) + LINE_OVERHEAD_BYTES;
+      // Past the byte bound, the rest waits for the group's next batch.
+      if (bytes > config.max_bytes && lines.length > 0) {
+        over.push(member);
+        continue;
+      }
+      lines.push({ customId: member.jobId, body });
       members.push(member);
     }
+    if (over.length > 0 && existing === null) await store.regather(intent, over);
     if (lines.length === 0) {
       await store.finish(intent);
       return;

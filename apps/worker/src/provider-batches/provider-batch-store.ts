@@ -23,6 +23,8 @@ export interface BatchIntent {
   id: string;
   group: string;
   members: BatchMember[];
+  /** The members as stored (tenant, job id, deadline). */
+  rawMembers: string[];
   /** Earliest deadline among the members, ms. */
   deadlineAt: number;
   createdAt: number;
@@ -123,7 +125,8 @@ export class ProviderBatchStore {
   async intent(id: string): Promise<BatchIntent | null> {
     const fields = await this.redis.hgetall(intentKey(id));
     if (fields.group === undefined || fields.members === undefined) return null;
-    const members = (JSON.parse(fields.members) as string[]).map((raw) => {
+    const rawMembers = JSON.parse(fields.members) as string[];
+    const members = rawMembers.map((raw) => {
       const [tenant, jobId] = JSON.parse(raw) as [string, string, number];
       return { tenant, jobId };
     });
@@ -131,6 +134,7 @@ export class ProviderBatchStore {
       id,
       group: fields.group,
       members,
+      rawMembers,
       deadlineAt: Number(fields.deadline_at ?? 0),
       createdAt: Number(fields.created_at ?? 0),
       batchId: fields.batch_id ?? null,
@@ -138,6 +142,27 @@ export class ProviderBatchStore {
       pollDelayMs: Number(fields.poll_delay_ms ?? 5_000),
       cancel: fields.cancel === '1',
     };
+  }
+
+  /** Puts jobs taken into an intent back into its group (they did not fit its batch). */
+  async regather(intent: BatchIntent, members: BatchMember[]): Promise<void> {
+    const left = new Set(members.map((member) => member.jobId));
+    await this.redis
+      .multi()
+      .zadd(
+        pendingKey(intent.group),
+        ...members.flatMap((member) => [
+          intent.createdAt,
+          JSON.stringify([member.tenant, member.jobId, intent.deadlineAt]),
+        ]),
+      )
+      .hset(
+        intentKey(intent.id),
+        'members',
+        JSON.stringify(intent.rawMembers.filter((raw) => !left.has((JSON.parse(raw) as [string, string, number])[1]))),
+      )
+      .exec();
+    intent.members = intent.members.filter((member) => !left.has(member.jobId));
   }
 
   /** Records the provider's batch id: from here on no worker creates it again. */
