@@ -106,7 +106,9 @@ export class AnthropicBatch implements StoredBatch {
         };
         context.batchStats.lineEnded('anthropic', outcome.state, tokens);
       },
-      onEnd: () => void this.writeResults(),
+      onEnd: () => {
+        this.writeResults().catch(context.onError);
+      },
     });
   }
 

@@ -60,7 +60,7 @@ export class OpenAIBatch implements StoredBatch {
     this.options = options;
     this.expiresAt = this.createdAt + options.context.settings.batchExpiryMs;
     options.context.batchStats.batchCreated('openai');
-    void this.validate();
+    this.validate().catch(options.context.onError);
   }
 
   isEnded(): boolean {
@@ -121,7 +121,9 @@ export class OpenAIBatch implements StoredBatch {
         }
         context.batchStats.lineEnded('openai', outcome.state, tokens);
       },
-      onEnd: (end) => void this.finalize(end),
+      onEnd: (end) => {
+        this.finalize(end).catch(context.onError);
+      },
     });
   }
 
