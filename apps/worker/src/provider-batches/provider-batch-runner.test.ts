@@ -1,0 +1,146 @@
+import { Redis } from 'ioredis';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import {
+  batchingConfigSchema,
+  createJobId,
+  createLlmQueue,
+  createLogger,
+  JobStore,
+  type ChatRequest,
+  type JobSubmission,
+} from '@llmq/core';
+import { redisTest } from '@llmq/devkit/vitest';
+import { createSimulator, type Simulator } from '@llmq/simulator';
+import { OpenAIBatchApi } from './openai-batch-api.js';
+import { startProviderBatchRunner } from './provider-batch-runner.js';
+import { groupOf, ProviderBatchStore, type BatchMember, type LineState } from './provider-batch-store.js';
+
+let simulator: Simulator;
+let api: OpenAIBatchApi;
+let openai: OpenAI;
+beforeAll(async () => {
+  simulator = createSimulator({ batchProcessingMs: 50 });
+  const { url } = await simulator.listen(0);
+  openai = new OpenAI({ apiKey: 'sk-simulator-test', baseURL: `${url}/v1`, maxRetries: 0 });
+  api = new OpenAIBatchApi(openai);
+});
+afterAll(() => simulator.close());
+
+const TENANT = 'batcher';
+
+const test = redisTest.extend('parts', async ({ redisUrl }, { onCleanup }) => {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const queue = createLlmQueue({ connection: redis });
+  onCleanup(async () => {
+    await queue.close();
+    await redis.quit();
+  });
+  return { redis, queue, jobs: new JobStore({ redis }), batches: new ProviderBatchStore(redis) };
+});
+
+/** Job records of chat requests on `modelId`, each gathered into the group of that model. */
+async function gathered(
+  parts: { jobs: JobStore; batches: ProviderBatchStore },
+  modelId: string,
+  contents: string[],
+): Promise<Array<BatchMember & { request: ChatRequest }>> {
+  return Promise.all(
+    contents.map(async (content) => {
+      const request: ChatRequest = { model: `openai/${modelId}`, messages: [{ role: 'user', content }] };
+      const submission: JobSubmission = { type: 'chat', request };
+      const member = { tenant: TENANT, jobId: createJobId() };
+      await parts.jobs.create({ ...member, submission, createdAt: Date.now() });
+      await parts.batches.gather(groupOf('openai', modelId, 'chat'), member, Date.now() + 3_600_000);
+      return { ...member, request };
+    }),
+  );
+}
+
+const lineStates = (batches: ProviderBatchStore, members: BatchMember[]) =>
+  Promise.all(members.map(async (member) => (await batches.line(member))?.state));
+const answeredBatchIds = async (batches: ProviderBatchStore, members: BatchMember[]) =>
+  Promise.all(
+    members.map(async (member) => {
+      const line = (await batches.line(member)) as LineState & { batchId?: string };
+      return line.batchId;
+    }),
+  );
+const logger = createLogger({ name: 'provider-batch-runner-test', level: 'silent' });
+
+describe('provider batch runner', () => {
+  test('a sender that died after creating its batch and before recording it: the batch is adopted, not made twice', async ({
+    parts,
+  }) => {
+    const modelId = 'gpt-4o-mini';
+    const members = await gathered(parts, modelId, ['adopt one', 'adopt two', 'adopt three']);
+    // What the dead sender did: took the group's jobs into an intent and created the batch.
+    const intent = await parts.batches.take(groupOf('openai', modelId, 'chat'), 100, 100, 0);
+    expect(intent?.members).toHaveLength(3);
+    const created = await api.create({
+      modelId,
+      lines: members.map((member) => ({ customId: member.jobId, body: api.chatLine(member.request, modelId) })),
+      intent: intent?.id ?? '',
+    });
+    expect(await parts.batches.intent(intent?.id ?? '')).toMatchObject({ batchId: null, sentAt: null });
+
+    const runner = startProviderBatchRunner({
+      store: parts.batches,
+      jobs: parts.jobs,
+      queue: parts.queue,
+      apis: new Map([['openai', api]]),
+      config: batchingConfigSchema.parse({ poll_first_s: 0.1, poll_max_s: 0.2 }),
+      logger,
+      tickMs: 50,
+    });
+    try {
+      await expect
+        .poll(() => lineStates(parts.batches, members), { timeout: 10_000 })
+        .toEqual(['answered', 'answered', 'answered']);
+    } finally {
+      await runner.close();
+    }
+    expect(await answeredBatchIds(parts.batches, members)).toEqual([created, created, created]);
+    const submissions = simulator.batchSubmissions('openai');
+    for (const member of members) expect(submissions[member.jobId]).toBe(1);
+    const batches = await openai.batches.list({ limit: 100 });
+    expect(batches.data.filter((batch) => batch.metadata?.llmq_intent === intent?.id)).toHaveLength(1);
+  });
+
+  test('lines past max_bytes go back to their group and leave in its next batch', async ({ parts }) => {
+    const modelId = 'gpt-4.1-mini';
+    const contents = ['bytes one', 'bytes two', 'bytes six', 'bytes ten'];
+    const members = await gathered(parts, modelId, contents);
+    const lineBytes = Math.max(
+      ...members.map((member) => Buffer.byteLength(JSON.stringify(api.chatLine(member.request, modelId))) + 128),
+    );
+    const runner = startProviderBatchRunner({
+      store: parts.batches,
+      jobs: parts.jobs,
+      queue: parts.queue,
+      apis: new Map([['openai', api]]),
+      // Room for two lines a batch, not three.
+      config: batchingConfigSchema.parse({
+        max_wait_s: 0.05,
+        max_bytes: lineBytes * 2 + Math.floor(lineBytes / 2),
+        poll_first_s: 0.1,
+        poll_max_s: 0.2,
+      }),
+      logger,
+      tickMs: 50,
+    });
+    try {
+      await expect
+        .poll(() => lineStates(parts.batches, members), { timeout: 10_000 })
+        .toEqual(['answered', 'answered', 'answered', 'answered']);
+    } finally {
+      await runner.close();
+    }
+    const batchIds = await answeredBatchIds(parts.batches, members);
+    expect(new Set(batchIds).size).toBe(2);
+    expect(batchIds.filter((id) => id === batchIds[0])).toHaveLength(2);
+    const submissions = simulator.batchSubmissions('openai');
+    for (const member of members) expect(submissions[member.jobId]).toBe(1);
+    expect((await parts.batches.groupSize(groupOf('openai', modelId, 'chat'))).count).toBe(0);
+  });
+});
