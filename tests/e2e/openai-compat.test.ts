@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
@@ -319,6 +320,38 @@ describe('the job behind the answer', () => {
     ).json()) as { data: JobObject[] };
     const left = list.data.find((item) => item.metadata.case === 'left');
     expect((await readJob(left?.id ?? '', 30)).status).toBe('succeeded');
+  });
+});
+
+describe('a record that disappears while its caller waits', () => {
+  it('is a NotFoundError naming the job, not an answer that never comes', async () => {
+    await simulator('POST', '/_sim/faults', [{ match: { model: 'gpt-4o-gone' }, fault: 'hold' }]);
+    const redis = new Redis(stack.redisUrl);
+    try {
+      const call = client.chat.completions
+        .create(
+          // @ts-expect-error llmq's own field
+          { model: 'openai/gpt-4o-gone', messages, llmq: { metadata: { case: 'gone' } } },
+        )
+        .catch((caught: unknown) => caught);
+      // The provider holds the call (the job is running); meanwhile the job's record is lost.
+      const running = async () => {
+        for (const key of await redis.keys('llmq:{t:alpha}:job:*')) {
+          if ((await redis.type(key)) !== 'hash') continue;
+          const [model, status] = await redis.hmget(key, 'model', 'status');
+          if (model === 'openai/gpt-4o-gone' && status === 'running') return key;
+        }
+        return undefined;
+      };
+      await expect.poll(running, { timeout: 20_000 }).toBeDefined();
+      await redis.del((await running()) ?? '');
+      const caught = await call;
+      expect(caught).toBeInstanceOf(OpenAI.NotFoundError);
+      expect((caught as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('job_not_found');
+    } finally {
+      await simulator('DELETE', '/_sim/faults');
+      redis.disconnect();
+    }
   });
 });
 

@@ -1,13 +1,15 @@
 import type { Request } from 'express';
 import { isEnded, type JobRecord, type JobStore } from '@llmq/core';
 import type { JobEvents } from '../job-events.js';
+import { OpenAiError } from './openai-error.js';
 
 /** How often the record is read again while waiting, ms: a status message lost with a subscriber reconnect costs at most this. */
 const REREAD_MS = 5_000;
 
 /**
  * Holds until the job ends and returns its record, or null when the client left first (the job
- * keeps running and can be fetched at `/v1/jobs/{id}`). No time limit: the job's own deadline ends it.
+ * keeps running and can be fetched at `/v1/jobs/{id}`). No time limit: the job's own deadline ends
+ * it. A record that disappears while the client waits (its retention passed) is a 404.
  */
 export async function waitForJobEnd(options: {
   events: JobEvents;
@@ -33,7 +35,12 @@ export async function waitForJobEnd(options: {
     for (;;) {
       const woken = new Promise<void>((resolve) => (wake = resolve));
       const record = await store.get(tenant, jobId);
-      if (record === null || isEnded(record.status)) return record;
+      if (record === null) {
+        throw new OpenAiError(404, 'invalid_request_error', `job "${jobId}" is no longer stored`, {
+          code: 'job_not_found',
+        });
+      }
+      if (isEnded(record.status)) return record;
       if (left) return null;
       await woken;
       if (left) return null;
