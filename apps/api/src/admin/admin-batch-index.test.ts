@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { describe, expect } from 'vitest';
 import { redisTest } from '@llmq/devkit/vitest';
 import { tenantTag } from '@llmq/core';
-import { createBatchId, type BatchObject } from '../openai-compat/batches/batch-object.js';
+import { newBatchObject, type BatchObject } from '../openai-compat/batches/batch-object.js';
 import { BatchStore } from '../openai-compat/batches/batch-store.js';
 import { readBatchPage } from './admin-batch-index.js';
 
@@ -16,33 +16,16 @@ const test = redisTest.extend('batches', async ({ redisUrl }, { onCleanup }) => 
 });
 
 const batchAt = (ms: number): BatchObject => ({
-  id: createBatchId(ms),
-  object: 'batch',
-  endpoint: '/v1/chat/completions',
-  errors: null,
-  input_file_id: 'file-input',
-  completion_window: '24h',
+  ...newBatchObject({
+    endpoint: '/v1/chat/completions',
+    inputFileId: 'file-input',
+    metadata: null,
+    createdAt: ms,
+    expiresAt: ms,
+  }),
   status: 'in_progress',
-  output_file_id: null,
-  error_file_id: null,
-  created_at: Math.floor(ms / 1000),
-  in_progress_at: null,
   expires_at: null,
-  finalizing_at: null,
-  completed_at: null,
-  failed_at: null,
-  expired_at: null,
-  cancelling_at: null,
-  cancelled_at: null,
   request_counts: { total: 1, completed: 0, failed: 0 },
-  metadata: null,
-  usage: {
-    input_tokens: 0,
-    input_tokens_details: { cached_tokens: 0 },
-    output_tokens: 0,
-    output_tokens_details: { reasoning_tokens: 0 },
-    total_tokens: 0,
-  },
 });
 
 describe('the batches of every tenant', () => {

@@ -79,3 +79,44 @@ export const batchCreateSchema = z.strictObject({
     .nullable()
     .optional(),
 });
+
+/** A new batch, `validating`, with nothing counted yet. */
+export function newBatchObject(options: {
+  endpoint: BatchObject['endpoint'];
+  inputFileId: string;
+  metadata: BatchObject['metadata'];
+  /** When it was created and when its window ends, ms. */
+  createdAt: number;
+  expiresAt: number;
+}): BatchObject {
+  const seconds = (ms: number) => Math.floor(ms / 1000);
+  return {
+    id: createBatchId(options.createdAt),
+    object: 'batch',
+    endpoint: options.endpoint,
+    errors: null,
+    input_file_id: options.inputFileId,
+    completion_window: '24h',
+    status: 'validating',
+    output_file_id: null,
+    error_file_id: null,
+    created_at: seconds(options.createdAt),
+    in_progress_at: null,
+    expires_at: seconds(options.expiresAt),
+    finalizing_at: null,
+    completed_at: null,
+    failed_at: null,
+    expired_at: null,
+    cancelling_at: null,
+    cancelled_at: null,
+    request_counts: { total: 0, completed: 0, failed: 0 },
+    metadata: options.metadata,
+    usage: {
+      input_tokens: 0,
+      input_tokens_details: { cached_tokens: 0 },
+      output_tokens: 0,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: 0,
+    },
+  };
+}

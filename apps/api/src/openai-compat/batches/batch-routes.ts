@@ -8,7 +8,7 @@ import { createJobAcceptor, type JobAcceptorOptions } from '../../job-acceptance
 import { createJobCanceller, type JobCancelOptions } from '../../job-cancel.js';
 import type { BatchMetrics } from '../../metrics/batch-metrics.js';
 import type { BatchFileStore } from './batch-file-store.js';
-import { batchCreateSchema, batchObjectSchema, createBatchId, isBatchId, type BatchObject } from './batch-object.js';
+import { batchCreateSchema, batchObjectSchema, isBatchId, newBatchObject } from './batch-object.js';
 import { BatchRunner } from './batch-runner.js';
 import type { BatchStore } from './batch-store.js';
 
@@ -49,7 +49,6 @@ export const batchListSchema = z.strictObject({
 });
 
 const notFound = (id: string) => new HttpError(404, 'not_found', `no batch with id "${id}"`);
-const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /**
  * OpenAI's Batch API over llmq jobs: each line of the input file becomes a job of the tenant. The
@@ -100,35 +99,13 @@ export function batchRoutes(options: BatchRoutesOptions): Router {
       throw new HttpError(400, 'invalid_request', `input_file_id: no batch input file with id "${body.input_file_id}"`);
     }
     const now = Date.now();
-    const batch: BatchObject = {
-      id: createBatchId(now),
-      object: 'batch',
+    const batch = newBatchObject({
       endpoint: body.endpoint,
-      errors: null,
-      input_file_id: file.id,
-      completion_window: '24h',
-      status: 'validating',
-      output_file_id: null,
-      error_file_id: null,
-      created_at: seconds(now),
-      in_progress_at: null,
-      expires_at: seconds(now + windowMs),
-      finalizing_at: null,
-      completed_at: null,
-      failed_at: null,
-      expired_at: null,
-      cancelling_at: null,
-      cancelled_at: null,
-      request_counts: { total: 0, completed: 0, failed: 0 },
+      inputFileId: file.id,
       metadata: body.metadata ?? null,
-      usage: {
-        input_tokens: 0,
-        input_tokens_details: { cached_tokens: 0 },
-        output_tokens: 0,
-        output_tokens_details: { reasoning_tokens: 0 },
-        total_tokens: 0,
-      },
-    };
+      createdAt: now,
+      expiresAt: now + windowMs,
+    });
     await batches.create(tenant, batch);
     options.metrics.created(batch);
     runner.kick(tenant, batch);

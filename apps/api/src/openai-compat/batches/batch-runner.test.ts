@@ -22,7 +22,7 @@ import { acceptChunk } from './batch-acceptance.js';
 import { BatchFileStore } from './batch-file-store.js';
 import { intakeBatch } from './batch-intake.js';
 import { batchJobId } from './batch-job-id.js';
-import { createBatchId, type BatchObject } from './batch-object.js';
+import { newBatchObject } from './batch-object.js';
 import { BatchRunner, LINES_PER_CHUNK } from './batch-runner.js';
 import { BatchStore } from './batch-store.js';
 
@@ -75,35 +75,13 @@ const test = redisTest.extend('batch', async ({ redisUrl }, { onCleanup }) => {
     lines: LINES,
   });
   const now = Date.now();
-  const batch: BatchObject = {
-    id: createBatchId(now),
-    object: 'batch',
+  const batch = newBatchObject({
     endpoint: '/v1/chat/completions',
-    errors: null,
-    input_file_id: file.id,
-    completion_window: '24h',
-    status: 'validating',
-    output_file_id: null,
-    error_file_id: null,
-    created_at: Math.floor(now / 1000),
-    in_progress_at: null,
-    expires_at: Math.floor(now / 1000) + 3_600,
-    finalizing_at: null,
-    completed_at: null,
-    failed_at: null,
-    expired_at: null,
-    cancelling_at: null,
-    cancelled_at: null,
-    request_counts: { total: 0, completed: 0, failed: 0 },
+    inputFileId: file.id,
     metadata: null,
-    usage: {
-      input_tokens: 0,
-      input_tokens_details: { cached_tokens: 0 },
-      output_tokens: 0,
-      output_tokens_details: { reasoning_tokens: 0 },
-      total_tokens: 0,
-    },
-  };
+    createdAt: now,
+    expiresAt: now + 3_600_000,
+  });
   await batches.create(tenant, batch);
   return { redis, queue, store, files, batches, acceptance, submissionSchema, runner, tenant, batch };
 });
