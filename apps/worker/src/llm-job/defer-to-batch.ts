@@ -99,6 +99,7 @@ export async function deferToBatch(
           attempt: { model, status: 'succeeded', started_at: startedAt / 1000, duration_ms: 0 },
           cacheContext: {},
           priceFactor: config.price_factor,
+          path: 'batch',
         },
         parts,
       );

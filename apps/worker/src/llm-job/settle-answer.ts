@@ -5,6 +5,7 @@ import {
   type AttemptLogEntry,
   type CircuitChecker,
   type JobLifecycle,
+  type JobPath,
 } from '@llmq/core';
 import type { CacheContext } from '../cache/job-cache.js';
 import type { JobSpendHooks } from '../cache/job-spend-hooks.js';
@@ -29,6 +30,8 @@ export async function settleAnswer(
     cacheContext: CacheContext;
     /** Share of the listed price charged: a provider batch's answer costs less. Default 1. */
     priceFactor?: number;
+    /** `batch` for a provider batch line's answer (the end's notice says so, for the metrics). Default `sync`. */
+    path?: JobPath;
   },
   parts: { circuit: CircuitChecker; gate: LimiterGate; lifecycle: JobLifecycle; spend?: JobSpendHooks | undefined },
 ): Promise<LlmJobReturn> {
@@ -66,7 +69,7 @@ export async function settleAnswer(
           at: finishedAt,
           attempt: answer.attempt,
           ...(money ? { ledger: money } : {}),
-          details: { type: run.data.type, cache: cache ?? null, ...traceFields() },
+          details: { type: run.data.type, cache: cache ?? null, path: answer.path ?? 'sync', ...traceFields() },
         }),
       {
         maxMs: run.parts.redisPatienceMs,

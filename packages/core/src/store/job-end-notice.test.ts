@@ -40,6 +40,11 @@ describe('parseEndNotice', () => {
     expect(notice).toMatchObject({ type: 'embedding', cache: { model: 'm/x', vector } });
   });
 
+  it("says batch for an end with a provider batch line's answer, and nothing for the others", () => {
+    expect(parseEndNotice('acme', entry(noticeFields({ type: 'chat', path: 'batch' })))?.path).toBe('batch');
+    expect(parseEndNotice('acme', entry(noticeFields({ type: 'chat', path: 'sync' })))).not.toHaveProperty('path');
+  });
+
   it.each([
     ['an unknown status', ['id', 'job_1', 'status', 'queued']],
     ['no id', ['status', 'failed']],
@@ -53,6 +58,7 @@ describe('parseEndNotice', () => {
     ['a spend of the wrong shape', { spend: '{"tenant":1}' }, 'spend'],
     ['an empty cache model', { cache_model: '' }, 'cache_model'],
     ['a vector that is not base64', { cache_model: 'm/x', cache_vector: '%%' }, 'cache_vector'],
+    ['an unknown path', { path: 'carrier-pigeon' }, 'path'],
   ])('keeps the job end and names the field it leaves out: %s', (_name, extra, field) => {
     const unreadable: string[] = [];
     const notice = parseEndNotice('acme', entry({ ...extra, model: 'fast' }), (name) => unreadable.push(name));

@@ -31,10 +31,15 @@ export interface JobEndNotice {
   startedAt: number | null;
   /** When it ended, ms. */
   finishedAt: number | null;
+  /** `batch` when the job ended with its provider batch line's answer; absent for every other end. */
+  path?: JobPath;
 }
 
+/** How a job got its answer: a call of its own, or a line of a provider batch. */
+export type JobPath = 'sync' | 'batch';
+
 /** What an ending run may add to its notice. */
-export type JobEndDetails = Partial<Pick<JobEndNotice, 'type' | 'spend' | 'cache' | 'traceparent'>>;
+export type JobEndDetails = Partial<Pick<JobEndNotice, 'type' | 'spend' | 'cache' | 'traceparent' | 'path'>>;
 
 const TRACEPARENT_FIELD = 'traceparent';
 
@@ -47,6 +52,7 @@ const NOTICE_FIELD = {
   createdAt: 'created_at',
   startedAt: 'started_at',
   finishedAt: 'finished_at',
+  path: 'path',
 } as const;
 
 /**
@@ -72,6 +78,7 @@ export function noticeFields(details: JobEndDetails | undefined): Record<string,
   if (details.type) fields[`@${NOTICE_FIELD.type}`] = details.type;
   if (details.spend) fields[`@${NOTICE_FIELD.spend}`] = JSON.stringify(details.spend);
   if (details.traceparent) fields[`@${TRACEPARENT_FIELD}`] = details.traceparent;
+  if (details.path === 'batch') fields[`@${NOTICE_FIELD.path}`] = details.path;
   if (details.cache) {
     fields[`@${NOTICE_FIELD.cache}`] = details.cache.model;
     const vector = details.cache.vector;
@@ -131,6 +138,7 @@ const detailSchemas = {
   [NOTICE_FIELD.createdAt]: millis,
   [NOTICE_FIELD.startedAt]: millis,
   [NOTICE_FIELD.finishedAt]: millis,
+  [NOTICE_FIELD.path]: z.enum(['sync', 'batch'] satisfies JobPath[]),
 } as const;
 type Details = { [Name in keyof typeof detailSchemas]?: z.output<(typeof detailSchemas)[Name]> };
 
@@ -158,6 +166,7 @@ export function parseEndNotice(
   const model = read[NOTICE_FIELD.cache];
   const vector = read[NOTICE_FIELD.vector];
   const traceparent = read[TRACEPARENT_FIELD];
+  const path = read[NOTICE_FIELD.path];
   return {
     tenant,
     jobId: head.data.id,
@@ -170,6 +179,7 @@ export function parseEndNotice(
     createdAt: read[NOTICE_FIELD.createdAt] ?? null,
     startedAt: read[NOTICE_FIELD.startedAt] ?? null,
     finishedAt: read[NOTICE_FIELD.finishedAt] ?? null,
+    ...(path === undefined ? {} : { path }),
   };
 }
 
