@@ -158,7 +158,7 @@ async function main(): Promise<void> {
     }
   });
   const llmQueue = createLlmQueue({ connection: redis });
-  const batchRunner = startProviderBatchRunner({ ...batchPath, jobs: store, queue: llmQueue, logger });
+  const batchRunner = startProviderBatchRunner({ ...batchPath, jobs: store, queue: llmQueue, logger, metrics });
   const finalFailures = await watchFinalFailures({
     connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
     queue: llmQueue,

@@ -188,6 +188,45 @@ describe('jobEnded', () => {
   });
 });
 
+describe('WorkerMetrics of the batch path', () => {
+  it("counts ends by path; a batch answer's saving is the batch's, not the cache's", async () => {
+    const metrics = new WorkerMetrics({ processMetrics: false });
+    const spend = {
+      tenant: 'a',
+      model: 'openai/gpt-4o-mini',
+      inputTokens: 100,
+      outputTokens: 10,
+      costNano: 500_000_000,
+      savedNano: 500_000_000,
+      savedInputTokens: 0,
+      savedOutputTokens: 0,
+      cached: null,
+    };
+    metrics.jobEnded(notice({ jobId: 'j1', status: 'succeeded', spend, path: 'batch' }));
+    metrics.jobEnded(notice({ jobId: 'j2', status: 'succeeded', spend, path: 'batch' }));
+    metrics.jobEnded(notice({ jobId: 'j3', status: 'succeeded', spend: { ...spend, savedNano: 0, costNano: 1e9 } }));
+    metrics.jobEnded(notice({ jobId: 'j4', status: 'canceled' }));
+    const parsed = await scrape(metrics);
+    expect(parsed.value('llmq_job_path_total', { path: 'batch' })).toBe(2);
+    expect(parsed.value('llmq_job_path_total', { path: 'sync' })).toBe(2);
+    expect(parsed.value('llmq_batch_saved_usd_total', { model: 'openai/gpt-4o-mini' })).toBe(1);
+    expect(parsed.value('llmq_cache_saved_usd_total')).toBe(0);
+    expect(parsed.value('llmq_cost_usd_total', { model: 'openai/gpt-4o-mini' })).toBe(2);
+  });
+
+  it('observes batches sent, their sizes, and the time from send to end', async () => {
+    const metrics = new WorkerMetrics({ processMetrics: false });
+    metrics.batchSent({ provider: 'openai', requests: 3 });
+    metrics.batchSent({ provider: 'openai', requests: 7 });
+    metrics.batchEnded({ provider: 'openai', status: 'completed', seconds: 42 });
+    const parsed = await scrape(metrics);
+    expect(parsed.value('llmq_provider_batches_sent_total', { provider: 'openai' })).toBe(2);
+    expect(parsed.count('llmq_provider_batch_requests', { provider: 'openai' })).toBe(2);
+    expect(parsed.sum('llmq_provider_batch_requests', { provider: 'openai' })).toBe(10);
+    expect(parsed.sum('llmq_provider_batch_duration_seconds', { provider: 'openai', status: 'completed' })).toBe(42);
+  });
+});
+
 describe('worker metrics server', () => {
   it('serves /metrics (behind the token when set) and the one error body elsewhere', async () => {
     const metrics = new WorkerMetrics({ processMetrics: false });

@@ -7,6 +7,8 @@ import type {
   SpendObserver,
   WebhookDelivery,
 } from '@llmq/core';
+import type { ProviderBatchMetrics } from '../provider-batches/provider-batch-metrics.js';
+import { BatchPathMetrics } from './batch-path-metrics.js';
 import { BoundedLabel } from './bounded-label.js';
 import { JobEndMetrics } from './job-end-metrics.js';
 
@@ -27,12 +29,13 @@ const NANO_PER_USD = 1e9;
  * One worker process's Prometheus registry. Every method is an in-memory increment: nothing here
  * touches Redis or the network on the job path. Each worker serves its own on WORKER_METRICS_PORT.
  */
-export class WorkerMetrics implements SpendObserver {
+export class WorkerMetrics implements SpendObserver, ProviderBatchMetrics {
   readonly registry = new Registry();
   readonly #models: BoundedLabel;
   readonly #circuits = new Map<string, CircuitState>();
   readonly #jobsFinished: Counter<'type' | 'status'>;
   readonly #jobEnds: JobEndMetrics;
+  readonly #batchPath: BatchPathMetrics;
   readonly #providerCalls: Histogram<'provider' | 'model' | 'outcome'>;
   readonly #tokens: Counter<'provider' | 'model' | 'direction'>;
   readonly #limiterWaits: Counter<'model'>;
@@ -65,6 +68,7 @@ export class WorkerMetrics implements SpendObserver {
       models: this.#models,
       tenants: new BoundedLabel(options.maxTenants ?? 100),
     });
+    this.#batchPath = new BatchPathMetrics({ registry: this.registry, models: this.#models });
     this.#providerCalls = new Histogram({
       name: 'llmq_provider_call_duration_seconds',
       help: 'Provider calls by provider, model and outcome ("success" or the error kind: rate_limit, timeout...)',
@@ -171,8 +175,18 @@ export class WorkerMetrics implements SpendObserver {
   /** A job end the dispatcher read from the outbox: counted once, whichever worker ended the job. */
   jobEnded(notice: JobEndNotice): void {
     if (notice.status !== 'canceled') this.jobFinished(notice.type ?? 'unknown', notice.status);
-    if (notice.spend) this.jobSpend(notice.spend);
+    // What a batch price saved is the batch path's figure, not the cache's.
+    if (notice.spend) this.jobSpend(notice.path === 'batch' ? { ...notice.spend, savedNano: 0 } : notice.spend);
     this.#jobEnds.observe(notice);
+    this.#batchPath.jobEnded(notice);
+  }
+
+  batchSent(sent: { provider: string; requests: number }): void {
+    this.#batchPath.batchSent(sent);
+  }
+
+  batchEnded(ended: { provider: string; status: string; seconds: number }): void {
+    this.#batchPath.batchEnded(ended);
   }
 
   /**

@@ -12,6 +12,8 @@ import {
 } from '@llmq/core';
 import { redisTest } from '@llmq/devkit/vitest';
 import { createSimulator, type Simulator } from '@llmq/simulator';
+import { PrometheusMetrics } from '../../../../tests/support/prometheus-text.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { OpenAIBatchApi } from './openai-batch-api.js';
 import { startProviderBatchRunner } from './provider-batch-runner.js';
 import { groupOf, ProviderBatchStore, type BatchMember, type LineState } from './provider-batch-store.js';
@@ -114,11 +116,13 @@ describe('provider batch runner', () => {
     const lineBytes = Math.max(
       ...members.map((member) => Buffer.byteLength(JSON.stringify(api.chatLine(member.request, modelId))) + 128),
     );
+    const metrics = new WorkerMetrics({ processMetrics: false });
     const runner = startProviderBatchRunner({
       store: parts.batches,
       jobs: parts.jobs,
       queue: parts.queue,
       apis: new Map([['openai', api]]),
+      metrics,
       // Room for two lines a batch, not three.
       config: batchingConfigSchema.parse({
         max_wait_s: 0.05,
@@ -142,5 +146,9 @@ describe('provider batch runner', () => {
     const submissions = simulator.batchSubmissions('openai');
     for (const member of members) expect(submissions[member.jobId]).toBe(1);
     expect((await parts.batches.groupSize(groupOf('openai', modelId, 'chat'))).count).toBe(0);
+    const scraped = new PrometheusMetrics(await metrics.registry.metrics());
+    expect(scraped.value('llmq_provider_batches_sent_total', { provider: 'openai' })).toBe(2);
+    expect(scraped.sum('llmq_provider_batch_requests', { provider: 'openai' })).toBe(4);
+    expect(scraped.count('llmq_provider_batch_duration_seconds', { provider: 'openai', status: 'completed' })).toBe(2);
   });
 });

@@ -10,6 +10,7 @@ import {
   type Logger,
 } from '@llmq/core';
 import type { BatchLine, ProviderBatchApi } from './provider-batch-api.js';
+import type { ProviderBatchMetrics } from './provider-batch-metrics.js';
 import { parseGroup, type BatchIntent, type BatchMember, type ProviderBatchStore } from './provider-batch-store.js';
 
 export interface ProviderBatchRunnerOptions {
@@ -22,6 +23,8 @@ export interface ProviderBatchRunnerOptions {
   logger: Logger;
   /** How often groups and due intents are looked at, ms. Default 1 s. */
   tickMs?: number;
+  /** Where batches sent and ended are counted. Default: nowhere. */
+  metrics?: ProviderBatchMetrics;
 }
 
 /** A send or a poll holds its lock this long; a worker that dies with it lets another take over after it. */
@@ -115,6 +118,7 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
     const sentAt = Date.now();
     await store.sent(intent, batchId, sentAt);
     logger.info({ batchId, intent: intent.id, requests: lines.length, group: intent.group }, 'provider batch sent');
+    options.metrics?.batchSent({ provider: api.provider, requests: lines.length });
     for (const member of members) {
       await store.writeLine(member, { state: 'sent', batchId, sentAt, intent: intent.id });
       await lifecycle.noteProviderBatch({ ...member, batchId, sentAt }).catch(() => undefined);
@@ -173,6 +177,11 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
       { batchId: intent.batchId, status: state.status, answered: answered.size, requests: intent.members.length },
       'provider batch ended',
     );
+    options.metrics?.batchEnded({
+      provider,
+      status: state.status,
+      seconds: (Date.now() - (intent.sentAt ?? Date.now())) / 1000,
+    });
     await leave(
       { ...intent, members: intent.members.filter((member) => !answered.has(member.jobId)) },
       `its provider batch ended ${state.status}`,

@@ -1,0 +1,7 @@
+/** What the batch runner tells the metrics; every method is an in-memory increment and must not throw. */
+export interface ProviderBatchMetrics {
+  /** A provider batch was created (or a dead sender's adopted) and recorded, with `requests` lines. */
+  batchSent(sent: { provider: string; requests: number }): void;
+  /** A sent batch was seen ended (`status` as the provider says) `seconds` after it was sent. */
+  batchEnded(ended: { provider: string; status: string; seconds: number }): void;
+}
