@@ -20,6 +20,8 @@ const ENDED = new Set(['completed', 'failed', 'expired', 'cancelled']);
 export class OpenAIBatchApi implements ProviderBatchApi {
   readonly provider = 'openai';
   readonly maxRequests = 50_000;
+  /** The batch input file's limit. */
+  readonly maxBytes = 200 * 1024 * 1024;
 
   constructor(private readonly client: OpenAI) {}
 

@@ -11,7 +11,10 @@ export type BatchLineOutcome =
   | { customId: string; kind: 'answer'; result: ChatCompletionResult; usage: JobUsage }
   | { customId: string; kind: 'error'; error: ProviderError };
 
-/** A provider batch's state as a poll sees it. */
+/**
+ * A provider batch's state as a poll sees it. An ended batch's `status` is said in OpenAI's words
+ * whatever the provider: `completed`, `failed`, `expired` or `cancelled`.
+ */
 export type BatchState = { ended: false } | { ended: true; status: string };
 
 /**
@@ -23,6 +26,8 @@ export interface ProviderBatchApi {
   readonly provider: string;
   /** Most requests one batch of this provider takes. */
   readonly maxRequests: number;
+  /** Most request bytes one batch of this provider takes (lines as `chatLine` makes them, plus their framing). */
+  readonly maxBytes: number;
   /** The body of one chat request for `modelId`. */
   chatLine(request: ChatRequest, modelId: string): unknown;
   /** Creates a batch of `lines`, tagged with `intent` so that `findByIntent` can find it after a crash. */

@@ -89,8 +89,8 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
       if (record === null || isEnded(record.status) || record.submission.type !== 'chat') continue;
       const body = api.chatLine(record.submission.request, modelId);
       bytes += Buffer.byteLength(JSON.stringify(body)) + LINE_OVERHEAD_BYTES;
-      // Past the byte bound, the rest waits for the group's next batch.
-      if (bytes > config.max_bytes && lines.length > 0) {
+      // Past the byte bound (the config's or the provider's, the lower), the rest waits for the group's next batch.
+      if (bytes > Math.min(config.max_bytes, api.maxBytes) && lines.length > 0) {
         over.push(member);
         continue;
       }
