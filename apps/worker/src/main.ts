@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
+import { Anthropic } from '@anthropic-ai/sdk';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import {
+  ANTHROPIC_DEFAULT_BASE_URL,
   createLlmQueue,
   warmUpTokenizer,
   checkRedisServer,
@@ -13,6 +15,7 @@ import {
   lifecycleLogger,
   createModelCatalog,
   createProviders,
+  createGoogleClient,
   JobStore,
   LimitRules,
   llmBackoffStrategy,
@@ -41,6 +44,8 @@ import { createLlmJobProcessor, type LlmJobReturn } from './llm-job/llm-job-proc
 import { ModelRouter } from './model-router.js';
 import { createProviderCall } from './provider-call.js';
 import { startProcessStats } from './process-stats.js';
+import { AnthropicBatchApi } from './provider-batches/anthropic-batch-api.js';
+import { GoogleBatchApi } from './provider-batches/google-batch-api.js';
 import { OpenAIBatchApi } from './provider-batches/openai-batch-api.js';
 import type { ProviderBatchApi } from './provider-batches/provider-batch-api.js';
 import { startProviderBatchRunner } from './provider-batches/provider-batch-runner.js';
@@ -120,6 +125,23 @@ async function main(): Promise<void> {
   if (env.OPENAI_API_KEY) {
     const client = new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL, maxRetries: 2 });
     batchApis.set('openai', new OpenAIBatchApi(client));
+  }
+  if (env.ANTHROPIC_API_KEY) {
+    const client = new Anthropic({
+      apiKey: env.ANTHROPIC_API_KEY,
+      baseURL: env.ANTHROPIC_BASE_URL ?? ANTHROPIC_DEFAULT_BASE_URL,
+      maxRetries: 2,
+    });
+    batchApis.set(
+      'anthropic',
+      new AnthropicBatchApi(client, { defaultMaxTokens: config.anthropic_default_max_tokens }),
+    );
+  }
+  if (env.GEMINI_API_KEY) {
+    batchApis.set(
+      'google',
+      new GoogleBatchApi(createGoogleClient({ apiKey: env.GEMINI_API_KEY, baseURL: env.GEMINI_BASE_URL })),
+    );
   }
   const batchPath = { store: new ProviderBatchStore(redis), apis: batchApis, config: config.batching };
   const processor = createLlmJobProcessor({

@@ -18,12 +18,22 @@ export { mapOpenAIError } from './providers/openai/map-openai-error.js';
 export {
   createAnthropicProvider,
   anthropicChatRequestProblems,
+  ANTHROPIC_DEFAULT_BASE_URL,
   ANTHROPIC_DEFAULT_MAX_TOKENS,
+  AnthropicStreamAccumulator,
+  JSON_OBJECT_TOOL_NAME,
+  mapAnthropicError,
+  toAnthropicRequest,
 } from './providers/anthropic/index.js';
 export {
+  createGoogleClient,
   createGoogleProvider,
   googleChatRequestProblems,
   GEMINI_MAX_EMBEDDINGS_PER_CALL,
+  GoogleStreamAccumulator,
+  mapGoogleError,
+  toGoogleRequest,
+  type GoogleRequest,
 } from './providers/google/index.js';
 export * from './providers/call-guard.js';
 export * from './providers/structured-output.js';

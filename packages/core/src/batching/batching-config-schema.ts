@@ -33,7 +33,7 @@ export const batchingConfigSchema = z
 export type BatchingConfig = z.infer<typeof batchingConfigSchema>;
 
 /** Providers with a batch API llmq speaks; a custom provider runs deferrable jobs the normal way. */
-export const BATCH_PROVIDERS = ['openai'] as const;
+export const BATCH_PROVIDERS = ['openai', 'anthropic', 'google'] as const;
 export type BatchProvider = (typeof BATCH_PROVIDERS)[number];
 export const isBatchProvider = (provider: string): provider is BatchProvider =>
   (BATCH_PROVIDERS as readonly string[]).includes(provider);

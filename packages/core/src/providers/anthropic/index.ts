@@ -13,5 +13,6 @@ export {
   type AnthropicTranslation,
 } from './to-anthropic-request.js';
 export { mapAnthropicError } from './map-anthropic-error.js';
+export { AnthropicStreamAccumulator } from './anthropic-stream-accumulator.js';
 export { mapAnthropicStopReason } from './map-anthropic-stop-reason.js';
 export { ANTHROPIC_IMAGE_MEDIA_TYPES } from './anthropic-image-source.js';
