@@ -101,8 +101,13 @@ describe('a worker that sent a provider batch is SIGKILLed while the batch runs'
       .toBe(0);
 
     // Every worker that sent one of the batches dies at once, its state in Redis as it left it.
+    const batchIds = new Set((await Promise.all(ids.map(job))).map((each) => each.provider_batch?.id ?? ''));
     const senders = stack.workers.filter(
-      (worker) => alive(worker) && worker.lines.some((line) => line.includes('provider batch sent')),
+      (worker) =>
+        alive(worker) &&
+        worker.lines.some(
+          (line) => line.includes('provider batch sent') && [...batchIds].some((batchId) => line.includes(batchId)),
+        ),
     );
     expect(senders.length).toBeGreaterThan(0);
     await Promise.all(senders.map((sender) => sender.stop('SIGKILL')));
