@@ -24,7 +24,7 @@ describe('chatSubmission', () => {
       messages,
       stream: true,
       stream_options: { include_usage: true },
-      llmq: { attempts: 2, metadata: { doc: '42' } },
+      llmq: { attempts: 2, metadata: { doc: '42' }, completion_window: '24h' },
     });
     expect(answer).toEqual({ stream: true, includeUsage: true });
     expect(parseSubmission(schema, submission)).toEqual({
@@ -32,6 +32,7 @@ describe('chatSubmission', () => {
       request: { model: 'openai/gpt-4o-mini', messages },
       attempts: 2,
       metadata: { doc: '42' },
+      completion_window: '24h',
     });
   });
 

@@ -3,7 +3,16 @@ import { formatValidationError, resolveModel, type JobSubmission, type ModelCata
 import { OpenAiError } from './openai-error.js';
 
 /** llmq's own job options, sent in the body's `llmq` field (the SDKs' `extra_body`). */
-export const LLMQ_OPTION_FIELDS = ['fallbacks', 'metadata', 'attempts', 'timeout_s', 'deadline_s', 'cache', 'webhook'];
+export const LLMQ_OPTION_FIELDS = [
+  'fallbacks',
+  'metadata',
+  'attempts',
+  'timeout_s',
+  'deadline_s',
+  'cache',
+  'webhook',
+  'completion_window',
+];
 
 /** What a chat request asks of the answer rather than of the job. */
 export interface ChatAnswerOptions {
