@@ -40,7 +40,8 @@ export async function openAiCompatBenchmark(): Promise<BenchRow[]> {
   const redis = await startRedisServer({ dir });
   try {
     const maximum = await llmqPipeline(redis.url);
-    const rate = Math.max(1, Math.round(maximum / 2));
+    // BENCH_RATE fixes the rate (calls/s), to compare two builds at the same load.
+    const rate = Number(process.env.BENCH_RATE ?? 0) || Math.max(1, Math.round(maximum / 2));
     const stack = await startLlmqStack({
       redisUrl: redis.url,
       workers: 2,
