@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { simulatedChatReply, simulatedEmbedding } from '@llmq/simulator';
-import { expectDocumentedAnswer } from '../support/openapi-answers.js';
+import { documentedCall } from '../support/documented-call.js';
 import { badSubmissions } from './bad-submissions.js';
 
 interface Job {
@@ -27,22 +27,8 @@ interface Job {
 
 let stack: Stack;
 
-async function call(path: string, init: RequestInit & { tenant?: 'alpha' | 'beta' | null } = {}) {
-  const headers = new Headers(init.headers);
-  if (init.tenant !== null) headers.set('authorization', `Bearer ${stack.keys[init.tenant ?? 'alpha']}`);
-  if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
-  const response = await fetch(`${stack.apiUrl}${path}`, { ...init, headers });
-  const body = (await response.json()) as Record<string, unknown>;
-  // Every answer must be one the OpenAPI document describes.
-  await expectDocumentedAnswer(stack.apiUrl, {
-    method: init.method ?? 'GET',
-    path,
-    status: response.status,
-    headers: response.headers,
-    body,
-  });
-  return { status: response.status, body };
-}
+const call = (path: string, init: RequestInit & { tenant?: 'alpha' | 'beta' | null } = {}) =>
+  documentedCall(stack, path, init);
 
 const submit = (body: unknown, tenant: 'alpha' | 'beta' = 'alpha') =>
   call('/v1/jobs', { method: 'POST', body: JSON.stringify(body), tenant });

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { Stack } from '@llmq/devkit';
-import { expectDocumentedAnswer } from '../support/openapi-answers.js';
+import { documentedCall } from '../support/documented-call.js';
 
 /** The config of the webhook end-to-end stacks: receivers on 127.0.0.2 only, a schedule in tenths of seconds. */
 export const WEBHOOK_STACK_CONFIG = `
@@ -29,22 +29,7 @@ export interface JobWithWebhook {
 
 /** A small client of the stack's API for tenant alpha. */
 export function apiClient(stack: Stack) {
-  const call = async (path: string, init: RequestInit = {}) => {
-    const headers = new Headers(init.headers);
-    headers.set('authorization', `Bearer ${stack.keys.alpha}`);
-    if (init.body !== undefined) headers.set('content-type', 'application/json');
-    const response = await fetch(`${stack.apiUrl}${path}`, { ...init, headers });
-    const body = (await response.json()) as Record<string, unknown>;
-    // Every answer must be one the OpenAPI document describes.
-    await expectDocumentedAnswer(stack.apiUrl, {
-      method: init.method ?? 'GET',
-      path,
-      status: response.status,
-      headers: response.headers,
-      body,
-    });
-    return { status: response.status, body };
-  };
+  const call = (path: string, init: RequestInit = {}) => documentedCall(stack, path, init);
   const submit = (webhookUrl: string, content = 'Hello') =>
     call('/v1/jobs', {
       method: 'POST',
