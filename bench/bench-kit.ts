@@ -2,6 +2,7 @@
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { startLlmqStack } from '@llmq/devkit';
 
 export async function inParallel(
   count: number,
@@ -79,3 +80,40 @@ export function runIfMain(url: string, main: () => Promise<BenchRow[]>): void {
     process.exit(1);
   });
 }
+
+/**
+ * Sends `call` on schedule at `rate` a second for `seconds`, whatever the earlier calls are doing
+ * (an open loop), and returns the latencies (ms, sorted) of the calls that did not return false.
+ */
+export async function openLoop(
+  rate: number,
+  seconds: number,
+  call: (index: number) => Promise<unknown>,
+): Promise<number[]> {
+  const latencies: number[] = [];
+  const pending: Array<Promise<void>> = [];
+  const started = performance.now();
+  for (let index = 0; index < rate * seconds; index += 1) {
+    const wait = started + (index * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(
+      (async () => {
+        const sentAt = performance.now();
+        if ((await call(index)) !== false) latencies.push(performance.now() - sentAt);
+      })(),
+    );
+  }
+  await Promise.all(pending);
+  return latencies.sort((left, right) => left - right);
+}
+
+/** The stack the latency benchmarks measure: two workers of 64, the zero-latency simulator, a limit that never binds. */
+export const startLatencyStack = (redisUrl: string) =>
+  startLlmqStack({
+    redisUrl,
+    workers: 2,
+    workerEnv: { WORKER_CONCURRENCY: '64' },
+    simulatorEnv: { SIM_LATENCY_MS: '0' },
+    keepLines: false,
+    config: 'limits:\n  openai/gpt-4o-mini: { rpm: 100000000, tpm: 10000000000 }\n',
+  });

@@ -8,32 +8,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { startLlmqStack, startRedisServer } from '@llmq/devkit';
-import { percentile, runIfMain, type BenchRow } from './bench-kit.js';
+import { startRedisServer } from '@llmq/devkit';
+import { openLoop, percentile, runIfMain, startLatencyStack, type BenchRow } from './bench-kit.js';
 import { llmqPipeline } from './pipeline.bench.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const TARGET = { p50Ms: 5, p99Ms: 25 };
-
-/** Latencies (ms, sorted) of `call` sent on schedule at `rate` a second for SECONDS, whatever the earlier calls are doing. */
-async function openLoop(rate: number, call: (index: number) => Promise<unknown>): Promise<number[]> {
-  const latencies: number[] = [];
-  const pending: Array<Promise<void>> = [];
-  const started = performance.now();
-  for (let index = 0; index < rate * SECONDS; index += 1) {
-    const wait = started + (index * 1000) / rate - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    pending.push(
-      (async () => {
-        const sentAt = performance.now();
-        await call(index);
-        latencies.push(performance.now() - sentAt);
-      })(),
-    );
-  }
-  await Promise.all(pending);
-  return latencies.sort((left, right) => left - right);
-}
 
 export async function openAiCompatBenchmark(): Promise<BenchRow[]> {
   const dir = await mkdtemp(join(tmpdir(), 'llmq-openai-compat-'));
@@ -42,14 +22,7 @@ export async function openAiCompatBenchmark(): Promise<BenchRow[]> {
     const maximum = await llmqPipeline(redis.url);
     // BENCH_RATE fixes the rate (calls/s), to compare two builds at the same load.
     const rate = Number(process.env.BENCH_RATE ?? 0) || Math.max(1, Math.round(maximum / 2));
-    const stack = await startLlmqStack({
-      redisUrl: redis.url,
-      workers: 2,
-      workerEnv: { WORKER_CONCURRENCY: '64' },
-      simulatorEnv: { SIM_LATENCY_MS: '0' },
-      keepLines: false,
-      config: 'limits:\n  openai/gpt-4o-mini: { rpm: 100000000, tpm: 10000000000 }\n',
-    });
+    const stack = await startLatencyStack(redis.url);
     try {
       const request = (index: number, model: string) => ({
         model,
@@ -67,10 +40,10 @@ export async function openAiCompatBenchmark(): Promise<BenchRow[]> {
           ]),
         ),
       );
-      const directLatencies = await openLoop(rate, (index) =>
+      const directLatencies = await openLoop(rate, SECONDS, (index) =>
         direct.chat.completions.create(request(index, 'gpt-4o-mini')),
       );
-      const llmqLatencies = await openLoop(rate, (index) =>
+      const llmqLatencies = await openLoop(rate, SECONDS, (index) =>
         throughLlmq.chat.completions.create(request(index, 'openai/gpt-4o-mini')),
       );
       const at = (latencies: number[], fraction: number) => percentile(latencies, fraction);
