@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { estimatePromptTokens } from '@llmq/core';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { llmqClient, type SimulatorRequest } from '../support/llmq-client.js';
 
@@ -18,13 +19,33 @@ interface BatchedJob {
 let stack: Stack;
 let client: ReturnType<typeof llmqClient>;
 
+/** Prompts of a model whose batches may hold three of them at the provider at once. */
+const BOUNDED_MODEL = 'openai/gpt-4.1-nano';
+const boundedPrompts = Array.from(
+  { length: 7 },
+  (_, index) => `Summarise chapter ${index}: ${'the long story goes on and on. '.repeat(20)}`,
+);
+let boundedLimit = 0;
+
 beforeAll(async () => {
+  const counts = await Promise.all(
+    boundedPrompts.map((content) =>
+      estimatePromptTokens({ model: BOUNDED_MODEL, messages: [{ role: 'user', content }] }, 'openai'),
+    ),
+  );
+  boundedLimit = Math.max(...counts) * 3;
   stack = await startLlmqStack({
     workers: 2,
     simulatorEnv: { SIM_BATCH_PROCESSING_MS: '300' },
-    config: ['batching:', '  max_wait_s: 1', '  poll_first_s: 0.3', '  poll_max_s: 1', '  deadline_margin_s: 5'].join(
-      '\n',
-    ),
+    config: [
+      'batching:',
+      '  max_wait_s: 1',
+      '  poll_first_s: 0.3',
+      '  poll_max_s: 1',
+      '  deadline_margin_s: 5',
+      'limits:',
+      `  ${BOUNDED_MODEL}: { batch_enqueued_tokens: ${boundedLimit} }`,
+    ].join('\n'),
   });
   client = llmqClient(stack);
 }, 60_000);
@@ -90,6 +111,41 @@ describe('deferrable jobs through the provider batch API', () => {
       expect(job.usage).toEqual(twin?.usage);
       expect(nano(job.cost_usd) * 2).toBeCloseTo(nano(twin?.cost_usd ?? null), -1);
       expect(nano(job.cost_usd) + nano(job.saved_usd)).toBe(nano(twin?.cost_usd ?? null));
+    }
+  });
+
+  it("keeps a model's batches within its enqueued tokens: the provider refuses none, every job is answered by a batch", async () => {
+    // The provider's own bound, a little over llmq's (its count of a prompt differs by a few tokens).
+    await client.configureSimulator({ batchProcessingMs: 1_000, batchEnqueuedTokens: boundedLimit + 30 });
+    try {
+      const started = Date.now();
+      const ids = await Promise.all(
+        boundedPrompts.map((content) =>
+          submit({
+            type: 'chat',
+            completion_window: '24h',
+            request: { model: BOUNDED_MODEL, messages: [{ role: 'user', content }], max_tokens: 20 },
+          }),
+        ),
+      );
+      const ended = await Promise.all(ids.map(end));
+      expect(ended.map((job) => job.status)).toEqual(ids.map(() => 'succeeded'));
+      expect(await chatCalls(started)).toBe(0);
+      // Seven jobs, three a batch: at least three batches, none refused, none holding more than three.
+      const batchIds = ended.map((job) => job.provider_batch?.id);
+      expect(new Set(batchIds).size).toBeGreaterThanOrEqual(3);
+      for (const id of new Set(batchIds))
+        expect(batchIds.filter((other) => other === id).length).toBeLessThanOrEqual(3);
+      const batches = (
+        (await await fetch(`${stack.simulatorUrl}/v1/batches?limit=100`, {
+          headers: { authorization: 'Bearer sk-simulator' },
+        }).then((response) => response.json())) as { data: Array<{ id: string; status: string }> }
+      ).data;
+      const ours = batches.filter((batch) => batchIds.includes(batch.id));
+      expect(ours.map((batch) => batch.status)).toEqual(ours.map(() => 'completed'));
+      expect(batches.filter((batch) => batch.status === 'failed')).toEqual([]);
+    } finally {
+      await client.configureSimulator({ batchProcessingMs: 300, batchEnqueuedTokens: null });
     }
   });
 

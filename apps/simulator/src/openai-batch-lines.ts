@@ -62,6 +62,19 @@ export function answerOpenAILine(
   }
 }
 
+/** Prompt tokens of one line's body as its answer would count them; 0 for a body the endpoint refuses. */
+export function linePromptTokens(endpoint: OpenAIBatchEndpoint, body: Record<string, unknown>): number {
+  try {
+    if (endpoint === '/v1/embeddings') {
+      return parseEmbeddingsRequest(body).inputs.reduce((sum, input) => sum + input.tokens, 0);
+    }
+    return chatReplyFor(parseChatRequest(body)).promptTokens;
+  } catch (error) {
+    if (error instanceof WireError) return 0;
+    throw error;
+  }
+}
+
 /** The line's answer to an injected failure, in OpenAI's error shape. */
 export function failOpenAILine(failure: SimulatedFailure, body: unknown): LineAnswer<OpenAILineResponse> {
   return errorResponse(renderOpenAIFailure(failure), hashOf(body));

@@ -83,6 +83,10 @@ async function create(services: OpenAIBatchServices, exchange: BatchExchange): P
     metadata,
     context: services.context,
     files: services.files,
+    enqueuedElsewhere: (model, self) =>
+      services.batches
+        .newestFirst()
+        .reduce((sum, other) => (other === self ? sum : sum + other.enqueuedTokensOf(model)), 0),
   });
   if (!services.batches.add(batch)) {
     batch.dispose();

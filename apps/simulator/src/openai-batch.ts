@@ -8,6 +8,7 @@ import { type OpenAIBatchError, type OpenAIBatchLine, readOpenAIBatchInput } fro
 import {
   answerOpenAILine,
   failOpenAILine,
+  linePromptTokens,
   type OpenAIBatchEndpoint,
   type OpenAILineResponse,
   openAIOutputLine,
@@ -31,6 +32,8 @@ export interface OpenAIBatchOptions {
   metadata: Record<string, string> | null;
   context: BatchContext;
   files: OpenAIFileStore;
+  /** Prompt tokens the other batches of `model` hold in progress (for `batchEnqueuedTokens`). */
+  enqueuedElsewhere: (model: string, self: OpenAIBatch) => number;
 }
 
 /**
@@ -54,6 +57,8 @@ export class OpenAIBatch implements StoredBatch {
   private outputFileId: string | undefined;
   private errorFileId: string | undefined;
   private readonly usage = { input: 0, output: 0 };
+  /** Prompt tokens this batch holds against its model's enqueued-token bound while it runs. */
+  private enqueued = 0;
   private disposed = false;
 
   constructor(options: OpenAIBatchOptions) {
@@ -65,6 +70,11 @@ export class OpenAIBatch implements StoredBatch {
 
   isEnded(): boolean {
     return ['failed', 'completed', 'expired', 'cancelled'].includes(this.status);
+  }
+
+  /** Prompt tokens it holds in progress for `model` (OpenAI's enqueued tokens). */
+  enqueuedTokensOf(model: string): number {
+    return this.model === model && !this.isEnded() ? this.enqueued : 0;
   }
 
   dispose(): void {
@@ -95,6 +105,7 @@ export class OpenAIBatch implements StoredBatch {
       this.errors = input.errors;
       return;
     }
+    if (!(await this.withinEnqueuedBound(input.lines, input.model))) return;
     this.lines = input.lines;
     this.model = input.model;
     for (const line of input.lines) context.batchStats.lineSubmitted('openai', line.customId);
@@ -125,6 +136,35 @@ export class OpenAIBatch implements StoredBatch {
         this.finalize(end).catch(context.onError);
       },
     });
+  }
+
+  /** Fails the batch, as OpenAI does, when its prompt tokens would take its model past the bound. */
+  private async withinEnqueuedBound(lines: readonly OpenAIBatchLine[], model: string): Promise<boolean> {
+    const limit = this.options.context.settings.batchEnqueuedTokens;
+    if (limit === undefined) return true;
+    let tokens = 0;
+    for (let index = 0; index < lines.length; index += 1) {
+      if (index % LINES_PER_CHUNK === 0 && index > 0) await yieldToEventLoop();
+      const line = lines[index];
+      if (line !== undefined) tokens += linePromptTokens(this.options.endpoint, line.body);
+    }
+    if (this.options.enqueuedElsewhere(model, this) + tokens <= limit) {
+      // Counted from here on, in the same turn as the check.
+      this.model = model;
+      this.enqueued = tokens;
+      return true;
+    }
+    this.status = 'failed';
+    this.times.failed = Date.now();
+    this.errors = [
+      {
+        code: 'token_limit_exceeded',
+        message: `Enqueued token limit reached for ${model} in organization org-simulator. Limit: ${limit.toLocaleString('en-US')} enqueued tokens. Please try again once some in_progress batches have been completed.`,
+        param: null,
+        line: null,
+      },
+    ];
+    return false;
   }
 
   private stopped(): boolean {

@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterEach(() => {
   running.simulator.reset();
-  running.simulator.configure({ batchProcessingMs: 50, batchExpiryMs: 24 * 3600_000 });
+  running.simulator.configure({ batchProcessingMs: 50, batchExpiryMs: 24 * 3600_000, batchEnqueuedTokens: null });
 });
 afterAll(() => running.close());
 
@@ -290,5 +290,38 @@ describe('OpenAI Files and Batch API through the openai SDK', () => {
     await expect(client.batches.list({}, { headers: { authorization: null } })).rejects.toBeInstanceOf(
       OpenAI.AuthenticationError,
     );
+  });
+  it('fails a batch that would take its model past the enqueued-token bound, as OpenAI does, counting only batches in progress', async () => {
+    running.simulator.configure({ batchProcessingMs: 400 });
+    const line = (id: string) => chatLine(id, 'count these words please, all of them');
+    const oneLine = await client.batches.create({
+      input_file_id: await uploadLines([line('probe')]),
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    const perLine = (await waitForEnd(oneLine.id)).usage?.input_tokens ?? 0;
+    expect(perLine).toBeGreaterThan(10);
+    // Room for three lines in progress at once.
+    running.simulator.configure({ batchEnqueuedTokens: perLine * 3 });
+    const create = async (ids: string[]) =>
+      client.batches.create({
+        input_file_id: await uploadLines(ids.map(line)),
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      });
+    const first = await create(['a', 'b']);
+    await expect.poll(async () => (await client.batches.retrieve(first.id)).status).toBe('in_progress');
+    const second = await waitForEnd((await create(['c', 'd'])).id);
+    expect(second.status).toBe('failed');
+    expect(second.errors?.data?.[0]).toMatchObject({ code: 'token_limit_exceeded' });
+    expect(second.errors?.data?.[0]?.message).toContain(
+      `Limit: ${(perLine * 3).toLocaleString('en-US')} enqueued tokens`,
+    );
+    // A batch that fits beside it is taken; once the first batch ends, its tokens are free again.
+    expect((await waitForEnd((await create(['e'])).id)).status).toBe('completed');
+    expect((await waitForEnd(first.id)).status).toBe('completed');
+    expect((await waitForEnd((await create(['f', 'g', 'h'])).id)).status).toBe('completed');
+    const tooMany = await waitForEnd((await create(['i', 'j', 'k', 'l'])).id);
+    expect(tooMany.status).toBe('failed');
   });
 });

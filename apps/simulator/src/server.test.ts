@@ -96,12 +96,14 @@ describe('server', () => {
       apiKeyCount: 2,
       batchProcessingMs: 1000,
       batchExpiryMs: 86_400_000,
+      batchEnqueuedTokens: null,
     });
     const updated = await current.control('PUT', '/_sim/config', {
       apiKeys: null,
       chunkDelayMs: 3,
       batchProcessingMs: 0,
       batchExpiryMs: 5000,
+      batchEnqueuedTokens: 90_000,
     });
     expect(updated.body).toMatchObject({
       apiKeyCount: null,
@@ -109,6 +111,7 @@ describe('server', () => {
       latencyMs: 5,
       batchProcessingMs: 0,
       batchExpiryMs: 5000,
+      batchEnqueuedTokens: 90_000,
     });
     expect((await current.control('PUT', '/_sim/config', { latency: 5 })).status).toBe(400);
     expect((await current.control('GET', '/_sim/nothing')).status).toBe(404);

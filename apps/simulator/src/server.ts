@@ -95,6 +95,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
       apiKeyCount: context.settings.apiKeys?.size ?? null,
       batchProcessingMs: context.settings.batchProcessingMs,
       batchExpiryMs: context.settings.batchExpiryMs,
+      batchEnqueuedTokens: context.settings.batchEnqueuedTokens ?? null,
     }),
   };
 

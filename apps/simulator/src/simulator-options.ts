@@ -21,6 +21,8 @@ export const settingsUpdateSchema = z.strictObject({
   batchProcessingMs: z.number().min(0).optional(),
   /** Applies to batches created afterwards. */
   batchExpiryMs: z.number().min(0).optional(),
+  /** Applies to OpenAI batches created afterwards; null removes the bound. */
+  batchEnqueuedTokens: z.number().int().positive().nullable().optional(),
 });
 export type SettingsUpdate = z.infer<typeof settingsUpdateSchema>;
 
@@ -48,6 +50,12 @@ export interface SimulatorOptions {
   batchProcessingMs?: number;
   /** A batch still running this long after creation ends expired, ms. Default 24 h. */
   batchExpiryMs?: number;
+  /**
+   * Prompt tokens one model's OpenAI batches may have in progress at once (OpenAI's enqueued
+   * token limit): a batch that would pass it fails validation with `token_limit_exceeded`.
+   * Default: no bound.
+   */
+  batchEnqueuedTokens?: number;
   /** Batches kept per provider; the oldest ended one is dropped for a new one. Default 1000. */
   maxBatches?: number;
   /** Bytes of OpenAI files kept (inputs and outputs); the oldest files go first. Default 1 GiB. */
@@ -67,6 +75,8 @@ export interface SimulatorSettings {
   apiKeys: ReadonlySet<string> | undefined;
   batchProcessingMs: number;
   batchExpiryMs: number;
+  /** Undefined: no bound. */
+  batchEnqueuedTokens: number | undefined;
 }
 
 /** Default `batchProcessingMs`: fast, but long enough to see a batch in progress. */
@@ -84,6 +94,7 @@ export interface SettingsView {
   apiKeyCount: number | null;
   batchProcessingMs: number;
   batchExpiryMs: number;
+  batchEnqueuedTokens: number | null;
 }
 
 export function resolveSettings(options: SimulatorOptions): SimulatorSettings {
@@ -95,6 +106,7 @@ export function resolveSettings(options: SimulatorOptions): SimulatorSettings {
     apiKeys: options.apiKeys === undefined ? undefined : [...options.apiKeys],
     batchProcessingMs: options.batchProcessingMs,
     batchExpiryMs: options.batchExpiryMs,
+    batchEnqueuedTokens: options.batchEnqueuedTokens,
   });
   return {
     latencyMs: parsed.latencyMs ?? 0,
@@ -103,6 +115,7 @@ export function resolveSettings(options: SimulatorOptions): SimulatorSettings {
     apiKeys: parsed.apiKeys ? new Set(parsed.apiKeys) : undefined,
     batchProcessingMs: parsed.batchProcessingMs ?? DEFAULT_BATCH_PROCESSING_MS,
     batchExpiryMs: parsed.batchExpiryMs ?? DEFAULT_BATCH_EXPIRY_MS,
+    batchEnqueuedTokens: parsed.batchEnqueuedTokens ?? undefined,
   };
 }
 
@@ -114,4 +127,5 @@ export function applySettingsUpdate(settings: SimulatorSettings, update: Setting
   if (update.apiKeys !== undefined) settings.apiKeys = update.apiKeys ? new Set(update.apiKeys) : undefined;
   if (update.batchProcessingMs !== undefined) settings.batchProcessingMs = update.batchProcessingMs;
   if (update.batchExpiryMs !== undefined) settings.batchExpiryMs = update.batchExpiryMs;
+  if (update.batchEnqueuedTokens !== undefined) settings.batchEnqueuedTokens = update.batchEnqueuedTokens ?? undefined;
 }

@@ -100,7 +100,8 @@ async function main(): Promise<void> {
     logger,
   });
   const store = new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 });
-  const gate = new MeteredLimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config), metrics });
+  const limitRules = new LimitRules(config);
+  const gate = new MeteredLimiterGate({ limiter: new RateLimiter(redis), rules: limitRules, metrics });
   // Costs and the response cache; their figures go to the metrics.
   const spend = createWorkerSpend({ config, redis, store, router, gate, catalog, logger, observer: metrics });
   // Each job end, announced by the transition that made it (the outbox): the answer into the
@@ -143,7 +144,12 @@ async function main(): Promise<void> {
       new GoogleBatchApi(createGoogleClient({ apiKey: env.GEMINI_API_KEY, baseURL: env.GEMINI_BASE_URL })),
     );
   }
-  const batchPath = { store: new ProviderBatchStore(redis), apis: batchApis, config: config.batching };
+  const batchPath = {
+    store: new ProviderBatchStore(redis),
+    apis: batchApis,
+    config: config.batching,
+    enqueuedTokenLimit: (model: string) => limitRules.batchEnqueuedTokens(model),
+  };
   const processor = createLlmJobProcessor({
     batchPath,
     store,

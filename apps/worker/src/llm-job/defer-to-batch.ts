@@ -1,6 +1,7 @@
 import { UnrecoverableError, DelayedError } from 'bullmq';
 import {
   checkStructuredOutput,
+  estimatePromptTokens,
   formatModelName,
   prepareStructuredOutput,
   ProviderError,
@@ -8,6 +9,7 @@ import {
   type CircuitChecker,
   type JobLifecycle,
   type ModelReference,
+  type ProviderKind,
 } from '@llmq/core';
 import type { JobSpendHooks } from '../cache/job-spend-hooks.js';
 import type { LimiterGate } from '../limiter-gate.js';
@@ -21,6 +23,8 @@ export interface BatchPath {
   store: ProviderBatchStore;
   apis: ReadonlyMap<string, ProviderBatchApi>;
   config: BatchingConfig;
+  /** Prompt tokens a model's batches may have enqueued at once (`provider/model`); undefined: unbounded. */
+  enqueuedTokenLimit?: (model: string) => number | undefined;
 }
 
 /**
@@ -64,7 +68,16 @@ export async function deferToBatch(
     if (record === null || record.submission.type !== 'chat') return { status: 'skipped' };
     // A schema that cannot be used fails here, as it would before a synchronous call.
     prepareStructuredOutput(record.submission.request, reference.provider);
-    await store.gather(groupOf(reference.provider, reference.modelId, 'chat'), member, data.deadlineAt);
+    // Where the model's enqueued tokens are bounded, the job's prompt is counted once, here.
+    const tokens =
+      path.enqueuedTokenLimit?.(model) === undefined
+        ? undefined
+        : await estimatePromptTokens(record.submission.request, reference.provider as ProviderKind);
+    await store.gather(
+      groupOf(reference.provider, reference.modelId, 'chat'),
+      tokens === undefined ? member : { ...member, tokens },
+      data.deadlineAt,
+    );
     return wait();
   }
   switch (line.state) {

@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { JobEndNotice } from '@llmq/core';
 import type { ProviderBatchMetrics } from '../provider-batches/provider-batch-metrics.js';
 import type { BoundedLabel } from './bounded-label.js';
@@ -20,6 +20,7 @@ export class BatchPathMetrics implements ProviderBatchMetrics {
   readonly #requests: Histogram<'provider'>;
   readonly #duration: Histogram<'provider' | 'status'>;
   readonly #savedUsd: Counter<'model'>;
+  readonly #enqueued: Gauge<'model'>;
 
   constructor(options: { registry: Registry; models: BoundedLabel }) {
     const registers = [options.registry];
@@ -56,6 +57,12 @@ export class BatchPathMetrics implements ProviderBatchMetrics {
       labelNames: ['model'],
       registers,
     });
+    this.#enqueued = new Gauge({
+      name: 'llmq_provider_batch_enqueued_tokens',
+      help: "Prompt tokens a model's provider batches hold at the provider, as this worker last saw them (models with batch_enqueued_tokens)",
+      labelNames: ['model'],
+      registers,
+    });
   }
 
   /** A job's end (from the outbox, once): its path, and for a batch answer what its price saved. */
@@ -75,5 +82,9 @@ export class BatchPathMetrics implements ProviderBatchMetrics {
 
   batchEnded(ended: { provider: string; status: string; seconds: number }): void {
     this.#duration.observe({ provider: ended.provider, status: ended.status }, Math.max(0, ended.seconds));
+  }
+
+  enqueuedTokens(seen: { model: string; tokens: number }): void {
+    this.#enqueued.set({ model: this.#models.of(seen.model) }, seen.tokens);
   }
 }

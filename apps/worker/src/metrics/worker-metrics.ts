@@ -189,6 +189,10 @@ export class WorkerMetrics implements SpendObserver, ProviderBatchMetrics {
     this.#batchPath.batchEnded(ended);
   }
 
+  enqueuedTokens(seen: { model: string; tokens: number }): void {
+    this.#batchPath.enqueuedTokens(seen);
+  }
+
   /**
    * A provider call starting: counted as a retry when its model was called before for the job,
    * as a fallback when it is the first call to a later model of the chain. Returns its end.

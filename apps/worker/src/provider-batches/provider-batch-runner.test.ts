@@ -6,6 +6,7 @@ import {
   createJobId,
   createLlmQueue,
   createLogger,
+  estimatePromptTokens,
   JobStore,
   type ChatRequest,
   type JobSubmission,
@@ -46,17 +47,20 @@ async function gathered(
   parts: { jobs: JobStore; batches: ProviderBatchStore },
   modelId: string,
   contents: string[],
+  options: { countTokens?: boolean } = {},
 ): Promise<Array<BatchMember & { request: ChatRequest }>> {
-  return Promise.all(
-    contents.map(async (content) => {
-      const request: ChatRequest = { model: `openai/${modelId}`, messages: [{ role: 'user', content }] };
-      const submission: JobSubmission = { type: 'chat', request };
-      const member = { tenant: TENANT, jobId: createJobId() };
-      await parts.jobs.create({ ...member, submission, createdAt: Date.now() });
-      await parts.batches.gather(groupOf('openai', modelId, 'chat'), member, Date.now() + 3_600_000);
-      return { ...member, request };
-    }),
-  );
+  const members: Array<BatchMember & { request: ChatRequest }> = [];
+  // One at a time, so the group's order is the order of `contents`.
+  for (const content of contents) {
+    const request: ChatRequest = { model: `openai/${modelId}`, messages: [{ role: 'user', content }] };
+    const submission: JobSubmission = { type: 'chat', request };
+    const member: BatchMember = { tenant: TENANT, jobId: createJobId() };
+    if (options.countTokens) member.tokens = await estimatePromptTokens(request, 'openai');
+    await parts.jobs.create({ ...member, submission, createdAt: Date.now() });
+    await parts.batches.gather(groupOf('openai', modelId, 'chat'), member, Date.now() + 3_600_000);
+    members.push({ ...member, request });
+  }
+  return members;
 }
 
 const lineStates = (batches: ProviderBatchStore, members: BatchMember[]) =>
@@ -150,5 +154,55 @@ describe('provider batch runner', () => {
     expect(scraped.value('llmq_provider_batches_sent_total', { provider: 'openai' })).toBe(2);
     expect(scraped.sum('llmq_provider_batch_requests', { provider: 'openai' })).toBe(4);
     expect(scraped.count('llmq_provider_batch_duration_seconds', { provider: 'openai', status: 'completed' })).toBe(2);
+  });
+  test("a model's batches stay within its enqueued tokens: a batch waits for the one before it to end, never refused", async ({
+    parts,
+  }) => {
+    const modelId = 'gpt-4o';
+    const contents = Array.from({ length: 6 }, (_, index) => `Summarise the enqueued token story, part ${index}`);
+    const members = await gathered(parts, modelId, contents, { countTokens: true });
+    const tooBig = await gathered(parts, modelId, ['a prompt far larger than the bound: '.repeat(40)], {
+      countTokens: true,
+    });
+    const perLine = Math.max(...members.map((member) => member.tokens ?? 0));
+    const limit = perLine * 4;
+    // The provider refuses a batch past its bound (with room for our count being a little low).
+    simulator.configure({ batchProcessingMs: 400, batchEnqueuedTokens: limit + 6 * 4 });
+    const metrics = new WorkerMetrics({ processMetrics: false });
+    const runner = startProviderBatchRunner({
+      store: parts.batches,
+      jobs: parts.jobs,
+      queue: parts.queue,
+      apis: new Map([['openai', api]]),
+      metrics,
+      config: batchingConfigSchema.parse({ max_wait_s: 0.05, poll_first_s: 0.1, poll_max_s: 0.2 }),
+      enqueuedTokenLimit: (model) => (model === `openai/${modelId}` ? limit : undefined),
+      logger,
+      tickMs: 50,
+    });
+    try {
+      await expect
+        .poll(() => lineStates(parts.batches, [...members, ...tooBig]), { timeout: 15_000 })
+        .toEqual([...members.map(() => 'answered'), 'left']);
+    } finally {
+      await runner.close();
+      simulator.configure({ batchProcessingMs: 50, batchEnqueuedTokens: null });
+    }
+    const batchIds = await answeredBatchIds(parts.batches, members);
+    expect(batchIds.filter((id) => id === batchIds[0])).toHaveLength(4);
+    expect(new Set(batchIds).size).toBe(2);
+    const batches = await Promise.all([...new Set(batchIds)].map((id) => openai.batches.retrieve(id ?? '')));
+    expect(batches.map((batch) => batch.status)).toEqual(['completed', 'completed']);
+    // The second was created only once the first had ended.
+    const [first, second] = batches.sort((left, right) => left.created_at - right.created_at);
+    expect(second?.created_at).toBeGreaterThanOrEqual(first?.completed_at ?? Infinity);
+    expect(((await parts.batches.line(tooBig[0] as BatchMember)) as { reason: string }).reason).toContain(
+      'batch_enqueued_tokens',
+    );
+    expect(await parts.batches.enqueued(`openai/${modelId}`)).toBe(0);
+    const scraped = new PrometheusMetrics(await metrics.registry.metrics());
+    expect(scraped.value('llmq_provider_batch_enqueued_tokens', { model: `openai/${modelId}` })).toBeLessThanOrEqual(
+      limit,
+    );
   });
 });

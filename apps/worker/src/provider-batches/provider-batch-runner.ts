@@ -25,6 +25,8 @@ export interface ProviderBatchRunnerOptions {
   tickMs?: number;
   /** Where batches sent and ended are counted. Default: nowhere. */
   metrics?: ProviderBatchMetrics;
+  /** Prompt tokens a model's batches may have enqueued at the provider at once (`provider/model`); undefined: unbounded. */
+  enqueuedTokenLimit?: (model: string) => number | undefined;
 }
 
 /** A send or a poll holds its lock this long; a worker that dies with it lets another take over after it. */
@@ -61,9 +63,10 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
       const api = options.apis.get(parseGroup(group).provider);
       if (api === undefined) continue;
       const max = Math.min(config.max_requests, api.maxRequests);
-      const { count, oldestAt } = await store.groupSize(group);
+      const { count, oldestAt, oldest } = await store.groupSize(group);
       if (oldestAt === null) continue;
       if (count < max && Date.now() - oldestAt < config.max_wait_s * 1000) continue;
+      if (await heldBack(group, oldest?.tokens)) continue;
       const token = await store.lock(`flush:${group}`, LOCK_MS);
       if (token === null) continue;
       try {
@@ -76,29 +79,68 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
     }
   };
 
+  /**
+   * Whether a group waits for its model's earlier batches to end: the prompt tokens they hold at
+   * the provider leave no room for its oldest job. A job larger than the whole bound is not held
+   * (it leaves for the synchronous path when its batch is built).
+   */
+  const heldBack = async (group: string, oldestTokens: number | undefined): Promise<boolean> => {
+    const { model } = parseGroup(group);
+    const limit = options.enqueuedTokenLimit?.(model);
+    if (limit === undefined) return false;
+    const held = await store.enqueued(model);
+    options.metrics?.enqueuedTokens?.({ model, tokens: held });
+    return oldestTokens !== undefined && oldestTokens <= limit && held + oldestTokens > limit;
+  };
+
   /** Builds an intent's lines and creates its batch at the provider, unless a crashed send already did. */
   const send = async (intent: BatchIntent, api: ProviderBatchApi) => {
-    const { modelId } = parseGroup(intent.group);
+    const { modelId, model } = parseGroup(intent.group);
     const existing = intent.createdAt < Date.now() - tickMs ? await api.findByIntent(intent.id) : null;
+    const limit = options.enqueuedTokenLimit?.(model);
+    // A batch the provider already has is counted as it is; a new one takes what the model's others leave.
+    const room = limit === undefined || existing !== null ? Infinity : limit - (await store.enqueued(model, intent.id));
     const lines: BatchLine[] = [];
     const members: BatchMember[] = [];
     const over: BatchMember[] = [];
+    const tooBig: BatchMember[] = [];
     let bytes = 0;
+    let tokens = 0;
     for (const member of intent.members) {
       const record = await options.jobs.get(member.tenant, member.jobId);
       if (record === null || isEnded(record.status) || record.submission.type !== 'chat') continue;
+      const memberTokens = member.tokens ?? 0;
+      if (limit !== undefined && memberTokens > limit) {
+        // No batch of this model could take it: it runs synchronously.
+        await store.writeLine(member, {
+          state: 'left',
+          reason: `its ${memberTokens} prompt tokens exceed ${model}'s batch_enqueued_tokens (${limit})`,
+        });
+        await wake(member);
+        tooBig.push(member);
+        continue;
+      }
       const body = api.chatLine(record.submission.request, modelId);
       bytes += Buffer.byteLength(JSON.stringify(body)) + LINE_OVERHEAD_BYTES;
-      // Past the byte bound (the config's or the provider's, the lower), the rest waits for the group's next batch.
-      if (bytes > Math.min(config.max_bytes, api.maxBytes) && lines.length > 0) {
+      // Past the byte bound (the config's or the provider's, the lower) or the room under the
+      // model's enqueued tokens, the rest waits for the group's next batch.
+      if ((bytes > Math.min(config.max_bytes, api.maxBytes) && lines.length > 0) || tokens + memberTokens > room) {
         over.push(member);
         continue;
       }
+      tokens += memberTokens;
       lines.push({ customId: member.jobId, body });
       members.push(member);
     }
+    if (tooBig.length > 0) await store.drop(intent, tooBig);
     if (over.length > 0 && existing === null) await store.regather(intent, over);
     if (lines.length === 0) {
+      await store.finish(intent);
+      return;
+    }
+    if (limit !== undefined && !(await store.hold(intent, tokens, existing === null ? limit : undefined))) {
+      // Another intent of the model took the room meanwhile: these jobs wait for the next batch.
+      await store.regather(intent, members);
       await store.finish(intent);
       return;
     }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import { KEY_NAMESPACE, tenantTag, type JobUsage, type ProviderErrorKind } from '@llmq/core';
 import type { ChatCompletionResult } from '@llmq/core';
 
@@ -7,6 +7,8 @@ import type { ChatCompletionResult } from '@llmq/core';
 export interface BatchMember {
   tenant: string;
   jobId: string;
+  /** Its prompt tokens, counted when it joined, where the model's enqueued tokens are bounded. */
+  tokens?: number;
 }
 
 /** Where one deferrable job stands on the batch path. */
@@ -44,6 +46,8 @@ const intentKey = (id: string) => `${TAG}:intent:${id}`;
 /** Intents by the time they are next looked at (a poll, or a send that never finished). */
 const dueKey = `${TAG}:due`;
 const lockKey = (name: string) => `${TAG}:lock:${name}`;
+/** Prompt tokens each of a model's sent (or being sent) intents holds at the provider, by intent id. */
+const enqueuedKey = (model: string) => `${TAG}:enqueued:${model}`;
 const lineKey = (tenant: string, jobId: string) => `${tenantTag(tenant)}:pbline:${jobId}`;
 
 /** How long a job's line state is kept after its last write: longer than any completion window. */
@@ -53,8 +57,34 @@ const LINE_TTL_MS = 3 * 24 * 3600 * 1000;
 export const groupOf = (provider: string, modelId: string, endpoint: 'chat') => `${provider}|${modelId}|${endpoint}`;
 export const parseGroup = (group: string) => {
   const [provider = '', modelId = '', endpoint = 'chat'] = group.split('|');
-  return { provider, modelId, endpoint };
+  return { provider, modelId, endpoint, model: `${provider}/${modelId}` };
 };
+
+/** A pending member as stored: tenant, job id, deadline (ms) and, where counted, prompt tokens. */
+type StoredMember = [string, string, number, number?];
+const storedMember = (member: BatchMember, deadlineAt: number) =>
+  JSON.stringify(
+    member.tokens === undefined
+      ? [member.tenant, member.jobId, deadlineAt]
+      : [member.tenant, member.jobId, deadlineAt, member.tokens],
+  );
+const memberOf = (raw: string): BatchMember => {
+  const [tenant, jobId, , tokens] = JSON.parse(raw) as StoredMember;
+  return tokens === undefined ? { tenant, jobId } : { tenant, jobId, tokens };
+};
+
+// Files an intent's prompt tokens under its model (again, for the same intent: replaced) when the
+// model's other intents leave room under ARGV[3] (0: no bound); 1 when held, 0 when there is no room.
+const HOLD = `
+local held = 0
+local entries = redis.call('HGETALL', KEYS[1])
+for i = 1, #entries, 2 do
+  if entries[i] ~= ARGV[1] then held = held + tonumber(entries[i + 1]) end
+end
+if tonumber(ARGV[3]) > 0 and held + tonumber(ARGV[2]) > tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`;
 
 // Takes up to ARGV[1] of the group's oldest jobs and files them under a new intent, atomically,
 // so that a job is in one intent at most; the intent is due for a look at ARGV[7].
@@ -76,7 +106,7 @@ export class ProviderBatchStore {
   async gather(group: string, member: BatchMember, deadlineAt: number): Promise<void> {
     await this.redis
       .multi()
-      .zadd(pendingKey(group), 'NX', Date.now(), JSON.stringify([member.tenant, member.jobId, deadlineAt]))
+      .zadd(pendingKey(group), 'NX', Date.now(), storedMember(member, deadlineAt))
       .sadd(groupsKey, group)
       .exec();
     await this.writeLine(member, { state: 'gathered' });
@@ -86,12 +116,16 @@ export class ProviderBatchStore {
     return this.redis.smembers(groupsKey);
   }
 
-  /** Jobs waiting in a group and when the oldest came (ms; null when none). */
-  async groupSize(group: string): Promise<{ count: number; oldestAt: number | null }> {
-    const [[, count] = [], [, oldest] = []] =
+  /** Jobs waiting in a group, when the oldest came (ms; null when none) and the oldest itself. */
+  async groupSize(group: string): Promise<{ count: number; oldestAt: number | null; oldest: BatchMember | null }> {
+    const [[, count] = [], [, first] = []] =
       (await this.redis.multi().zcard(pendingKey(group)).zrange(pendingKey(group), 0, 0, 'WITHSCORES').exec()) ?? [];
-    const first = (oldest as string[] | undefined)?.[1];
-    return { count: Number(count ?? 0), oldestAt: first === undefined ? null : Number(first) };
+    const [raw, score] = (first as string[] | undefined) ?? [];
+    return {
+      count: Number(count ?? 0),
+      oldestAt: score === undefined ? null : Number(score),
+      oldest: raw === undefined ? null : memberOf(raw),
+    };
   }
 
   /**
@@ -102,7 +136,7 @@ export class ProviderBatchStore {
     const id = randomUUID();
     const now = Date.now();
     const peek = await this.redis.zrange(pendingKey(group), 0, max - 1);
-    const deadlines = peek.map((raw) => (JSON.parse(raw) as [string, string, number])[2]);
+    const deadlines = peek.map((raw) => (JSON.parse(raw) as StoredMember)[2]);
     const deadlineAt = deadlines.length > 0 ? Math.min(...deadlines) : now;
     const taken = (await this.redis.eval(
       TAKE,
@@ -126,10 +160,7 @@ export class ProviderBatchStore {
     const fields = await this.redis.hgetall(intentKey(id));
     if (fields.group === undefined || fields.members === undefined) return null;
     const rawMembers = JSON.parse(fields.members) as string[];
-    const members = rawMembers.map((raw) => {
-      const [tenant, jobId] = JSON.parse(raw) as [string, string, number];
-      return { tenant, jobId };
-    });
+    const members = rawMembers.map(memberOf);
     return {
       id,
       group: fields.group,
@@ -146,23 +177,29 @@ export class ProviderBatchStore {
 
   /** Puts jobs taken into an intent back into its group (they did not fit its batch). */
   async regather(intent: BatchIntent, members: BatchMember[]): Promise<void> {
-    const left = new Set(members.map((member) => member.jobId));
-    await this.redis
-      .multi()
-      .zadd(
-        pendingKey(intent.group),
-        ...members.flatMap((member) => [
-          intent.createdAt,
-          JSON.stringify([member.tenant, member.jobId, intent.deadlineAt]),
-        ]),
-      )
-      .hset(
-        intentKey(intent.id),
-        'members',
-        JSON.stringify(intent.rawMembers.filter((raw) => !left.has((JSON.parse(raw) as [string, string, number])[1]))),
-      )
-      .exec();
-    intent.members = intent.members.filter((member) => !left.has(member.jobId));
+    await this.#remove(
+      intent,
+      members,
+      this.redis
+        .multi()
+        .zadd(
+          pendingKey(intent.group),
+          ...members.flatMap((member) => [intent.createdAt, storedMember(member, intent.deadlineAt)]),
+        ),
+    );
+  }
+
+  /** Takes jobs out of an intent for good (their line says where they went). */
+  async drop(intent: BatchIntent, members: BatchMember[]): Promise<void> {
+    await this.#remove(intent, members, this.redis.multi());
+  }
+
+  async #remove(intent: BatchIntent, members: BatchMember[], transaction: ChainableCommander): Promise<void> {
+    const gone = new Set(members.map((member) => member.jobId));
+    const rawMembers = intent.rawMembers.filter((raw) => !gone.has(memberOf(raw).jobId));
+    await transaction.hset(intentKey(intent.id), 'members', JSON.stringify(rawMembers)).exec();
+    intent.rawMembers = rawMembers;
+    intent.members = intent.members.filter((member) => !gone.has(member.jobId));
   }
 
   /** Records the provider's batch id: from here on no worker creates it again. */
@@ -193,9 +230,30 @@ export class ProviderBatchStore {
     await this.redis.hset(intentKey(intentId), 'cancel', '1');
   }
 
-  /** The intent is done: every member's line has its outcome. */
+  /**
+   * Holds `tokens` of the model's enqueued-token bound for the intent, before its batch is
+   * created; false when the model's other intents leave no room under `limit`. `limit` undefined:
+   * held whatever the others hold (a batch already at the provider is counted as it is).
+   */
+  async hold(intent: BatchIntent, tokens: number, limit: number | undefined): Promise<boolean> {
+    const key = enqueuedKey(parseGroup(intent.group).model);
+    return (await this.redis.eval(HOLD, 1, key, intent.id, tokens, limit ?? 0)) === 1;
+  }
+
+  /** Prompt tokens a model's intents hold at the provider, leaving out `except`'s own. */
+  async enqueued(model: string, except?: string): Promise<number> {
+    const held = await this.redis.hgetall(enqueuedKey(model));
+    return Object.entries(held).reduce((sum, [id, tokens]) => (id === except ? sum : sum + Number(tokens)), 0);
+  }
+
+  /** The intent is done: every member's line has its outcome, and what it held is free. */
   async finish(intent: BatchIntent): Promise<void> {
-    await this.redis.multi().zrem(dueKey, intent.id).del(intentKey(intent.id)).exec();
+    await this.redis
+      .multi()
+      .zrem(dueKey, intent.id)
+      .del(intentKey(intent.id))
+      .hdel(enqueuedKey(parseGroup(intent.group).model), intent.id)
+      .exec();
   }
 
   /** One holder at a time for `ms`; false when another has it. */

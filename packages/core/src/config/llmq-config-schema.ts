@@ -38,6 +38,12 @@ const limitSchema = z.strictObject({
    * that steady use tops out at 1 - burst of it.
    */
   burst: z.number().gt(0).lt(1).default(0.02),
+  /**
+   * Prompt tokens this model's provider batches may have waiting at the provider at once (OpenAI's
+   * batch queue limit, Gemini's enqueued tokens). llmq holds a batch back until earlier ones end
+   * rather than have it refused. Unset: no bound but the batch size.
+   */
+  batch_enqueued_tokens: z.number().int().positive().optional(),
 });
 
 const tenantLimitSchema = z.strictObject({

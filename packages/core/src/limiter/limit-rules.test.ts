@@ -59,3 +59,25 @@ describe('LimitRules', () => {
     expect(perWindow('vip')).toBe(60);
   });
 });
+
+describe('LimitRules.batchEnqueuedTokens', () => {
+  const rules = new LimitRules(
+    llmqConfigSchema.parse({
+      limits: {
+        'openai/gpt-4o': { rpm: 500, batch_enqueued_tokens: 90_000 },
+        'google/*': { batch_enqueued_tokens: 2_000_000 },
+      },
+    }),
+  );
+
+  it("gives a model's bound on tokens its provider batches may hold, by the same matching as the limits", () => {
+    expect(rules.batchEnqueuedTokens('openai/gpt-4o')).toBe(90_000);
+    expect(rules.batchEnqueuedTokens('google/gemini-2.5-flash')).toBe(2_000_000);
+    expect(rules.batchEnqueuedTokens('openai/gpt-4o-mini')).toBeUndefined();
+  });
+
+  it('leaves the calls of a model bounded only in batch work unthrottled', () => {
+    expect(rules.forModel('google/gemini-2.5-flash', 'tenant')).toBeUndefined();
+    expect(rules.forModel('openai/gpt-4o', 'tenant')?.model.requestCapacity).toBeGreaterThan(0);
+  });
+});

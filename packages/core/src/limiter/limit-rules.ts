@@ -66,12 +66,23 @@ export class LimitRules {
     this.#tenantLimits = config.tenant_limits;
   }
 
+  /** Prompt tokens the model's provider batches may have enqueued at once; undefined when unbounded. */
+  batchEnqueuedTokens(model: string): number | undefined {
+    return this.#rule(model)?.batch_enqueued_tokens;
+  }
+
+  #rule(model: string): LlmqConfig['limits'][string] | undefined {
+    return this.#rules.find((candidate) => candidate.match(model))?.limit;
+  }
+
   /** Undefined when the model has no limit: it is never throttled. */
   forModel(model: string, tenant: string): ModelLimits | undefined {
     let parameters = this.#cache.get(model);
     if (parameters === undefined) {
-      const rule = this.#rules.find((candidate) => candidate.match(model));
-      parameters = rule ? bucketParameters(rule.limit, rule.limit.burst) : null;
+      const rule = this.#rule(model);
+      // A rule that bounds only batch work leaves the model's calls unthrottled.
+      parameters =
+        rule && (rule.rpm !== undefined || rule.tpm !== undefined) ? bucketParameters(rule, rule.burst) : null;
       this.#cache.set(model, parameters);
     }
     if (parameters === null) return undefined;

@@ -38,8 +38,7 @@ function messageText(message: ChatRequest['messages'][number]): { text: string; 
 }
 
 /**
- * Tokens to reserve for a chat call: the prompt (counted with o200k_base for OpenAI and
- * OpenAI-compatible models, about 4 characters a token for other providers) plus the most the
+ * Tokens to reserve for a chat call: the prompt (see `estimatePromptTokens`) plus the most the
  * answer may use (`max_tokens`, or `defaultOutputTokens` when unset).
  */
 export async function estimateChatTokens(
@@ -47,6 +46,14 @@ export async function estimateChatTokens(
   kind: ProviderKind,
   defaultOutputTokens: number,
 ): Promise<number> {
+  return (await estimatePromptTokens(request, kind)) + (requestedMaxTokens(request) ?? defaultOutputTokens);
+}
+
+/**
+ * A chat call's prompt tokens: counted with o200k_base for OpenAI and OpenAI-compatible models,
+ * about 4 characters a token for other providers, with OpenAI's framing per message.
+ */
+export async function estimatePromptTokens(request: ChatRequest, kind: ProviderKind): Promise<number> {
   const meter = new TokenMeter();
   let prompt = TOKENS_FOR_REPLY;
   for (const message of request.messages) {
@@ -56,7 +63,7 @@ export async function estimateChatTokens(
   if (request.tools) prompt += await textTokens(JSON.stringify(request.tools), kind, meter);
   if (request.response_format?.type === 'json_schema')
     prompt += await textTokens(JSON.stringify(request.response_format), kind, meter);
-  return prompt + (requestedMaxTokens(request) ?? defaultOutputTokens);
+  return prompt;
 }
 
 /** Tokens an embedding call will use: its inputs, counted as for chat. */
