@@ -55,7 +55,11 @@ async function finishedBatch(client: OpenAI, customIds: string[], metadata: Reco
 beforeAll(async () => {
   profile = await mkdtemp(join(tmpdir(), 'llmq-chromium-'));
   [stack, browser] = await Promise.all([
-    startLlmqStack({ workers: 1, apiEnv: { LLMQ_ADMIN_TOKEN: ADMIN_TOKEN } }),
+    startLlmqStack({
+      workers: 1,
+      apiEnv: { LLMQ_ADMIN_TOKEN: ADMIN_TOKEN },
+      config: 'batching:\n  batch_api_lines: run\n',
+    }),
     chromium.launchPersistentContext(profile, {
       executablePath: '/usr/bin/chromium',
       headless: true,

@@ -17,7 +17,14 @@ beforeAll(async () => {
   stack = await startLlmqStack({
     workers: 1,
     apiEnv: { LLMQ_BATCH_WINDOW_SECONDS: String(WINDOW_SECONDS) },
-    config: ['limits:', '  openai/gpt-4.1: { rpm: 1 }', 'budgets:', '  beta: 0.001'].join('\n'),
+    config: [
+      'limits:',
+      '  openai/gpt-4.1: { rpm: 1 }',
+      'budgets:',
+      '  beta: 0.001',
+      'batching:',
+      '  batch_api_lines: run',
+    ].join('\n'),
   });
   alpha = checkedOpenAi(stack, 'alpha', problems).client;
   beta = checkedOpenAi(stack, 'beta', problems).client;

@@ -11,7 +11,11 @@ const problems: string[] = [];
 
 beforeAll(async () => {
   // gpt-4.1 is held to one call a minute: a batch of it stays unfinished long enough to cancel.
-  stack = await startLlmqStack({ workers: 1, config: 'limits:\n  openai/gpt-4.1: { rpm: 1 }\n' });
+  // The lines run as ordinary jobs here (provider batches: tests/e2e/provider-batches.test.ts).
+  stack = await startLlmqStack({
+    workers: 1,
+    config: 'limits:\n  openai/gpt-4.1: { rpm: 1 }\nbatching:\n  batch_api_lines: run\n',
+  });
   alpha = checkedOpenAi(stack, 'alpha', problems).client;
   beta = checkedOpenAi(stack, 'beta', problems).client;
 }, 60_000);

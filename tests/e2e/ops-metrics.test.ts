@@ -17,6 +17,8 @@ limits:
   openai/limited-model: { rpm: 300 }
 webhooks:
   allow_cidrs: ["127.0.0.2/32"]
+batching:
+  batch_api_lines: run
 `;
 
 let stack: Stack;

@@ -1,6 +1,8 @@
+import { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimatePromptTokens } from '@llmq/core';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
+import { checkedOpenAi } from '../support/checked-openai.js';
 import { llmqClient, type SimulatorRequest } from '../support/llmq-client.js';
 
 interface BatchedJob {
@@ -147,6 +149,52 @@ describe('deferrable jobs through the provider batch API', () => {
     } finally {
       await client.configureSimulator({ batchProcessingMs: 300, batchEnqueuedTokens: null });
     }
+  });
+
+  it('the lines of an OpenAI-style batch (POST /v1/batches) are deferrable jobs: answered through provider batches, at half price', async () => {
+    const { client: openai, problems } = checkedOpenAi(stack, 'alpha');
+    const started = Date.now();
+    const lines = ['first', 'second', 'third'].map((name) => ({
+      custom_id: name,
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: `Classify the ${name} note.` }] },
+    }));
+    const file = await openai.files.create({
+      file: await toFile(Buffer.from(`${lines.map((line) => JSON.stringify(line)).join('\n')}\n`), 'notes.jsonl'),
+      purpose: 'batch',
+    });
+    const created = await openai.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+    });
+    let batch = created;
+    await expect
+      .poll(
+        async () => {
+          batch = await openai.batches.retrieve(created.id);
+          return batch.status;
+        },
+        { timeout: 30_000, interval: 250 },
+      )
+      .toBe('completed');
+    expect(batch.request_counts).toMatchObject({ total: 3, completed: 3, failed: 0 });
+    expect(await chatCalls(started)).toBe(0);
+    const output = (await (await openai.files.content(batch.output_file_id ?? '')).text())
+      .trim()
+      .split('\n')
+      .map((text) => JSON.parse(text) as { custom_id: string; response: { request_id: string; status_code: number } });
+    expect(output.map((line) => line.custom_id).sort()).toEqual(['first', 'second', 'third']);
+    const submitted = await submissions();
+    for (const line of output) {
+      expect(line.response.status_code).toBe(200);
+      const job = (await client.get(line.response.request_id)).body as unknown as BatchedJob;
+      expect(job).toMatchObject({ status: 'succeeded', provider_batch: { id: expect.stringMatching(/^batch_/) } });
+      expect(nano(job.saved_usd)).toBe(nano(job.cost_usd));
+      expect(submitted[job.id]).toBe(1);
+    }
+    expect(problems).toEqual([]);
   });
 
   it('a line that fails for good fails its job, classified; a retryable one runs synchronously', async () => {

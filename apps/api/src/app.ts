@@ -13,6 +13,7 @@ import {
   WebhookAllowlist,
   webhookUrlProblem,
   type ApiSpendSetup,
+  type BatchLines,
   type JobStore,
   type LlmJobData,
   type Logger,
@@ -86,6 +87,8 @@ export interface AppOptions {
     limits?: Pick<LlmqConfig, 'limits' | 'tenant_limits'>;
     /** A batch's completion window, seconds (LLMQ_BATCH_WINDOW_SECONDS). Default 86,400. */
     batchWindowSeconds?: number;
+    /** What a batch's lines become (the config's `batching.batch_api_lines`). Default `defer`. */
+    batchLines?: BatchLines;
   };
 }
 
@@ -260,6 +263,7 @@ export function createApp(options: AppOptions): Express {
       metrics: new BatchMetrics(metrics.registry),
       logger: options.logger,
       ...(options.config.batchWindowSeconds !== undefined ? { windowSeconds: options.config.batchWindowSeconds } : {}),
+      ...(options.config.batchLines !== undefined ? { lines: options.config.batchLines } : {}),
     }),
   );
   const limitedModels = Object.keys(options.config.limits?.limits ?? {});

@@ -79,6 +79,7 @@ async function main(): Promise<void> {
       jobPolicy: jobPolicyFrom(env),
       apiRateLimit: env.LLMQ_API_RATE_LIMIT,
       batchWindowSeconds: env.LLMQ_BATCH_WINDOW_SECONDS,
+      batchLines: config.batching.batch_api_lines,
       ...(env.LLMQ_METRICS_TOKEN ? { metricsToken: env.LLMQ_METRICS_TOKEN } : {}),
     },
   });

@@ -27,6 +27,12 @@ export const batchingConfigSchema = z
     deadline_margin_s: z.number().nonnegative().max(86_400).default(1_800),
     /** Share of the listed price a batch answer costs (the providers charge half). */
     price_factor: z.number().gt(0).max(1).default(0.5),
+    /**
+     * Lines of an OpenAI-style batch (`POST /v1/batches`): `defer` makes each a deferrable job
+     * (provider batches at the batch price, where the provider has a batch API); `run` makes them
+     * ordinary jobs, run as soon as the limits allow, at the listed price.
+     */
+    batch_api_lines: z.enum(['defer', 'run']).default('defer'),
   })
   .prefault({});
 
@@ -37,3 +43,6 @@ export const BATCH_PROVIDERS = ['openai', 'anthropic', 'google'] as const;
 export type BatchProvider = (typeof BATCH_PROVIDERS)[number];
 export const isBatchProvider = (provider: string): provider is BatchProvider =>
   (BATCH_PROVIDERS as readonly string[]).includes(provider);
+
+/** What the lines of an OpenAI-style batch become (`batching.batch_api_lines`). */
+export type BatchLines = BatchingConfig['batch_api_lines'];

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { JobSubmission } from '@llmq/core';
+import type { BatchLines, JobSubmission } from '@llmq/core';
 import type { BatchFileStore } from './batch-file-store.js';
 import { batchJobId } from './batch-job-id.js';
 import { readBatchLines } from './batch-lines.js';
@@ -23,6 +23,7 @@ export async function intakeBatch(options: {
   batches: BatchStore;
   files: BatchFileStore;
   submissionSchema: z.ZodType<JobSubmission>;
+  lines: BatchLines;
 }): Promise<BatchObject> {
   const { tenant, batch, batches, files } = options;
   const pieces = await files.content(tenant, batch.input_file_id);
@@ -65,7 +66,12 @@ export async function intakeBatch(options: {
         requests.push('');
       } else {
         refs.push({ customId: line.customId, jobId: batchJobId(batch.id, start + position) });
-        requests.push(JSON.stringify(line.submission));
+        // A batch's window is 24 hours: its lines may wait for a provider batch, at the batch price.
+        requests.push(
+          JSON.stringify(
+            options.lines === 'defer' ? { ...line.submission, completion_window: '24h' } : line.submission,
+          ),
+        );
         valid += 1;
       }
     }

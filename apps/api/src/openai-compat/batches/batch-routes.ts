@@ -1,6 +1,6 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { formatValidationError, type JobStore, type JobSubmission, type Logger } from '@llmq/core';
+import { formatValidationError, type BatchLines, type JobStore, type JobSubmission, type Logger } from '@llmq/core';
 import { tenantOf } from '../../auth.js';
 import type { JobPolicy } from '../../config.js';
 import { HttpError } from '../../http-error.js';
@@ -27,6 +27,8 @@ export interface BatchRoutesOptions {
   windowSeconds?: number;
   /** How long a batch's work lock outlives a process that died holding it, ms. Default 30 s. */
   lockMs?: number;
+  /** What each line becomes: a deferrable job (`defer`, the default) or an ordinary one (`run`). */
+  lines?: BatchLines;
 }
 
 /** Query of `GET /v1/batches`. */
@@ -70,6 +72,7 @@ export function batchRoutes(options: BatchRoutesOptions): Router {
     },
     cancelJob: createJobCanceller(options.cancellation),
     submissionSchema: options.submissionSchema,
+    lines: options.lines ?? 'defer',
     metrics: options.metrics,
     logger: options.logger,
     ...(options.lockMs !== undefined ? { lockMs: options.lockMs } : {}),

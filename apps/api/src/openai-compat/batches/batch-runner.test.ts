@@ -54,6 +54,7 @@ const test = redisTest.extend('batch', async ({ redisUrl }, { onCleanup }) => {
     acceptance,
     cancelJob: createJobCanceller({ store, queue, redis }),
     submissionSchema,
+    lines: 'defer',
     metrics: new BatchMetrics(new Registry()),
     logger: createLogger({ name: 'test', level: 'silent' }),
     lockMs: LOCK_MS,
@@ -83,7 +84,19 @@ const test = redisTest.extend('batch', async ({ redisUrl }, { onCleanup }) => {
     expiresAt: now + 3_600_000,
   });
   await batches.create(tenant, batch);
-  return { redis, queue, store, files, batches, acceptance, submissionSchema, runner, tenant, batch };
+  return {
+    redis,
+    queue,
+    store,
+    files,
+    batches,
+    acceptance,
+    submissionSchema,
+    lines: 'defer' as const,
+    runner,
+    tenant,
+    batch,
+  };
 });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -128,6 +141,10 @@ describe('BatchRunner', () => {
     const pipeline = redis.pipeline();
     for (let index = 0; index < LINES; index += 1) pipeline.exists(jobRecordKey(tenant, batchJobId(batch.id, index)));
     expect(((await pipeline.exec()) ?? []).every(([, exists]) => exists === 1)).toBe(true);
+    // A batch's lines may wait a day: each is a deferrable job.
+    const job = await queue.getJob(batchJobId(batch.id, LINES - 1));
+    expect(job?.data.deferrable).toBe(true);
+    expect((await store.get(tenant, batchJobId(batch.id, 0)))?.submission.completion_window).toBe('24h');
     // The half-made records reached the queue too, and no job is there twice.
     expect((await queue.getJobCounts('wait')).wait).toBe(LINES);
     expect(await batches.get(tenant, batch.id)).toMatchObject({

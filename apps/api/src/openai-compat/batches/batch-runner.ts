@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import type { JobStore, JobSubmission, Logger } from '@llmq/core';
+import type { BatchLines, JobStore, JobSubmission, Logger } from '@llmq/core';
 import type { JobCanceller } from '../../job-cancel.js';
 import type { BatchMetrics } from '../../metrics/batch-metrics.js';
 import { acceptChunk, existingJobIds, type BatchAcceptanceOptions } from './batch-acceptance.js';
@@ -30,6 +30,8 @@ export interface BatchRunnerOptions {
   acceptance: BatchAcceptanceOptions;
   cancelJob: JobCanceller;
   submissionSchema: z.ZodType<JobSubmission>;
+  /** What each line becomes: a deferrable job (`defer`) or an ordinary one (`run`). */
+  lines: BatchLines;
   metrics: BatchMetrics;
   logger: Logger;
   /** How long a batch's lock outlives a holder that stopped renewing it, ms. Default 30 s. */
