@@ -99,4 +99,6 @@ export interface SimulatorRequest {
   path: string;
   model: string;
   status: number;
+  /** The service tier the request asked for, when it named one. */
+  serviceTier?: string;
 }

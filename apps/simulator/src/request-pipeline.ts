@@ -25,6 +25,15 @@ export interface PipelineContext {
 interface RequestRecord {
   time: number;
   path: string;
+  serviceTier?: string;
+}
+
+/** The service tier a body asks for: OpenAI's `service_tier`, Gemini's `serviceTier`. */
+function serviceTierOf(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { service_tier: snake, serviceTier: camel } = body as { service_tier?: unknown; serviceTier?: unknown };
+  const tier = snake ?? camel;
+  return typeof tier === 'string' ? tier : undefined;
 }
 
 function retryHeaders(fault: InjectedFault): Record<string, string> {
@@ -72,6 +81,8 @@ export async function handleProviderRequest(
   }
   const json = parseJson(body);
   if (!json.ok) return fail(wire.renderFailure({ kind: 'invalid_json' }), null, null);
+  const serviceTier = serviceTierOf(json.value);
+  if (serviceTier !== undefined) record.serviceTier = serviceTier;
 
   let call: PreparedCall;
   try {

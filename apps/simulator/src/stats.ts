@@ -20,6 +20,8 @@ export interface RequestLogEntry {
   completionTokens: number;
   /** The injected fault, if any. */
   fault: FaultKind | null;
+  /** The service tier the request asked for (OpenAI's `service_tier`, Gemini's `serviceTier`), when it named one. */
+  serviceTier?: string;
 }
 
 /** The body of `GET /_sim/stats`. */

@@ -26,6 +26,8 @@ export interface FailedCall {
   logEntry: (status: AttemptLogEntry['status'], error?: ProviderError) => AttemptLogEntry;
   /** Whether the client canceled the job (its call was aborted for it). */
   canceled: boolean;
+  /** A call at the flex tier: its failure says nothing of the model's health at the standard tier. */
+  flex?: boolean;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function handleCallFailure(
   await Promise.all([
     // Only outages count against a model; a 429 or a refused request is an answer, and must also
     // settle a half-open probe instead of leaving it to its lease.
-    error.kind === 'canceled' || error.provider === LLMQ
+    error.kind === 'canceled' || error.provider === LLMQ || call.flex === true
       ? undefined
       : parts.circuit.record(model, countsAgainstCircuit(error.kind) ? 'failure' : 'success'),
     ticket ? parts.gate.settle(ticket, { error, ...(headers ? { headers } : {}) }) : undefined,

@@ -58,6 +58,21 @@ function asProviderError(error: unknown): ProviderError {
  * BullMQ lock (its writes are fenced by it); `signal` is BullMQ's, fired when the run loses its
  * lock (see main.ts): it aborts the provider call.
  */
+/**
+ * A flex call refused for want of capacity (OpenAI answers 429 "resource unavailable") says
+ * nothing about the model's standard limit: it is retried, at the standard tier, without the
+ * 429's block on the model's bucket.
+ */
+function flexUnavailable(error: ProviderError): ProviderError {
+  if (error.kind !== 'rate_limit') return error;
+  return new ProviderError({
+    provider: error.provider,
+    kind: 'overloaded',
+    message: `the flex tier had no capacity: ${error.message}`,
+    ...(error.status === undefined ? {} : { status: error.status }),
+  });
+}
+
 export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
   const { router, gate, circuit } = options;
   const lifecycle = new JobLifecycle(options.store);
@@ -116,6 +131,13 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       duration_ms: Date.now() - startedAt,
       ...(error ? { error: toJobError(error) } : {}),
     });
+    // A deferrable job that left its batch tries the flex tier first, where the config names it.
+    const flex =
+      data.deferrable === true &&
+      data.batchSkipped === true &&
+      data.type === 'chat' &&
+      record.modelAttempts === 1 &&
+      (options.batchPath?.config.flex as readonly string[] | undefined)?.includes(reference.provider) === true;
     const cancel = options.cancels.track(tenant, jobId);
     let headers: Headers | undefined;
     let outcome: ProviderCallOutcome;
@@ -127,12 +149,13 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
           timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
           idleTimeoutMs: options.streamIdleTimeoutMs,
           onResponseHeaders: (received: Headers) => (headers = received),
+          ...(flex ? { serviceTier: 'flex' as const } : {}),
         }),
       );
     } catch (thrown) {
       cancel.release();
       const failed = {
-        error: asProviderError(thrown),
+        error: flex ? flexUnavailable(asProviderError(thrown)) : asProviderError(thrown),
         model,
         index,
         chainLength: chain.length,
@@ -141,6 +164,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
         headers,
         logEntry,
         canceled: cancel.signal.aborted,
+        flex,
       };
       return handleCallFailure(run, failed, parts);
     }
@@ -154,6 +178,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
         headers,
         attempt: logEntry('succeeded'),
         cacheContext: cacheStep?.ended === false ? cacheStep.context : {},
+        ...(flex ? { priceFactor: options.batchPath?.config.price_factor ?? 1, path: 'flex' as const } : {}),
       },
       parts,
     );

@@ -27,7 +27,7 @@ export class BatchPathMetrics implements ProviderBatchMetrics {
     this.#models = options.models;
     this.#jobPath = new Counter({
       name: 'llmq_job_path_total',
-      help: 'Job ends by path: batch (answered by a provider batch line) or sync (every other end)',
+      help: 'Job ends by path: batch (answered by a provider batch line), flex (by a flex-tier call after leaving its batch) or sync (every other end)',
       labelNames: ['path'],
       registers,
     });
@@ -65,12 +65,12 @@ export class BatchPathMetrics implements ProviderBatchMetrics {
     });
   }
 
-  /** A job's end (from the outbox, once): its path, and for a batch answer what its price saved. */
+  /** A job's end (from the outbox, once): its path, and for a batch or flex answer what its price saved. */
   jobEnded(notice: JobEndNotice): void {
     const path = notice.path ?? 'sync';
     this.#jobPath.inc({ path });
     const saved = notice.spend?.savedNano ?? null;
-    if (path === 'batch' && notice.spend && saved !== null && saved > 0) {
+    if (path !== 'sync' && notice.spend && saved !== null && saved > 0) {
       this.#savedUsd.inc({ model: this.#models.of(notice.spend.model) }, saved / NANO_PER_USD);
     }
   }

@@ -175,8 +175,12 @@ export class WorkerMetrics implements SpendObserver, ProviderBatchMetrics {
   /** A job end the dispatcher read from the outbox: counted once, whichever worker ended the job. */
   jobEnded(notice: JobEndNotice): void {
     if (notice.status !== 'canceled') this.jobFinished(notice.type ?? 'unknown', notice.status);
-    // What a batch price saved is the batch path's figure, not the cache's.
-    if (notice.spend) this.jobSpend(notice.path === 'batch' ? { ...notice.spend, savedNano: 0 } : notice.spend);
+    // What a batch or flex price saved is the batch path's figure, not the cache's.
+    if (notice.spend) {
+      this.jobSpend(
+        notice.path === undefined || notice.path === 'sync' ? notice.spend : { ...notice.spend, savedNano: 0 },
+      );
+    }
     this.#jobEnds.observe(notice);
     this.#batchPath.jobEnded(notice);
   }

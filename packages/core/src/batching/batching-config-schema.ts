@@ -33,6 +33,15 @@ export const batchingConfigSchema = z
      * ordinary jobs, run as soon as the limits allow, at the listed price.
      */
     batch_api_lines: z.enum(['defer', 'run']).default('defer'),
+    /**
+     * Providers whose flex tier is the step between batch and standard: a deferrable job that left
+     * its batch makes its first call to each of their models at `service_tier: "flex"` (half price,
+     * best effort; OpenAI and Gemini have one), and its retries at the standard tier.
+     */
+    flex: z
+      .array(z.enum(['openai', 'google']))
+      .max(2)
+      .default([]),
   })
   .prefault({});
 

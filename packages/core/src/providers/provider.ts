@@ -16,6 +16,11 @@ export interface CallOptions {
   onTextDelta?: ((delta: string) => void) | undefined;
   /** Receives the provider's response headers (rate-limit counters) once they arrive. */
   onResponseHeaders?: ((headers: Headers) => void) | undefined;
+  /**
+   * Asks for the provider's flex tier (OpenAI's and Gemini's `service_tier: "flex"`: half price,
+   * slower, best effort). Adapters of other providers ignore it.
+   */
+  serviceTier?: 'flex' | undefined;
 }
 
 /**

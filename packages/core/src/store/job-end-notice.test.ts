@@ -40,8 +40,9 @@ describe('parseEndNotice', () => {
     expect(notice).toMatchObject({ type: 'embedding', cache: { model: 'm/x', vector } });
   });
 
-  it("says batch for an end with a provider batch line's answer, and nothing for the others", () => {
+  it('says batch or flex for an end answered by a provider batch line or a flex call, and nothing for the others', () => {
     expect(parseEndNotice('acme', entry(noticeFields({ type: 'chat', path: 'batch' })))?.path).toBe('batch');
+    expect(parseEndNotice('acme', entry(noticeFields({ type: 'chat', path: 'flex' })))?.path).toBe('flex');
     expect(parseEndNotice('acme', entry(noticeFields({ type: 'chat', path: 'sync' })))).not.toHaveProperty('path');
   });
 

@@ -36,7 +36,7 @@ export interface JobEndNotice {
 }
 
 /** How a job got its answer: a call of its own, or a line of a provider batch. */
-export type JobPath = 'sync' | 'batch';
+export type JobPath = 'sync' | 'batch' | 'flex';
 
 /** What an ending run may add to its notice. */
 export type JobEndDetails = Partial<Pick<JobEndNotice, 'type' | 'spend' | 'cache' | 'traceparent' | 'path'>>;
@@ -78,7 +78,7 @@ export function noticeFields(details: JobEndDetails | undefined): Record<string,
   if (details.type) fields[`@${NOTICE_FIELD.type}`] = details.type;
   if (details.spend) fields[`@${NOTICE_FIELD.spend}`] = JSON.stringify(details.spend);
   if (details.traceparent) fields[`@${TRACEPARENT_FIELD}`] = details.traceparent;
-  if (details.path === 'batch') fields[`@${NOTICE_FIELD.path}`] = details.path;
+  if (details.path !== undefined && details.path !== 'sync') fields[`@${NOTICE_FIELD.path}`] = details.path;
   if (details.cache) {
     fields[`@${NOTICE_FIELD.cache}`] = details.cache.model;
     const vector = details.cache.vector;
@@ -138,7 +138,7 @@ const detailSchemas = {
   [NOTICE_FIELD.createdAt]: millis,
   [NOTICE_FIELD.startedAt]: millis,
   [NOTICE_FIELD.finishedAt]: millis,
-  [NOTICE_FIELD.path]: z.enum(['sync', 'batch'] satisfies JobPath[]),
+  [NOTICE_FIELD.path]: z.enum(['sync', 'batch', 'flex'] satisfies JobPath[]),
 } as const;
 type Details = { [Name in keyof typeof detailSchemas]?: z.output<(typeof detailSchemas)[Name]> };
 

@@ -1,4 +1,4 @@
-import type { GoogleGenAI } from '@google/genai';
+import { ServiceTier, type GoogleGenAI } from '@google/genai';
 import type { ChatRequest } from '../../jobs/chat-request-schema.js';
 import { CallGuard } from '../call-guard.js';
 import type { ChatCompletionResult } from '../chat-completion.js';
@@ -50,6 +50,7 @@ export class GoogleChatModel implements ChatModel {
           abortSignal: guard.signal,
           // Continuation would send further requests on its own: one call is one request here.
           automaticContinuation: false,
+          ...(options.serviceTier === undefined ? {} : { serviceTier: ServiceTier.FLEX }),
         },
       });
       for await (const chunk of stream) {

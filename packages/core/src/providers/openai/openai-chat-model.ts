@@ -31,6 +31,7 @@ export class OpenAIChatModel implements ChatModel {
       model: this.modelId,
       stream: true,
       stream_options: { include_usage: true },
+      ...(options.serviceTier === undefined ? {} : { service_tier: options.serviceTier }),
     } as OpenAI.ChatCompletionCreateParamsStreaming;
     const accumulator = new OpenAIStreamAccumulator({
       provider: this.provider,
