@@ -26,7 +26,11 @@ export interface AppProcess {
   process: ChildProcess;
   /** Every line printed so far. */
   lines: string[];
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /**
+   * Sends `signal` (default SIGTERM) and resolves with the exit code once the process exits; with
+   * `killAfterMs`, a process still running that long after the signal gets SIGKILL.
+   */
+  stop(signal?: NodeJS.Signals, options?: { killAfterMs?: number }): Promise<number | null>;
 }
 
 /** The tsx loader, resolved from this workspace so a child process finds it wherever it runs. */
@@ -83,10 +87,16 @@ export async function startAppProcess(options: AppProcessOptions): Promise<AppPr
     name: options.name,
     process: child,
     lines,
-    stop: async (signal = 'SIGTERM') => {
+    stop: async (signal = 'SIGTERM', { killAfterMs } = {}) => {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
-      return exit;
+      if (killAfterMs === undefined) return exit;
+      const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      try {
+        return await exit;
+      } finally {
+        clearTimeout(killer);
+      }
     },
   };
 }

@@ -51,6 +51,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/** How long `Stack.stop()` lets each process shut down on SIGTERM before it sends SIGKILL, ms. */
+export const TEARDOWN_GRACE_MS = 5_000;
+
 export const STACK_KEYS = { alpha: 'alpha-key-0123456789abcdef', beta: 'beta-key-0123456789abcdef' };
 
 /** Redis, the simulator, the API and workers, each a real process, wired together on loopback. */
@@ -135,8 +138,12 @@ export async function startLlmqStack(options: StackOptions = {}): Promise<Stack>
     keys: { ...STACK_KEYS },
     addWorker,
     stop: async () => {
-      await Promise.all([api.stop(), ...workers.map((worker) => worker.stop())]);
-      await simulator.stop();
+      // Teardown, not a drain test: a call held open (a `hold` fault, a hanging stream) would keep
+      // SIGTERM waiting out the whole shutdown grace (60 s), so whatever is left after that is killed.
+      const stopAll = (processes: AppProcess[]) =>
+        Promise.all(processes.map((running) => running.stop('SIGTERM', { killAfterMs: TEARDOWN_GRACE_MS })));
+      await stopAll([api, ...workers]);
+      await stopAll([simulator]);
       await redis?.stop();
       await removeDir(dir);
     },
