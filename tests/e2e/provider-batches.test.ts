@@ -197,6 +197,31 @@ describe('deferrable jobs through the provider batch API', () => {
     expect(problems).toEqual([]);
   });
 
+  it('a deferrable embedding job goes through the batch too: the same vectors as a synchronous call, at half the price', async () => {
+    const started = Date.now();
+    const embedding = (extra: Record<string, unknown> = {}) => ({
+      type: 'embedding',
+      request: { model: 'openai/text-embedding-3-small', input: ['index this page', 'and this one'], dimensions: 8 },
+      ...extra,
+    });
+    const deferred = (await end(await submit(embedding({ completion_window: '24h' })))) as unknown as BatchedJob & {
+      result: { data: Array<{ index: number; embedding: number[] }> };
+    };
+    expect(deferred).toMatchObject({ status: 'succeeded', provider_batch: { id: expect.stringMatching(/^batch_/) } });
+    expect(
+      (await client.requests()).filter(
+        (request: SimulatorRequest) => request.path === '/v1/embeddings' && request.time >= started,
+      ),
+    ).toEqual([]);
+    expect((await submissions())[deferred.id]).toBe(1);
+    const sync = (await end(await submit(embedding()))) as unknown as typeof deferred;
+    expect(deferred.result.data).toEqual(sync.result.data);
+    expect(deferred.result.data.map((item) => item.embedding.length)).toEqual([8, 8]);
+    expect(deferred.usage).toEqual(sync.usage);
+    expect(nano(deferred.cost_usd) + nano(deferred.saved_usd)).toBe(nano(sync.cost_usd));
+    expect(nano(deferred.saved_usd)).toBe(nano(deferred.cost_usd));
+  });
+
   it('a line that fails for good fails its job, classified; a retryable one runs synchronously', async () => {
     await client.faults([
       { match: { contains: 'QUOTA-GONE' }, fault: 'insufficient_quota' },

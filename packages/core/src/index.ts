@@ -15,6 +15,7 @@ export * from './providers/openai/openai-provider.js';
 export { OpenAIEmbeddingModel, type OpenAIEmbeddingModelOptions } from './providers/openai/openai-embedding-model.js';
 export { OpenAIStreamAccumulator } from './providers/openai/openai-stream-accumulator.js';
 export { mapOpenAIError } from './providers/openai/map-openai-error.js';
+export { openAIEmbeddingResponseSchema } from './providers/openai/openai-response-schema.js';
 export {
   createAnthropicProvider,
   anthropicChatRequestProblems,

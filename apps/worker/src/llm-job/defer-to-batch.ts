@@ -1,6 +1,7 @@
 import { UnrecoverableError, DelayedError } from 'bullmq';
 import {
   checkStructuredOutput,
+  estimateEmbeddingTokens,
   estimatePromptTokens,
   formatModelName,
   prepareStructuredOutput,
@@ -41,9 +42,11 @@ export async function deferToBatch(
 ): Promise<'sync' | LlmJobReturn> {
   const { data } = run;
   const api = path?.apis.get(reference.provider);
-  if (path === undefined || api === undefined || !data.deferrable || data.batchSkipped || data.type !== 'chat') {
-    return 'sync';
-  }
+  if (path === undefined || api === undefined || !data.deferrable || data.batchSkipped) return 'sync';
+  // Embeddings go where the provider batches them, as many inputs as one of its lines takes.
+  const batchable =
+    data.type === 'chat' || (api.embeddingLine !== undefined && (data.inputs ?? 1) <= (api.maxEmbeddingInputs ?? 0));
+  if (!batchable) return 'sync';
   const { store, config } = path;
   const member = { tenant: run.tenant, jobId: run.jobId };
   const lastChanceAt = data.deadlineAt - config.deadline_margin_s * 1000;
@@ -65,16 +68,20 @@ export async function deferToBatch(
   if (line === null) {
     if (Date.now() + config.max_wait_s * 1000 >= lastChanceAt) return leave('its deadline is too near for a batch');
     const record = await run.parts.lifecycle.store.get(run.tenant, run.jobId);
-    if (record === null || record.submission.type !== 'chat') return { status: 'skipped' };
+    if (record === null) return { status: 'skipped' };
+    const { submission } = record;
     // A schema that cannot be used fails here, as it would before a synchronous call.
-    prepareStructuredOutput(record.submission.request, reference.provider);
+    if (submission.type === 'chat') prepareStructuredOutput(submission.request, reference.provider);
     // Where the model's enqueued tokens are bounded, the job's prompt is counted once, here.
+    const kind = reference.provider as ProviderKind;
     const tokens =
       path.enqueuedTokenLimit?.(model) === undefined
         ? undefined
-        : await estimatePromptTokens(record.submission.request, reference.provider as ProviderKind);
+        : submission.type === 'chat'
+          ? await estimatePromptTokens(submission.request, kind)
+          : await estimateEmbeddingTokens(submission.request, kind);
     await store.gather(
-      groupOf(reference.provider, reference.modelId, 'chat'),
+      groupOf(reference.provider, reference.modelId, submission.type),
       tokens === undefined ? member : { ...member, tokens },
       data.deadlineAt,
     );
@@ -101,7 +108,8 @@ export async function deferToBatch(
       if (started.outcome !== 'started') return { status: 'skipped' };
       run.claim();
       const submission = started.record.submission;
-      if (submission.type === 'chat') checkStructuredOutput(submission.request, line.result);
+      if (submission.type === 'chat' && 'choices' in line.result)
+        checkStructuredOutput(submission.request, line.result);
       return settleAnswer(
         run,
         {

@@ -1,20 +1,26 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { APIError, toFile, type OpenAI } from 'openai';
+import { setImmediate } from 'node:timers/promises';
 import {
+  embeddingInputs,
   mapOpenAIError,
+  openAIEmbeddingResponseSchema,
   OpenAIStreamAccumulator,
   ProviderError,
   type ChatCompletionResult,
   type ChatRequest,
+  type EmbeddingRequest,
 } from '@llmq/core';
-import type { BatchLine, BatchLineOutcome, BatchState, ProviderBatchApi } from './provider-batch-api.js';
+import type { BatchEndpoint, BatchLine, BatchLineOutcome, BatchState, ProviderBatchApi } from './provider-batch-api.js';
 
 /** The metadata key that names a batch's intent (see ProviderBatchApi.create). */
 const INTENT_KEY = 'llmq_intent';
 /** Pages of `GET /v1/batches` searched for an intent after a crash: the newest 1,000 batches. */
 const SEARCH_PAGES = 10;
 const ENDED = new Set(['completed', 'failed', 'expired', 'cancelled']);
+/** Lines of the input file serialised between pauses for the event loop. */
+const LINES_PER_PIECE = 500;
 
 /** OpenAI's Batch API (files + batches) through the openai SDK. */
 export class OpenAIBatchApi implements ProviderBatchApi {
@@ -25,11 +31,25 @@ export class OpenAIBatchApi implements ProviderBatchApi {
 
   constructor(private readonly client: OpenAI) {}
 
+  /** One line carries as many inputs as one `/v1/embeddings` call takes. */
+  readonly maxEmbeddingInputs = 2048;
+
   chatLine(request: ChatRequest, modelId: string): unknown {
     return { ...request, model: modelId };
   }
 
-  create(options: { modelId: string; lines: BatchLine[]; intent: string }): Promise<string> {
+  /** As the embedding adapter calls it: float vectors, the request's dimensions and user. */
+  embeddingLine(request: EmbeddingRequest, modelId: string): unknown {
+    return {
+      model: modelId,
+      input: embeddingInputs(request),
+      encoding_format: 'float',
+      ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
+      ...(request.user === undefined ? {} : { user: request.user }),
+    };
+  }
+
+  create(options: { modelId: string; lines: BatchLine[]; intent: string; endpoint?: BatchEndpoint }): Promise<string> {
     return this.mapped(() => this.createBatch(options));
   }
 
@@ -57,19 +77,31 @@ export class OpenAIBatchApi implements ProviderBatchApi {
     }
   }
 
-  private async createBatch(options: { modelId: string; lines: BatchLine[]; intent: string }): Promise<string> {
-    const jsonl = options.lines
-      .map((line) =>
-        JSON.stringify({ custom_id: line.customId, method: 'POST', url: '/v1/chat/completions', body: line.body }),
-      )
-      .join('\n');
+  private async createBatch(options: {
+    modelId: string;
+    lines: BatchLine[];
+    intent: string;
+    endpoint?: BatchEndpoint;
+  }): Promise<string> {
+    const url = options.endpoint === 'embedding' ? '/v1/embeddings' : '/v1/chat/completions';
+    // The file is built in pieces, with a pause for the event loop between them: a 100 MB batch
+    // never holds the worker for one long stretch.
+    const pieces: Buffer[] = [];
+    for (let start = 0; start < options.lines.length; start += LINES_PER_PIECE) {
+      if (start > 0) await setImmediate();
+      const text = options.lines
+        .slice(start, start + LINES_PER_PIECE)
+        .map((line) => `${JSON.stringify({ custom_id: line.customId, method: 'POST', url, body: line.body })}\n`)
+        .join('');
+      pieces.push(Buffer.from(text));
+    }
     const file = await this.client.files.create({
-      file: await toFile(Buffer.from(`${jsonl}\n`), `llmq-${options.intent}.jsonl`),
+      file: await toFile(new Blob(pieces), `llmq-${options.intent}.jsonl`),
       purpose: 'batch',
     });
     const batch = await this.client.batches.create({
       input_file_id: file.id,
-      endpoint: '/v1/chat/completions',
+      endpoint: url,
       completion_window: '24h',
       metadata: { [INTENT_KEY]: options.intent },
     });
@@ -102,6 +134,33 @@ export class OpenAIBatchApi implements ProviderBatchApi {
     }
   }
 
+  /** An embeddings answer, checked as the embedding adapter checks its own. */
+  private embeddingOutcome(customId: string, body: unknown, model: string): BatchLineOutcome {
+    const parsed = openAIEmbeddingResponseSchema.safeParse(body);
+    const data = parsed.success ? [...parsed.data.data].sort((left, right) => left.index - right.index) : [];
+    if (!parsed.success || data.some((item, position) => item.index !== position)) {
+      const message = 'malformed embedding response in a batch line';
+      return {
+        customId,
+        kind: 'error',
+        error: new ProviderError({ provider: this.provider, kind: 'provider_error', message }),
+      };
+    }
+    const promptTokens = parsed.data.usage?.prompt_tokens ?? 0;
+    return {
+      customId,
+      kind: 'answer',
+      result: {
+        object: 'list',
+        model,
+        provider: this.provider,
+        data: data.map((item) => ({ object: 'embedding' as const, index: item.index, embedding: item.embedding })),
+        usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
+      },
+      usage: { input_tokens: promptTokens, output_tokens: 0 },
+    };
+  }
+
   /** One output or error line; null when it names no request. */
   private outcomeOf(text: string, model: string): BatchLineOutcome | null {
     let line: {
@@ -117,6 +176,9 @@ export class OpenAIBatchApi implements ProviderBatchApi {
     if (typeof line.custom_id !== 'string') return null;
     const customId = line.custom_id;
     const status = line.response?.status_code;
+    if (status === 200 && isEmbeddingList(line.response?.body)) {
+      return this.embeddingOutcome(customId, line.response?.body, model);
+    }
     if (status === 200) {
       try {
         const result = answerOf(line.response?.body, model);
@@ -144,6 +206,8 @@ export class OpenAIBatchApi implements ProviderBatchApi {
     return { customId, kind: 'error', error: mapOpenAIError(this.provider, error) };
   }
 }
+
+const isEmbeddingList = (body: unknown) => (body as { object?: unknown } | undefined)?.object === 'list';
 
 /** A batch line's ChatCompletion, read as the stream of one chunk it would have been (the same checks and mapping). */
 function answerOf(body: unknown, model: string): ChatCompletionResult {

@@ -1,4 +1,14 @@
-import type { ChatCompletionResult, ChatRequest, JobUsage, ProviderError } from '@llmq/core';
+import type {
+  ChatCompletionResult,
+  ChatRequest,
+  EmbeddingRequest,
+  EmbeddingResult,
+  JobUsage,
+  ProviderError,
+} from '@llmq/core';
+
+/** What a provider batch is made of: chat requests or embedding requests (one endpoint a batch). */
+export type BatchEndpoint = 'chat' | 'embedding';
 
 /** One request of a provider batch: the job it answers and its body in the provider's wire format. */
 export interface BatchLine {
@@ -8,7 +18,7 @@ export interface BatchLine {
 
 /** How one line of a finished provider batch came back. */
 export type BatchLineOutcome =
-  | { customId: string; kind: 'answer'; result: ChatCompletionResult; usage: JobUsage }
+  | { customId: string; kind: 'answer'; result: ChatCompletionResult | EmbeddingResult; usage: JobUsage }
   | { customId: string; kind: 'error'; error: ProviderError };
 
 /**
@@ -30,8 +40,12 @@ export interface ProviderBatchApi {
   readonly maxBytes: number;
   /** The body of one chat request for `modelId`. */
   chatLine(request: ChatRequest, modelId: string): unknown;
+  /** The body of one embedding request for `modelId`; absent when the provider batches no embeddings. */
+  embeddingLine?(request: EmbeddingRequest, modelId: string): unknown;
+  /** Most inputs one embedding line may carry. */
+  readonly maxEmbeddingInputs?: number;
   /** Creates a batch of `lines`, tagged with `intent` so that `findByIntent` can find it after a crash. */
-  create(options: { modelId: string; lines: BatchLine[]; intent: string }): Promise<string>;
+  create(options: { modelId: string; lines: BatchLine[]; intent: string; endpoint?: BatchEndpoint }): Promise<string>;
   /** The batch a previous `create` with this intent made, if the provider has it. */
   findByIntent(intent: string): Promise<string | null>;
   state(batchId: string): Promise<BatchState>;

@@ -95,7 +95,7 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
 
   /** Builds an intent's lines and creates its batch at the provider, unless a crashed send already did. */
   const send = async (intent: BatchIntent, api: ProviderBatchApi) => {
-    const { modelId, model } = parseGroup(intent.group);
+    const { modelId, model, endpoint } = parseGroup(intent.group);
     const existing = intent.createdAt < Date.now() - tickMs ? await api.findByIntent(intent.id) : null;
     const limit = options.enqueuedTokenLimit?.(model);
     // A batch the provider already has is counted as it is; a new one takes what the model's others leave.
@@ -108,7 +108,7 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
     let tokens = 0;
     for (const member of intent.members) {
       const record = await options.jobs.get(member.tenant, member.jobId);
-      if (record === null || isEnded(record.status) || record.submission.type !== 'chat') continue;
+      if (record === null || isEnded(record.status) || record.submission.type !== endpoint) continue;
       const memberTokens = member.tokens ?? 0;
       if (limit !== undefined && memberTokens > limit) {
         // No batch of this model could take it: it runs synchronously.
@@ -120,7 +120,11 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
         tooBig.push(member);
         continue;
       }
-      const body = api.chatLine(record.submission.request, modelId);
+      const { submission } = record;
+      const body =
+        submission.type === 'chat'
+          ? api.chatLine(submission.request, modelId)
+          : api.embeddingLine?.(submission.request, modelId);
       bytes += Buffer.byteLength(JSON.stringify(body)) + LINE_OVERHEAD_BYTES;
       // Past the byte bound (the config's or the provider's, the lower) or the room under the
       // model's enqueued tokens, the rest waits for the group's next batch.
@@ -146,7 +150,7 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
     }
     let batchId: string;
     try {
-      batchId = existing ?? (await api.create({ modelId, lines, intent: intent.id }));
+      batchId = existing ?? (await api.create({ modelId, lines, intent: intent.id, endpoint }));
     } catch (error) {
       // A refusal that will not change, or a send failing for too long: its jobs run synchronously.
       if ((error instanceof ProviderError && !error.retryable) || Date.now() - intent.createdAt > GIVE_UP_SEND_MS) {

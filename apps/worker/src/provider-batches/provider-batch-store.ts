@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { KEY_NAMESPACE, tenantTag, type JobUsage, type ProviderErrorKind } from '@llmq/core';
-import type { ChatCompletionResult } from '@llmq/core';
+import type { ChatCompletionResult, EmbeddingResult } from '@llmq/core';
+import type { BatchEndpoint } from './provider-batch-api.js';
 
 /** A job in a group: its tenant and id. */
 export interface BatchMember {
@@ -15,7 +16,7 @@ export interface BatchMember {
 export type LineState =
   | { state: 'gathered' }
   | { state: 'sent'; batchId: string; sentAt: number; intent: string }
-  | { state: 'answered'; result: ChatCompletionResult; usage: JobUsage; batchId: string }
+  | { state: 'answered'; result: ChatCompletionResult | EmbeddingResult; usage: JobUsage; batchId: string }
   | { state: 'failed'; error: { kind: ProviderErrorKind; message: string; status?: number }; batchId: string }
   /** Not answered by its batch (expired, canceled, never sent): it runs synchronously. */
   | { state: 'left'; reason: string };
@@ -54,10 +55,16 @@ const lineKey = (tenant: string, jobId: string) => `${tenantTag(tenant)}:pbline:
 const LINE_TTL_MS = 3 * 24 * 3600 * 1000;
 
 /** Group id: the provider, model and endpoint a batch is made for. */
-export const groupOf = (provider: string, modelId: string, endpoint: 'chat') => `${provider}|${modelId}|${endpoint}`;
+export const groupOf = (provider: string, modelId: string, endpoint: BatchEndpoint) =>
+  `${provider}|${modelId}|${endpoint}`;
 export const parseGroup = (group: string) => {
   const [provider = '', modelId = '', endpoint = 'chat'] = group.split('|');
-  return { provider, modelId, endpoint, model: `${provider}/${modelId}` };
+  return {
+    provider,
+    modelId,
+    endpoint: (endpoint === 'embedding' ? 'embedding' : 'chat') as BatchEndpoint,
+    model: `${provider}/${modelId}`,
+  };
 };
 
 /** A pending member as stored: tenant, job id, deadline (ms) and, where counted, prompt tokens. */
