@@ -1,3 +1,4 @@
+import { Anthropic } from '@anthropic-ai/sdk';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -15,6 +16,7 @@ import { redisTest } from '@llmq/devkit/vitest';
 import { createSimulator, type Simulator } from '@llmq/simulator';
 import { PrometheusMetrics } from '../../../../tests/support/prometheus-text.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
+import { AnthropicBatchApi } from './anthropic-batch-api.js';
 import { OpenAIBatchApi } from './openai-batch-api.js';
 import { startProviderBatchRunner } from './provider-batch-runner.js';
 import { groupOf, ProviderBatchStore, type BatchMember, type LineState } from './provider-batch-store.js';
@@ -22,11 +24,15 @@ import { groupOf, ProviderBatchStore, type BatchMember, type LineState } from '.
 let simulator: Simulator;
 let api: OpenAIBatchApi;
 let openai: OpenAI;
+let anthropic: AnthropicBatchApi;
 beforeAll(async () => {
   simulator = createSimulator({ batchProcessingMs: 50 });
   const { url } = await simulator.listen(0);
   openai = new OpenAI({ apiKey: 'sk-simulator-test', baseURL: `${url}/v1`, maxRetries: 0 });
   api = new OpenAIBatchApi(openai);
+  anthropic = new AnthropicBatchApi(new Anthropic({ apiKey: 'sk-ant-simulator', baseURL: url, maxRetries: 0 }), {
+    defaultMaxTokens: 64,
+  });
 });
 afterAll(() => simulator.close());
 
@@ -204,5 +210,42 @@ describe('provider batch runner', () => {
     expect(scraped.value('llmq_provider_batch_enqueued_tokens', { model: `openai/${modelId}` })).toBeLessThanOrEqual(
       limit,
     );
+  });
+  test("a request the provider's batch format cannot carry fails its own job; the rest of its group is sent", async ({
+    parts,
+  }) => {
+    const modelId = 'claude-haiku-4-5';
+    const group = groupOf('anthropic', modelId, 'chat');
+    const member = async (request: ChatRequest) => {
+      const created = { tenant: TENANT, jobId: createJobId() };
+      await parts.jobs.create({ ...created, submission: { type: 'chat', request }, createdAt: Date.now() });
+      await parts.batches.gather(group, created, Date.now() + 3_600_000);
+      return created;
+    };
+    const model = `anthropic/${modelId}`;
+    // Anthropic's API version no longer takes temperature: no batch line can carry it.
+    const refused = await member({ model, messages: [{ role: 'user', content: 'warm' }], temperature: 0.5 });
+    const fine = await member({ model, messages: [{ role: 'user', content: 'plain' }] });
+    const runner = startProviderBatchRunner({
+      store: parts.batches,
+      jobs: parts.jobs,
+      queue: parts.queue,
+      apis: new Map([['anthropic', anthropic]]),
+      config: batchingConfigSchema.parse({ max_wait_s: 0.05, poll_first_s: 0.1, poll_max_s: 0.2 }),
+      logger,
+      tickMs: 50,
+    });
+    try {
+      await expect
+        .poll(() => lineStates(parts.batches, [refused, fine]), { timeout: 10_000 })
+        .toEqual(['failed', 'answered']);
+    } finally {
+      await runner.close();
+    }
+    expect(await parts.batches.line(refused)).toMatchObject({
+      state: 'failed',
+      error: { kind: 'invalid_request', message: expect.stringContaining('temperature') },
+    });
+    expect(simulator.batchSubmissions('anthropic')[refused.jobId]).toBeUndefined();
   });
 });

@@ -11,7 +11,13 @@ import {
 } from '@llmq/core';
 import type { BatchLine, ProviderBatchApi } from './provider-batch-api.js';
 import type { ProviderBatchMetrics } from './provider-batch-metrics.js';
-import { parseGroup, type BatchIntent, type BatchMember, type ProviderBatchStore } from './provider-batch-store.js';
+import {
+  parseGroup,
+  type BatchIntent,
+  type BatchMember,
+  type LineState,
+  type ProviderBatchStore,
+} from './provider-batch-store.js';
 
 export interface ProviderBatchRunnerOptions {
   store: ProviderBatchStore;
@@ -103,7 +109,8 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
     const lines: BatchLine[] = [];
     const members: BatchMember[] = [];
     const over: BatchMember[] = [];
-    const tooBig: BatchMember[] = [];
+    /** Jobs that leave the intent for good: too large for any batch, or not expressible in one. */
+    const dropped: BatchMember[] = [];
     let bytes = 0;
     let tokens = 0;
     for (const member of intent.members) {
@@ -117,14 +124,30 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
           reason: `its ${memberTokens} prompt tokens exceed ${model}'s batch_enqueued_tokens (${limit})`,
         });
         await wake(member);
-        tooBig.push(member);
+        dropped.push(member);
         continue;
       }
       const { submission } = record;
-      const body =
-        submission.type === 'chat'
-          ? api.chatLine(submission.request, modelId)
-          : api.embeddingLine?.(submission.request, modelId);
+      let body: unknown;
+      try {
+        body =
+          submission.type === 'chat'
+            ? api.chatLine(submission.request, modelId)
+            : api.embeddingLine?.(submission.request, modelId);
+      } catch (error) {
+        // A request the provider's batch format cannot carry ends its own job, not the batch.
+        const failure =
+          error instanceof ProviderError
+            ? error
+            : new ProviderError({ provider: api.provider, kind: 'invalid_request', message: String(error) });
+        const line: LineState = failure.retryable
+          ? { state: 'left', reason: failure.message }
+          : { state: 'failed', error: { kind: failure.kind, message: failure.message }, batchId: '' };
+        await store.writeLine(member, line);
+        await wake(member);
+        dropped.push(member);
+        continue;
+      }
       bytes += Buffer.byteLength(JSON.stringify(body)) + LINE_OVERHEAD_BYTES;
       // Past the byte bound (the config's or the provider's, the lower) or the room under the
       // model's enqueued tokens, the rest waits for the group's next batch.
@@ -136,7 +159,7 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
       lines.push({ customId: member.jobId, body });
       members.push(member);
     }
-    if (tooBig.length > 0) await store.drop(intent, tooBig);
+    if (dropped.length > 0) await store.drop(intent, dropped);
     if (over.length > 0 && existing === null) await store.regather(intent, over);
     if (lines.length === 0) {
       await store.finish(intent);
