@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { describe, expect } from 'vitest';
 import { redisTest } from '@llmq/devkit/vitest';
-import { createLlmQueue, createLogger, createModelCatalog, JobStore, llmqConfigSchema } from '@llmq/core';
+import { createLlmQueue, createLogger, createModelCatalog, jobRecordKey, JobStore, llmqConfigSchema } from '@llmq/core';
 import { readEvents } from '../../../tests/support/sse-client.js';
 import { createApp } from './app.js';
 import { JobEvents } from './job-events.js';
@@ -63,6 +63,20 @@ const chatJob = JSON.stringify({
 });
 
 describe('API', () => {
+  test('a job whose stored record is damaged reads as a 503 naming it, never a 500', async ({ api }) => {
+    const accepted = await api.call('/v1/jobs', { method: 'POST', body: chatJob });
+    const id = String(accepted.body?.id);
+    await api.redis.hset(jobRecordKey('a', id), 'status', 'half-written');
+    const response = await api.call(`/v1/jobs/${id}`);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('60');
+    expect(response.body).toEqual({
+      error: { type: 'unavailable', message: `job ${id} cannot be read from the job store` },
+    });
+    await api.redis.hset(jobRecordKey('a', id), 'status', 'queued');
+    expect((await api.call(`/v1/jobs/${id}`)).status).toBe(200);
+  });
+
   test('accepts a job with 202, a Location and the job object', async ({ api }) => {
     const response = await api.call('/v1/jobs', { method: 'POST', body: chatJob });
     expect(response.status).toBe(202);

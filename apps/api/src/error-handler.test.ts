@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '@llmq/core';
+import { CorruptJobRecordError, createLogger } from '@llmq/core';
 import { errorHandler } from './error-handler.js';
 import { HttpError } from './http-error.js';
 
@@ -23,6 +23,9 @@ async function withApp(run: (base: string) => Promise<void>): Promise<void> {
   });
   app.get('/v1/busy', () => {
     throw new HttpError(503, 'unavailable', 'the job could not be accepted');
+  });
+  app.get('/v1/damaged', () => {
+    throw new CorruptJobRecordError('job_damaged', 'status: Invalid option');
   });
   app.use(errorHandler);
   const server = app.listen(0, '127.0.0.1');
@@ -72,6 +75,20 @@ describe('errorHandler, for errors Express raises before a route runs', () => {
       expect(response.headers.get('retry-after')).toBe('1');
       expect(await response.json()).toEqual({
         error: { type: 'unavailable', message: 'the job could not be accepted' },
+      });
+    });
+  });
+});
+
+describe('errorHandler, for a job record the store holds damaged', () => {
+  it('is a 503 naming the job, with Retry-After, not a 500, and shows no stored field', async () => {
+    await withApp(async (base) => {
+      const response = await fetch(`${base}/v1/damaged`);
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('60');
+      const body = (await response.json()) as { error: { type: string; message: string } };
+      expect(body).toEqual({
+        error: { type: 'unavailable', message: 'job job_damaged cannot be read from the job store' },
       });
     });
   });

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { isRedisUnavailable } from '@llmq/core';
+import { CorruptJobRecordError, isRedisUnavailable } from '@llmq/core';
 import { HttpError } from './http-error.js';
 
 interface BodyParserError {
@@ -70,6 +70,16 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, request, respo
       .json({
         error: { type: 'unavailable', message: 'the job store is unreachable or refusing writes; retry shortly' },
       });
+    return;
+  }
+  if (error instanceof CorruptJobRecordError) {
+    // Damaged data, not a bug of the request: the job cannot be served until an operator sees to
+    // its record. The log names the job and the field; the client gets the one 503 body.
+    request.log.error({ err: error, jobId: error.jobId }, 'a job record cannot be read');
+    response
+      .status(503)
+      .set('retry-after', '60')
+      .json({ error: { type: 'unavailable', message: `job ${error.jobId} cannot be read from the job store` } });
     return;
   }
   if (httpError === undefined) {
