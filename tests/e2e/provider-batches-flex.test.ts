@@ -2,14 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { llmqClient, type SimulatorRequest } from '../support/llmq-client.js';
 import { PrometheusMetrics } from '../support/prometheus-text.js';
-
-interface FlexJob {
-  id: string;
-  status: string;
-  answered_by: string | null;
-  cost_usd: number | null;
-  saved_usd: number | null;
-}
+import type { BatchedJob } from '../support/batched-job.js';
 
 let stack: Stack;
 let client: ReturnType<typeof llmqClient>;
@@ -44,7 +37,7 @@ async function submit(body: unknown): Promise<string> {
   expect(submitted.status).toBe(202);
   return String(submitted.body.id);
 }
-const end = async (id: string) => (await client.waitForEnd(id, 30_000)) as unknown as FlexJob;
+const end = async (id: string) => (await client.waitForEnd(id, 30_000)) as unknown as BatchedJob;
 const callsSince = async (since: number, path: string) =>
   (await client.requests()).filter((request: SimulatorRequest) => request.time >= since && request.path === path);
 const nano = (usd: number | null) => Math.round((usd ?? 0) * 1e9);

@@ -1,23 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { llmqClient, type SimulatorRequest } from '../support/llmq-client.js';
-
-interface BatchedJob {
-  id: string;
-  status: string;
-  provider_batch: { id: string; sent_at: number } | null;
-  answered_by: string | null;
-  result: {
-    choices: Array<{
-      message: { content: string | null; tool_calls?: Array<{ function: { name: string; arguments: string } }> };
-      finish_reason: string;
-    }>;
-  } | null;
-  usage: { input_tokens: number; output_tokens: number } | null;
-  error: { type: string } | null;
-  cost_usd: number | null;
-  saved_usd: number | null;
-}
+import type { BatchedJob } from '../support/batched-job.js';
 
 let stack: Stack;
 let client: ReturnType<typeof llmqClient>;

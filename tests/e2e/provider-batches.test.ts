@@ -4,19 +4,7 @@ import { estimatePromptTokens } from '@llmq/core';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { checkedOpenAi } from '../support/checked-openai.js';
 import { llmqClient, type SimulatorRequest } from '../support/llmq-client.js';
-
-interface BatchedJob {
-  id: string;
-  status: string;
-  waiting_for: string | null;
-  provider_batch: { id: string; sent_at: number } | null;
-  answered_by: string | null;
-  result: { choices: Array<{ message: { content: string | null } }> } | null;
-  usage: { input_tokens: number; output_tokens: number } | null;
-  error: { type: string } | null;
-  cost_usd: number | null;
-  saved_usd: number | null;
-}
+import type { BatchedJob } from '../support/batched-job.js';
 
 let stack: Stack;
 let client: ReturnType<typeof llmqClient>;

@@ -1,4 +1,5 @@
 import { Anthropic } from '@anthropic-ai/sdk';
+import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
@@ -10,6 +11,7 @@ import {
   estimatePromptTokens,
   JobStore,
   type ChatRequest,
+  type LlmJobData,
   type JobSubmission,
 } from '@llmq/core';
 import { redisTest } from '@llmq/devkit/vitest';
@@ -80,6 +82,24 @@ const answeredBatchIds = async (batches: ProviderBatchStore, members: BatchMembe
   );
 const logger = createLogger({ name: 'provider-batch-runner-test', level: 'silent' });
 
+/** The runner over the test's Redis, quick ticks and polls, with the OpenAI batch API unless told otherwise. */
+const startRunner = (
+  parts: { batches: ProviderBatchStore; jobs: JobStore; queue: Queue<LlmJobData> },
+  options: Partial<Parameters<typeof startProviderBatchRunner>[0]> & { batching?: Record<string, unknown> } = {},
+) => {
+  const { batching, ...rest } = options;
+  return startProviderBatchRunner({
+    store: parts.batches,
+    jobs: parts.jobs,
+    queue: parts.queue,
+    apis: new Map([['openai', api]]),
+    config: batchingConfigSchema.parse({ max_wait_s: 0.05, poll_first_s: 0.1, poll_max_s: 0.2, ...batching }),
+    logger,
+    tickMs: 50,
+    ...rest,
+  });
+};
+
 describe('provider batch runner', () => {
   test('a sender that died after creating its batch and before recording it: the batch is adopted, not made twice', async ({
     parts,
@@ -96,15 +116,7 @@ describe('provider batch runner', () => {
     });
     expect(await parts.batches.intent(intent?.id ?? '')).toMatchObject({ batchId: null, sentAt: null });
 
-    const runner = startProviderBatchRunner({
-      store: parts.batches,
-      jobs: parts.jobs,
-      queue: parts.queue,
-      apis: new Map([['openai', api]]),
-      config: batchingConfigSchema.parse({ poll_first_s: 0.1, poll_max_s: 0.2 }),
-      logger,
-      tickMs: 50,
-    });
+    const runner = startRunner(parts, { batching: { max_wait_s: 60 } });
     try {
       await expect
         .poll(() => lineStates(parts.batches, members), { timeout: 10_000 })
@@ -127,22 +139,8 @@ describe('provider batch runner', () => {
       ...members.map((member) => Buffer.byteLength(JSON.stringify(api.chatLine(member.request, modelId))) + 128),
     );
     const metrics = new WorkerMetrics({ processMetrics: false });
-    const runner = startProviderBatchRunner({
-      store: parts.batches,
-      jobs: parts.jobs,
-      queue: parts.queue,
-      apis: new Map([['openai', api]]),
-      metrics,
-      // Room for two lines a batch, not three.
-      config: batchingConfigSchema.parse({
-        max_wait_s: 0.05,
-        max_bytes: lineBytes * 2 + Math.floor(lineBytes / 2),
-        poll_first_s: 0.1,
-        poll_max_s: 0.2,
-      }),
-      logger,
-      tickMs: 50,
-    });
+    // Room for two lines a batch, not three.
+    const runner = startRunner(parts, { metrics, batching: { max_bytes: lineBytes * 2 + Math.floor(lineBytes / 2) } });
     try {
       await expect
         .poll(() => lineStates(parts.batches, members), { timeout: 10_000 })
@@ -175,16 +173,9 @@ describe('provider batch runner', () => {
     // The provider refuses a batch past its bound (with room for our count being a little low).
     simulator.configure({ batchProcessingMs: 400, batchEnqueuedTokens: limit + 6 * 4 });
     const metrics = new WorkerMetrics({ processMetrics: false });
-    const runner = startProviderBatchRunner({
-      store: parts.batches,
-      jobs: parts.jobs,
-      queue: parts.queue,
-      apis: new Map([['openai', api]]),
+    const runner = startRunner(parts, {
       metrics,
-      config: batchingConfigSchema.parse({ max_wait_s: 0.05, poll_first_s: 0.1, poll_max_s: 0.2 }),
       enqueuedTokenLimit: (model) => (model === `openai/${modelId}` ? limit : undefined),
-      logger,
-      tickMs: 50,
     });
     try {
       await expect
@@ -226,15 +217,7 @@ describe('provider batch runner', () => {
     // Anthropic's API version no longer takes temperature: no batch line can carry it.
     const refused = await member({ model, messages: [{ role: 'user', content: 'warm' }], temperature: 0.5 });
     const fine = await member({ model, messages: [{ role: 'user', content: 'plain' }] });
-    const runner = startProviderBatchRunner({
-      store: parts.batches,
-      jobs: parts.jobs,
-      queue: parts.queue,
-      apis: new Map([['anthropic', anthropic]]),
-      config: batchingConfigSchema.parse({ max_wait_s: 0.05, poll_first_s: 0.1, poll_max_s: 0.2 }),
-      logger,
-      tickMs: 50,
-    });
+    const runner = startRunner(parts, { apis: new Map([['anthropic', anthropic]]) });
     try {
       await expect
         .poll(() => lineStates(parts.batches, [refused, fine]), { timeout: 10_000 })
