@@ -7,6 +7,7 @@ import { concurrencyBenchmark } from './concurrency.bench.js';
 import { drainBenchmark } from './drain.bench.js';
 import { hostileBenchmark } from './hostile.bench.js';
 import { ingestBenchmark } from './ingest.bench.js';
+import { jobCostBenchmark } from './job-cost.bench.js';
 import { latencyBenchmark } from './latency.bench.js';
 import { limiterBenchmark } from './limiter.bench.js';
 import { openAiCompatBenchmark } from './openai-compat.bench.js';
@@ -23,6 +24,7 @@ const suites: Array<[string, () => Promise<BenchRow[]>]> = [
   ['drain', drainBenchmark],
   ['hostile', hostileBenchmark],
   ['openai', openAiCompatBenchmark],
+  ['cost', jobCostBenchmark],
 ];
 const only = process.env.BENCH_SUITES?.split(',');
 
