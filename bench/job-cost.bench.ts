@@ -259,12 +259,13 @@ function printTables(llmq: RunCost, raw: RunCost): void {
     console.log(`| llmq ${row.name} | ${fixed(row.cpuMsPerJob)} | ${loop} |`);
   }
   for (const row of raw.processes) console.log(`| raw BullMQ ${row.name} | ${fixed(row.cpuMsPerJob)} | |`);
+  const shown = Number(process.env.BENCH_TOP_COMMANDS ?? 12);
   console.log(
-    '\nRedis commands per job, by command, those run inside Lua scripts included (the 12 most called in the llmq run)',
+    `\nRedis commands per job, by command, those run inside Lua scripts included (the ${shown} most called in the llmq run)`,
   );
   console.log('| command | llmq | raw BullMQ |');
   console.log('| --- | --- | --- |');
-  const top = [...llmq.commands.entries()].sort((left, right) => right[1] - left[1]).slice(0, 12);
+  const top = [...llmq.commands.entries()].sort((left, right) => right[1] - left[1]).slice(0, shown);
   for (const [command, count] of top) {
     console.log(`| ${command} | ${fixed(count / JOBS)} | ${fixed((raw.commands.get(command) ?? 0) / JOBS)} |`);
   }
