@@ -4,7 +4,7 @@ import { describe, expect } from 'vitest';
 import { redisTest } from '@llmq/devkit/vitest';
 import { createJobId } from '../jobs/job-id.js';
 import type { JobSubmission } from '../jobs/job-submission-schema.js';
-import { JOB_EVENTS_CHANNEL } from './job-keys.js';
+import { JOB_EVENTS_CHANNEL, jobRecordKey } from './job-keys.js';
 import { JobStore, toJobObject } from './job-store.js';
 
 const submission: JobSubmission = {
@@ -186,5 +186,35 @@ describe('JobStore', () => {
     await store.create({ tenant, jobId, submission, createdAt: Date.now() });
     expect(await store.get(`${tenant}x`, jobId)).toBeNull();
     expect((await store.list({ tenant: `${tenant}x`, limit: 10 })).records).toEqual([]);
+  });
+  test('a transition that writes a field and reads it back in the same call sees its own write, in the order given', async ({
+    store: { redis, store, tenant },
+  }) => {
+    const jobId = createJobId();
+    await store.create({ tenant, jobId, submission, createdAt: 1 });
+    const counters = jobRecordKey(tenant, `${jobId}-counters`);
+    const moved = await store.transition({
+      tenant,
+      jobId,
+      to: 'running',
+      from: ['queued'],
+      fields: {
+        // Written, then appended to, incremented, deleted and set again, and counted from: each step sees the one before.
+        x_list: JSON.stringify([{ n: 1 }]),
+        '>x_list': JSON.stringify({ n: 2 }),
+        x_spent: 40,
+        '+x_spent': 2,
+        x_gone: 'soon',
+        '-x_gone': '',
+        '?x_gone': 'again',
+        '?x_first': 'first',
+      },
+      counters: [{ key: counters, field: 'x_spent', by: { recordField: 'x_spent' } }],
+    });
+    expect(moved.outcome).toBe('ok');
+    const fields = await redis.hgetall(jobRecordKey(tenant, jobId));
+    expect(JSON.parse(fields.x_list ?? '[]')).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(fields).toMatchObject({ status: 'running', x_spent: '42', x_gone: 'again', x_first: 'first' });
+    expect(await redis.hget(counters, 'x_spent')).toBe('42');
   });
 });

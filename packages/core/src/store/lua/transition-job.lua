@@ -29,7 +29,9 @@
   {'superseded', <current status>}.
 ]]
 local record = KEYS[1]
-local current = redis.call('HGET', record, 'status')
+-- What every transition reads, in one command; id and tenant never change.
+local head = redis.call('HMGET', record, 'status', 'run', 'id', 'tenant')
+local current = head[1]
 if not current then
   return {'missing'}
 end
@@ -43,34 +45,63 @@ end
 if not allowed then
   return {'conflict', current}
 end
-if ARGV[7] ~= '' and redis.call('HGET', record, 'run') ~= ARGV[7] then
+if ARGV[7] ~= '' and head[2] ~= ARGV[7] then
   return {'superseded', current}
 end
 
 local target = ARGV[2]
 local notice = {}
+-- Plain field writes are gathered and made in one HSET at the end; reads of a field written
+-- earlier in this call see the gathered value, as they would have seen the write.
+local pending = {}
+local order = {}
+local function read(name)
+  if pending[name] ~= nil then
+    return pending[name]
+  end
+  return redis.call('HGET', record, name)
+end
+local function write(name, value)
+  if pending[name] == nil then
+    order[#order + 1] = name
+  end
+  pending[name] = value
+end
 for index = 8, #ARGV, 2 do
   local field = ARGV[index]
   local value = ARGV[index + 1]
   local op = string.sub(field, 1, 1)
   if op == '+' then
-    redis.call('HINCRBY', record, string.sub(field, 2), value)
+    local name = string.sub(field, 2)
+    if pending[name] ~= nil then
+      pending[name] = string.format('%d', (tonumber(pending[name]) or 0) + tonumber(value))
+    else
+      redis.call('HINCRBY', record, name, value)
+    end
   elseif op == '?' then
-    redis.call('HSETNX', record, string.sub(field, 2), value)
+    local name = string.sub(field, 2)
+    -- A field written in this call is set already; one deleted in it is absent.
+    if not pending[name] then
+      redis.call('HSETNX', record, name, value)
+    end
   elseif op == '-' then
-    redis.call('HDEL', record, string.sub(field, 2))
+    local name = string.sub(field, 2)
+    if pending[name] ~= nil then
+      pending[name] = false
+    end
+    redis.call('HDEL', record, name)
   elseif op == '>' then
     local name = string.sub(field, 2)
-    local list = redis.call('HGET', record, name)
+    local list = read(name)
     local items = list and cjson.decode(list) or {}
     items[#items + 1] = cjson.decode(value)
-    redis.call('HSET', record, name, cjson.encode(items))
+    write(name, cjson.encode(items))
   elseif op == '^' then
     local position, name = string.match(field, '^%^(%d+):(.+)$')
     local amount = value
     local negate, source = string.match(value, '^(%-?)%$(.+)$')
     if source then
-      amount = tonumber(redis.call('HGET', record, source) or '0') or 0
+      amount = tonumber(read(source) or '0') or 0
       if negate == '-' then
         amount = -amount
       end
@@ -86,18 +117,26 @@ for index = 8, #ARGV, 2 do
     notice[#notice + 1] = string.sub(field, 2)
     notice[#notice + 1] = value
   elseif op == '&' then
-    local copied = redis.call('HGET', record, value)
+    local copied = read(value)
     if copied then
       notice[#notice + 1] = string.sub(field, 2)
       notice[#notice + 1] = copied
     end
   else
-    redis.call('HSET', record, field, value)
+    write(field, value)
   end
 end
-redis.call('HSET', record, 'status', target)
+local writes = { 'status', target }
+for _, name in ipairs(order) do
+  -- false: deleted after it was written in this call.
+  if pending[name] then
+    writes[#writes + 1] = name
+    writes[#writes + 1] = pending[name]
+  end
+end
+redis.call('HSET', record, unpack(writes))
 
-local id = redis.call('HGET', record, 'id')
+local id = head[3]
 if current ~= target then
   redis.call('ZREM', ARGV[1] .. ':' .. current, id)
   redis.call('ZADD', ARGV[1] .. ':' .. target, 0, id)
@@ -115,7 +154,7 @@ end
 if ARGV[5] ~= '' then
   redis.call('PUBLISH', ARGV[5], cjson.encode({
     id = id,
-    tenant = redis.call('HGET', record, 'tenant'),
+    tenant = head[4],
     status = target,
     previous = current,
   }))
