@@ -78,7 +78,7 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
       try {
         // Due for a look only once the send's lock could have lapsed: a sender that died is taken over then.
         const intent = await store.take(group, max, pollFirstMs, LOCK_MS);
-        if (intent !== null) await underIntentLock(intent.id, () => send(intent, api));
+        if (intent !== null) await underIntentLock(intent.id, () => send(intent, api, 'fresh'));
       } finally {
         await store.unlock(`flush:${group}`, token);
       }
@@ -100,9 +100,13 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
   };
 
   /** Builds an intent's lines and creates its batch at the provider, unless a crashed send already did. */
-  const send = async (intent: BatchIntent, api: ProviderBatchApi) => {
+  /**
+   * `fresh`: the intent was just taken, nobody sent it. `taken over`: its sender died after taking
+   * it, perhaps after creating its batch, so the provider is asked for a batch of this intent first.
+   */
+  const send = async (intent: BatchIntent, api: ProviderBatchApi, origin: 'fresh' | 'taken over') => {
     const { modelId, model, endpoint } = parseGroup(intent.group);
-    const existing = intent.createdAt < Date.now() - tickMs ? await api.findByIntent(intent.id) : null;
+    const existing = origin === 'taken over' ? await api.findByIntent(intent.id) : null;
     const limit = options.enqueuedTokenLimit?.(model);
     // A batch the provider already has is counted as it is; a new one takes what the model's others leave.
     const room = limit === undefined || existing !== null ? Infinity : limit - (await store.enqueued(model, intent.id));
@@ -206,7 +210,7 @@ export function startProviderBatchRunner(options: ProviderBatchRunnerOptions): {
   const poll = async (intent: BatchIntent, api: ProviderBatchApi) => {
     if (intent.batchId === null) {
       // Taken and never recorded as sent: its sender died; send it now (or adopt what it made).
-      await send(intent, api);
+      await send(intent, api, 'taken over');
       return;
     }
     const state = await api.state(intent.batchId);
