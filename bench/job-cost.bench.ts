@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { jobRecordKey, LLM_QUEUE_NAME, QUEUE_PREFIX } from '@llmq/core';
 import { startAppProcess, startLlmqStack, startRedisServer, type AppProcess } from '@llmq/devkit';
 import { inParallel, runIfMain, submitJob, type BenchRow } from './bench-kit.js';
 import { PrometheusMetrics } from '../tests/support/prometheus-text.js';
@@ -71,6 +72,8 @@ interface RunCost {
   seconds: number;
   /** Bytes of one job's object as GET /v1/jobs/{id} answers it (llmq only). */
   jobObjectBytes?: number;
+  /** MEMORY USAGE of one finished job's record and of its BullMQ entry (llmq only). */
+  finishedKeys?: { record: number; bullmq: number };
 }
 
 const perJob = (seconds: number) => (seconds * 1000) / JOBS;
@@ -144,6 +147,12 @@ async function llmqRun(redisUrl: string): Promise<RunCost> {
     const jobObject = await (
       await fetch(`${stack.apiUrl}/v1/jobs/${sampleId}`, { headers: { authorization: `Bearer ${key}` } })
     ).text();
+    // Where a finished job's bytes are: its record, its BullMQ entry, and the rest (indexes, streams).
+    const usage = async (name: string) => Number((await redis.call('MEMORY', 'USAGE', name)) ?? 0);
+    const finishedKeys = {
+      record: await usage(jobRecordKey('alpha', sampleId)),
+      bullmq: await usage(`${QUEUE_PREFIX}:${LLM_QUEUE_NAME}:${sampleId}`),
+    };
 
     // Jobs that wait: no worker takes them while they are counted.
     await Promise.all(stack.workers.map((worker) => worker.stop()));
@@ -170,6 +179,7 @@ async function llmqRun(redisUrl: string): Promise<RunCost> {
       queuedBytesPerJob: (queuedAfter.memory - queuedBefore.memory) / QUEUED,
       seconds,
       jobObjectBytes: Buffer.byteLength(jobObject),
+      finishedKeys,
     };
   } finally {
     await redis.quit();
@@ -276,11 +286,22 @@ function printTables(llmq: RunCost, raw: RunCost): void {
   console.log(`| finished job | ${fixed(llmq.finishedBytesPerJob, 0)} | ${fixed(raw.finishedBytesPerJob, 0)} |`);
   console.log(`| queued job | ${fixed(llmq.queuedBytesPerJob, 0)} | ${fixed(raw.queuedBytesPerJob, 0)} |`);
   console.log(`| the job object (GET /v1/jobs/{id}) | ${llmq.jobObjectBytes ?? ''} | |`);
+  if (llmq.finishedKeys) {
+    console.log(`| one finished job's record (MEMORY USAGE) | ${llmq.finishedKeys.record} | |`);
+    console.log(`| one finished job's BullMQ entry (MEMORY USAGE) | ${llmq.finishedKeys.bullmq} | |`);
+  }
 }
 
 export async function jobCostBenchmark(): Promise<BenchRow[]> {
   const redisServer = await startRedisServer({ dir: await mkdtemp(join(tmpdir(), 'llmq-bench-cost-')) });
   try {
+    // BENCH_REDIS_CONFIG="name value ..." sets Redis settings first (to measure their effect).
+    const settings = (process.env.BENCH_REDIS_CONFIG ?? '').split(' ').filter((word) => word !== '');
+    if (settings.length > 0) {
+      const admin = new Redis(redisServer.url);
+      await admin.call('CONFIG', 'SET', ...settings);
+      await admin.quit();
+    }
     const raw = await rawRun(redisServer.url);
     const flush = new Redis(redisServer.url);
     await flush.flushall();
