@@ -64,7 +64,9 @@ describe('every accepted job ends', () => {
       const victim = stack.workers[0];
       if (victim === undefined) throw new Error('no worker');
       victim.process.kill('SIGKILL');
-      // The next worker's stall check finds the job's lock lapsed with no stalls left: BullMQ fails it.
+      // Past the lock's 1.5 s: the next worker's first stall check, as it starts, finds the lock
+      // lapsed with no stalls left and BullMQ fails the job before that worker is ready.
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
       await stack.addWorker();
       const job = await client.waitForEnd(id, 20_000);
       expect(job.status).toBe('failed');

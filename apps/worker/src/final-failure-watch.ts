@@ -29,7 +29,14 @@ export interface FinalFailureWatchOptions {
  * the transition only moves records that have not ended.
  */
 export async function watchFinalFailures(options: FinalFailureWatchOptions): Promise<{ close(): Promise<void> }> {
-  const events = new QueueEvents(LLM_QUEUE_NAME, { connection: options.connection, prefix: QUEUE_PREFIX });
+  // Read from the stream's end as it is now, not from wherever it is when the reading starts
+  // (QueueEvents names its connection first): a job failed in between is not missed.
+  const [last] = await options.connection.xrevrange(options.queue.keys.events ?? '', '+', '-', 'COUNT', 1);
+  const events = new QueueEvents(LLM_QUEUE_NAME, {
+    connection: options.connection,
+    prefix: QUEUE_PREFIX,
+    lastEventId: last?.[0] ?? '0-0',
+  });
   events.on('error', (error) => options.logger.warn({ err: error }, 'queue events error'));
   events.on('failed', ({ jobId, failedReason }) => {
     void endRecord(options, jobId, failedReason).catch((error: unknown) =>

@@ -164,6 +164,16 @@ async function main(): Promise<void> {
     redisPatienceMs: env.LLMQ_REDIS_PATIENCE_MS,
     redisRetryDelayMs: env.LLMQ_REDIS_RETRY_DELAY_MS,
   });
+  const llmQueue = createLlmQueue({ connection: redis });
+  // Listening before the worker starts: its first stall check may fail for good a job whose
+  // workers all died, and an event sent before the watcher listens is not read again.
+  const finalFailures = await watchFinalFailures({
+    connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+    queue: llmQueue,
+    store,
+    logger,
+    redisPatienceMs: env.LLMQ_REDIS_PATIENCE_MS,
+  });
   const worker = new Worker<LlmJobData, LlmJobReturn>(LLM_QUEUE_NAME, processor, {
     connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
     prefix: QUEUE_PREFIX,
@@ -185,15 +195,7 @@ async function main(): Promise<void> {
       worker.cancelJob(jobId, 'lock lost');
     }
   });
-  const llmQueue = createLlmQueue({ connection: redis });
   const batchRunner = startProviderBatchRunner({ ...batchPath, jobs: store, queue: llmQueue, logger, metrics });
-  const finalFailures = await watchFinalFailures({
-    connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
-    queue: llmQueue,
-    store,
-    logger,
-    redisPatienceMs: env.LLMQ_REDIS_PATIENCE_MS,
-  });
   const reconciler = startReconciler({
     redis,
     queue: llmQueue,
