@@ -4,9 +4,8 @@ import { longestFirst } from './tests/support/longest-first-sequencer.js';
 /**
  * Unit tests that depend on how fast they run, so they run one at a time in fresh processes, as
  * every test used to: wall-clock bounds a busy core breaks (a 250 ms schema-work limit, a limiter's
- * refill slots, a drain's timing, 2,000 sockets in one process), and the batch runner's adoption
- * test, which makes a second batch when creating the first takes under one 50 ms tick (warm
- * modules make it that fast).
+ * refill slots, a drain's timing, 2,000 sockets in one process), and the batch runner's tests,
+ * which drive a runner on 50 ms ticks against a simulator's batch clock.
  */
 const TIMING_UNIT_TESTS = [
   'packages/core/src/providers/structured-output.test.ts',
