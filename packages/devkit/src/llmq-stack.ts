@@ -108,11 +108,15 @@ export async function startLlmqStack(options: StackOptions = {}): Promise<Stack>
 
   const workers: AppProcess[] = [];
   const workerMetricsUrls: string[] = [];
+  /** Workers asked for so far: names are taken when a start begins, so concurrent starts differ. */
+  let workersStarted = 0;
   const addWorker = async (env: Record<string, string> = {}) => {
+    workersStarted += 1;
+    const name = `worker-${workersStarted}`;
     // Workers share this machine: each gets a metrics port of its own.
     const metricsPort = await freePort();
     const worker = await startAppProcess({
-      name: `worker-${workers.length + 1}`,
+      name,
       entry: appEntry('worker'),
       env: { ...common, WORKER_METRICS_PORT: String(metricsPort), ...options.workerEnv, ...env },
       ...(options.workerNodeArgs ? { nodeArgs: options.workerNodeArgs } : {}),
