@@ -50,15 +50,18 @@ describe('watchFinalFailures', () => {
     };
     await queue.add('chat', data, { jobId });
     // Taken by a worker that will not run it: the job is active under this token.
+    // Connections given to BullMQ are the giver's to close.
+    const takerConnection = redis.duplicate();
+    const watchConnection = redis.duplicate();
     const taker = new Worker<LlmJobData>(LLM_QUEUE_NAME, null, {
-      connection: redis.duplicate(),
+      connection: takerConnection,
       prefix: QUEUE_PREFIX,
       autorun: false,
     });
     const job = await taker.getNextJob('token-1');
     expect(job?.id).toBe(jobId);
 
-    const watch = await watchFinalFailures({ connection: redis.duplicate(), queue, store, logger });
+    const watch = await watchFinalFailures({ connection: watchConnection, queue, store, logger });
     try {
       // BullMQ fails it for good as soon as the watch exists: the watch must not miss the event.
       await job?.moveToFailed(new Error('job stalled more than allowable limit'), 'token-1', false);
@@ -73,6 +76,8 @@ describe('watchFinalFailures', () => {
     } finally {
       await watch.close();
       await taker.close();
+      takerConnection.disconnect();
+      watchConnection.disconnect();
     }
   });
 });

@@ -53,12 +53,15 @@ describe('reconciler', () => {
     };
     // A processor that is not llmq's completes a job in BullMQ; its record stays queued.
     const finished = await add(Date.now() + 600_000);
+    const strayConnection = redis.duplicate();
     const stray = new Worker<LlmJobData>(LLM_QUEUE_NAME, async () => 'done', {
-      connection: redis.duplicate(),
+      connection: strayConnection,
       prefix: QUEUE_PREFIX,
     });
     await expect.poll(async () => (await queue.getJob(finished))?.finishedOn, { timeout: 5_000 }).toBeGreaterThan(0);
     await stray.close();
+    // A connection given to BullMQ is the giver's to close.
+    strayConnection.disconnect();
     const healthy = await add(Date.now() + 600_000);
     const lost = await add(Date.now() + 600_000);
     await queue.remove(lost);
