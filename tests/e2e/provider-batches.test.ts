@@ -185,6 +185,40 @@ describe('deferrable jobs through the provider batch API', () => {
     expect(problems).toEqual([]);
   });
 
+  it('a batch that says llmq.provider_batches: false runs its lines as ordinary jobs, at once and at the listed price', async () => {
+    const { client: openai, problems } = checkedOpenAi(stack, 'alpha');
+    const started = Date.now();
+    const line = {
+      custom_id: 'now',
+      method: 'POST',
+      url: '/v1/chat/completions',
+      body: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Answer this one now.' }] },
+    };
+    const file = await openai.files.create({
+      file: await toFile(Buffer.from(`${JSON.stringify(line)}\n`), 'now.jsonl'),
+      purpose: 'batch',
+    });
+    // The openai SDK sends fields it does not know as they are (Python: extra_body).
+    const created = await openai.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      llmq: { provider_batches: false },
+    } as Parameters<typeof openai.batches.create>[0]);
+    await expect
+      .poll(async () => (await openai.batches.retrieve(created.id)).status, { timeout: 30_000, interval: 250 })
+      .toBe('completed');
+    const done = await openai.batches.retrieve(created.id);
+    const [output] = (await (await openai.files.content(done.output_file_id ?? '')).text())
+      .trim()
+      .split('\n')
+      .map((text) => JSON.parse(text) as { response: { request_id: string } });
+    const job = (await client.get(output?.response.request_id ?? '')).body as unknown as BatchedJob;
+    expect(job).toMatchObject({ status: 'succeeded', provider_batch: null, saved_usd: 0 });
+    expect(await chatCalls(started)).toBe(1);
+    expect(problems).toEqual([]);
+  });
+
   it('a deferrable embedding job goes through the batch too: the same vectors as a synchronous call, at half the price', async () => {
     const started = Date.now();
     const embedding = (extra: Record<string, unknown> = {}) => ({

@@ -55,6 +55,7 @@ export async function intakeBatch(options: {
     return failed;
   }
   await batches.clearLines(tenant, batch.id);
+  const lines = (await batches.progress(tenant, batch.id)).lines ?? options.lines;
   let valid = 0;
   for (let start = 0; start < read.lines.length; start += LINES_PER_WRITE) {
     const slice = read.lines.slice(start, start + LINES_PER_WRITE);
@@ -68,9 +69,7 @@ export async function intakeBatch(options: {
         refs.push({ customId: line.customId, jobId: batchJobId(batch.id, start + position) });
         // A batch's window is 24 hours: its lines may wait for a provider batch, at the batch price.
         requests.push(
-          JSON.stringify(
-            options.lines === 'defer' ? { ...line.submission, completion_window: '24h' } : line.submission,
-          ),
+          JSON.stringify(lines === 'defer' ? { ...line.submission, completion_window: '24h' } : line.submission),
         );
         valid += 1;
       }

@@ -78,6 +78,17 @@ export const batchCreateSchema = z.strictObject({
     .refine((value) => Object.keys(value).length <= 16, 'at most 16 keys')
     .nullable()
     .optional(),
+  /** llmq's own options (the SDKs' `extra_body`). */
+  llmq: z
+    .strictObject({
+      provider_batches: z
+        .boolean()
+        .optional()
+        .describe(
+          "false: the lines run as ordinary jobs, as soon as the limits allow, at the listed price; true: each waits for its provider's batch API at the batch price. Default: the deployment's batching.batch_api_lines",
+        ),
+    })
+    .optional(),
 });
 
 /** A new batch, `validating`, with nothing counted yet. */

@@ -26,6 +26,8 @@ export interface BatchProgress {
   /** Files a finalize started writing (deleted by a retaken finalize). */
   outputFile: string | null;
   errorFile: string | null;
+  /** What the lines become, when the batch chose (`llmq.provider_batches`); null: the deployment's default. */
+  lines: 'defer' | 'run' | null;
 }
 
 /** The field of each progress property in the Redis hash. */
@@ -42,6 +44,7 @@ export const BATCH_PROGRESS_FIELD: Record<keyof BatchProgress, string> = {
   ending: 'ending',
   outputFile: 'output_file',
   errorFile: 'error_file',
+  lines: 'lines',
 };
 
 const STOP_REASONS: readonly string[] = ['budget_exceeded', 'cancelled', 'expired'];
@@ -68,5 +71,6 @@ export function parseBatchProgress(fields: Record<string, string>): BatchProgres
     ending: ending !== null && ENDINGS.includes(ending) ? (ending as BatchEnding) : null,
     outputFile: text('outputFile'),
     errorFile: text('errorFile'),
+    lines: text('lines') === 'defer' ? 'defer' : text('lines') === 'run' ? 'run' : null,
   };
 }

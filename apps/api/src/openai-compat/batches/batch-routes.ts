@@ -109,7 +109,8 @@ export function batchRoutes(options: BatchRoutesOptions): Router {
       createdAt: now,
       expiresAt: now + windowMs,
     });
-    await batches.create(tenant, batch);
+    const choice = body.llmq?.provider_batches;
+    await batches.create(tenant, batch, choice === undefined ? {} : { lines: choice ? 'defer' : 'run' });
     options.metrics.created(batch);
     runner.kick(tenant, batch);
     response.json(batch);

@@ -69,14 +69,19 @@ export class BatchStore {
   }
 
   /** Stores a new batch (validating, or failed at once) and indexes it. */
-  async create(tenant: string, batch: BatchObject): Promise<void> {
+  async create(tenant: string, batch: BatchObject, choice: { lines?: 'defer' | 'run' } = {}): Promise<void> {
     const ttl = String(this.retentionMs);
-    await this.#redis
+    const transaction = this.#redis
       .multi()
       .set(batchKey(tenant, batch.id), JSON.stringify(batch), 'PX', ttl)
       .zadd(indexKey(tenant), 0, batch.id)
-      .pexpire(indexKey(tenant), ttl)
-      .exec();
+      .pexpire(indexKey(tenant), ttl);
+    if (choice.lines !== undefined) {
+      transaction
+        .hset(progressKey(tenant, batch.id), BATCH_PROGRESS_FIELD.lines, choice.lines)
+        .pexpire(progressKey(tenant, batch.id), ttl);
+    }
+    await transaction.exec();
   }
 
   /** The batch with its current counts and usage, and `cancelling` once a cancel is asked; null when there is none. */
