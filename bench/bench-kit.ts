@@ -2,7 +2,7 @@
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { startLlmqStack } from '@llmq/devkit';
+import { startAppProcess, startLlmqStack, type AppProcess } from '@llmq/devkit';
 
 export async function inParallel(
   count: number,
@@ -107,13 +107,40 @@ export async function openLoop(
   return latencies.sort((left, right) => left - right);
 }
 
-/** The stack the latency benchmarks measure: two workers of 64, the zero-latency simulator, a limit that never binds. */
-export const startLatencyStack = (redisUrl: string) =>
+/**
+ * The stack the throughput, latency and cost benchmarks measure: workers of `concurrency` each
+ * (two of 64 by default), the zero-latency simulator, and a limit that never binds, so the
+ * limiter is in every call's path.
+ */
+export const startBenchStack = (redisUrl: string, options: { workers?: number; concurrency?: number } = {}) =>
   startLlmqStack({
     redisUrl,
-    workers: 2,
-    workerEnv: { WORKER_CONCURRENCY: '64' },
+    workers: options.workers ?? 2,
+    workerEnv: { WORKER_CONCURRENCY: String(options.concurrency ?? 64) },
     simulatorEnv: { SIM_LATENCY_MS: '0' },
     keepLines: false,
     config: 'limits:\n  openai/gpt-4o-mini: { rpm: 100000000, tpm: 10000000000 }\n',
   });
+
+/** The stack the latency benchmarks measure: `startBenchStack`'s defaults. */
+export const startLatencyStack = (redisUrl: string) => startBenchStack(redisUrl);
+
+/** The baseline's workers: bare BullMQ workers whose jobs do nothing (raw-bullmq-worker.ts), one process each. */
+export async function startRawWorkers(
+  redisUrl: string,
+  options: { workers: number; concurrency: number },
+): Promise<AppProcess[]> {
+  const workers: AppProcess[] = [];
+  for (let index = 0; index < options.workers; index += 1) {
+    workers.push(
+      await startAppProcess({
+        name: `raw-${index}`,
+        entry: new URL('./raw-bullmq-worker.ts', import.meta.url).pathname,
+        env: { REDIS_URL: redisUrl, WORKER_CONCURRENCY: String(options.concurrency) },
+        readyWhen: 'raw worker ready',
+        keepLines: false,
+      }),
+    );
+  }
+  return workers;
+}

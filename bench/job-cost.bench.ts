@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { jobRecordKey, LLM_QUEUE_NAME, QUEUE_PREFIX } from '@llmq/core';
-import { startAppProcess, startLlmqStack, startRedisServer, type AppProcess } from '@llmq/devkit';
-import { inParallel, runIfMain, submitJob, type BenchRow } from './bench-kit.js';
+import { startRedisServer } from '@llmq/devkit';
+import { inParallel, runIfMain, startBenchStack, startRawWorkers, submitJob, type BenchRow } from './bench-kit.js';
 import { PrometheusMetrics } from '../tests/support/prometheus-text.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 3000);
@@ -58,6 +58,22 @@ function commandsBetween(before: RedisSnapshot, after: RedisSnapshot, extra: Rec
   return calls;
 }
 
+/** Redis's figures of a run: commands (less the run's own polls) and bytes per finished and queued job. */
+function redisFigures(run: {
+  before: RedisSnapshot;
+  after: RedisSnapshot;
+  queuedBefore: RedisSnapshot;
+  queuedAfter: RedisSnapshot;
+  /** ZCARDs the run made itself, waiting for the jobs to end. */
+  polls: number;
+}) {
+  return {
+    commands: commandsBetween(run.before, run.after, { zcard: run.polls }),
+    finishedBytesPerJob: (run.after.memory - run.before.memory) / JOBS,
+    queuedBytesPerJob: (run.queuedAfter.memory - run.queuedBefore.memory) / QUEUED,
+  };
+}
+
 interface ProcessCost {
   name: string;
   cpuMsPerJob: number;
@@ -98,14 +114,7 @@ async function eventLoopOf(metricsUrl: string) {
 }
 
 async function llmqRun(redisUrl: string): Promise<RunCost> {
-  const stack = await startLlmqStack({
-    redisUrl,
-    workers: WORKERS,
-    workerEnv: { WORKER_CONCURRENCY: String(CONCURRENCY) },
-    simulatorEnv: { SIM_LATENCY_MS: '0' },
-    keepLines: false,
-    config: 'limits:\n  openai/gpt-4o-mini: { rpm: 100000000, tpm: 10000000000 }\n',
-  });
+  const stack = await startBenchStack(redisUrl, { workers: WORKERS, concurrency: CONCURRENCY });
   const redis = new Redis(redisUrl);
   const key = stack.keys.alpha ?? '';
   const body = (index: number) => ({
@@ -174,9 +183,7 @@ async function llmqRun(redisUrl: string): Promise<RunCost> {
         { name: 'Redis', cpuMsPerJob: perJob(redisAfter.cpu - redisBefore.cpu) },
         { name: 'load generator', cpuMsPerJob: perJob(cpuAfter.self - cpuBefore.self) },
       ],
-      commands: commandsBetween(redisBefore, redisAfter, { zcard: polls.count }),
-      finishedBytesPerJob: (redisAfter.memory - redisBefore.memory) / JOBS,
-      queuedBytesPerJob: (queuedAfter.memory - queuedBefore.memory) / QUEUED,
+      ...redisFigures({ before: redisBefore, after: redisAfter, queuedBefore, queuedAfter, polls: polls.count }),
       seconds,
       jobObjectBytes: Buffer.byteLength(jobObject),
       finishedKeys,
@@ -188,21 +195,7 @@ async function llmqRun(redisUrl: string): Promise<RunCost> {
 }
 
 async function rawRun(redisUrl: string): Promise<RunCost> {
-  const workers: AppProcess[] = [];
-  const startWorkers = async () => {
-    for (let index = 0; index < WORKERS; index += 1) {
-      workers.push(
-        await startAppProcess({
-          name: `raw-${index}`,
-          entry: new URL('./raw-bullmq-worker.ts', import.meta.url).pathname,
-          env: { REDIS_URL: redisUrl, WORKER_CONCURRENCY: String(CONCURRENCY) },
-          readyWhen: 'raw worker ready',
-          keepLines: false,
-        }),
-      );
-    }
-  };
-  await startWorkers();
+  const workers = await startRawWorkers(redisUrl, { workers: WORKERS, concurrency: CONCURRENCY });
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const redis = new Redis(redisUrl);
   const queue = new Queue('raw-baseline', { connection, prefix: '{bench}' });
@@ -242,9 +235,7 @@ async function rawRun(redisUrl: string): Promise<RunCost> {
         { name: 'Redis', cpuMsPerJob: perJob(redisAfter.cpu - redisBefore.cpu) },
         { name: 'producer (this process)', cpuMsPerJob: perJob(cpuAfter.self - cpuBefore.self) },
       ],
-      commands: commandsBetween(redisBefore, redisAfter, { zcard: polls.count }),
-      finishedBytesPerJob: (redisAfter.memory - redisBefore.memory) / JOBS,
-      queuedBytesPerJob: (queuedAfter.memory - queuedBefore.memory) / QUEUED,
+      ...redisFigures({ before: redisBefore, after: redisAfter, queuedBefore, queuedAfter, polls: polls.count }),
       seconds,
     };
   } finally {

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { startAppProcess, startLlmqStack, startRedisServer, type AppProcess } from '@llmq/devkit';
-import { inParallel, runIfMain, waitFor, type BenchRow } from './bench-kit.js';
+import { startRedisServer } from '@llmq/devkit';
+import { inParallel, runIfMain, startBenchStack, startRawWorkers, waitFor, type BenchRow } from './bench-kit.js';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 4000);
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
@@ -17,17 +17,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const PRODUCERS = Number(process.env.BENCH_PRODUCERS ?? 64);
 
 async function rawBullmq(redisUrl: string): Promise<number> {
-  const workers: AppProcess[] = [];
-  for (let index = 0; index < WORKERS; index += 1) {
-    workers.push(
-      await startAppProcess({
-        name: `raw-${index}`,
-        entry: new URL('./raw-bullmq-worker.ts', import.meta.url).pathname,
-        env: { REDIS_URL: redisUrl, WORKER_CONCURRENCY: String(CONCURRENCY) },
-        readyWhen: 'raw worker ready',
-      }),
-    );
-  }
+  const workers = await startRawWorkers(redisUrl, { workers: WORKERS, concurrency: CONCURRENCY });
   const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue('raw-baseline', { connection, prefix: '{bench}' });
   const started = performance.now();
@@ -45,14 +35,7 @@ async function rawBullmq(redisUrl: string): Promise<number> {
 
 /** Jobs/s through the whole of llmq; also used by the latency benchmark to size its load. */
 export async function llmqPipeline(redisUrl: string): Promise<number> {
-  const stack = await startLlmqStack({
-    redisUrl,
-    workers: WORKERS,
-    workerEnv: { WORKER_CONCURRENCY: String(CONCURRENCY) },
-    simulatorEnv: { SIM_LATENCY_MS: '0' },
-    keepLines: false,
-    config: 'limits:\n  openai/gpt-4o-mini: { rpm: 100000000, tpm: 10000000000 }\n',
-  });
+  const stack = await startBenchStack(redisUrl, { workers: WORKERS, concurrency: CONCURRENCY });
   const redis = new Redis(redisUrl);
   const authorization = `Bearer ${stack.keys.alpha}`;
   const before = await redis.zcard('llmq:{t:alpha}:jobs:succeeded');

@@ -1,27 +1,10 @@
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { describe, expect } from 'vitest';
-import {
-  createJobId,
-  createLlmQueue,
-  createLogger,
-  JobStore,
-  LLM_QUEUE_NAME,
-  QUEUE_PREFIX,
-  type LlmJobData,
-} from '@llmq/core';
-import { redisTest } from '@llmq/devkit/vitest';
+import { createJobId, createLogger, LLM_QUEUE_NAME, QUEUE_PREFIX, type LlmJobData } from '@llmq/core';
 import { watchFinalFailures } from './final-failure-watch.js';
+import { chatJobData, queuePartsTest } from './__fixtures__/queue-parts.js';
 
-const test = redisTest.extend('parts', async ({ redisUrl }, { onCleanup }) => {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = createLlmQueue({ connection: redis });
-  onCleanup(async () => {
-    await queue.close();
-    await redis.quit();
-  });
-  return { redis, queue, store: new JobStore({ redis }) };
-});
+const test = queuePartsTest;
 
 const logger = createLogger({ name: 'final-failure-watch-test', level: 'silent' });
 
@@ -38,17 +21,7 @@ describe('watchFinalFailures', () => {
     };
     await store.create({ tenant, jobId, submission, createdAt: Date.now() });
     await store.transition({ tenant, jobId, to: 'running', from: ['queued'] });
-    const data: LlmJobData = {
-      tenant,
-      jobId,
-      type: 'chat',
-      model: 'openai/gpt-4o-mini',
-      tokens: 10,
-      attemptsPerModel: 1,
-      attemptTimeoutMs: 1_000,
-      deadlineAt: Date.now() + 60_000,
-    };
-    await queue.add('chat', data, { jobId });
+    await queue.add('chat', chatJobData(tenant, jobId, Date.now() + 60_000), { jobId });
     // Taken by a worker that will not run it: the job is active under this token.
     // Connections given to BullMQ are the giver's to close.
     const takerConnection = redis.duplicate();

@@ -1,30 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import { describe, expect } from 'vitest';
 import {
   createJobId,
-  createLlmQueue,
   createLogger,
-  JobStore,
   jobOutboxKey,
   LLM_QUEUE_NAME,
   QUEUE_PREFIX,
   type JobSubmission,
   type LlmJobData,
 } from '@llmq/core';
-import { redisTest } from '@llmq/devkit/vitest';
 import { startReconciler } from './reconciler.js';
+import { chatJobData, queuePartsTest } from './__fixtures__/queue-parts.js';
 
-const test = redisTest.extend('parts', async ({ redisUrl }, { onCleanup }) => {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
-  const queue = createLlmQueue({ connection: redis });
-  onCleanup(async () => {
-    await queue.close();
-    await redis.quit();
-  });
-  return { redis, queue, store: new JobStore({ redis }) };
-});
+const test = queuePartsTest;
 
 const submission: JobSubmission = {
   type: 'chat',
@@ -38,17 +27,7 @@ describe('reconciler', () => {
     const add = async (deadlineAt: number) => {
       const jobId = createJobId();
       await store.create({ tenant, jobId, submission, createdAt: Date.now() });
-      const data: LlmJobData = {
-        tenant,
-        jobId,
-        type: 'chat',
-        model: 'openai/gpt-4o-mini',
-        tokens: 10,
-        attemptsPerModel: 1,
-        attemptTimeoutMs: 1_000,
-        deadlineAt,
-      };
-      await queue.add('chat', data, { jobId });
+      await queue.add('chat', chatJobData(tenant, jobId, deadlineAt), { jobId });
       return jobId;
     };
     // A processor that is not llmq's completes a job in BullMQ; its record stays queued.
