@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Anthropic } from '@anthropic-ai/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ANTHROPIC_DEFAULT_MAX_TOKENS,
-  createAnthropicProvider,
-  toAnthropicRequest,
-  type ChatRequest,
-} from '@llmq/core';
+import { ANTHROPIC_DEFAULT_MAX_TOKENS, createAnthropicProvider, toAnthropicRequest } from '@llmq/core';
 import { createSimulator, type Simulator } from '@llmq/simulator';
 import { AnthropicBatchApi } from './anthropic-batch-api.js';
+import { batchOf, chatRequestOf, expectAnswersOfSyncCalls, sampleRequests } from './__fixtures__/batch-api-checks.js';
 import type { BatchLineOutcome } from './provider-batch-api.js';
 
 const MODEL_ID = 'claude-haiku-4-5';
@@ -29,24 +25,7 @@ afterEach(() => {
 });
 afterAll(() => simulator.close());
 
-const chat = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({
-  model: `anthropic/${MODEL_ID}`,
-  messages: [{ role: 'user', content }],
-  ...extra,
-});
-
-/** Sends `requests` as one batch (line ids `line-<index>`) and reads its lines once it has ended. */
-async function batchOf(requests: ChatRequest[]) {
-  const lines = requests.map((request, index) => ({
-    customId: `line-${index}`,
-    body: api.chatLine(request, MODEL_ID),
-  }));
-  const batchId = await api.create({ modelId: MODEL_ID, lines, intent: randomUUID() });
-  await expect.poll(async () => (await api.state(batchId)).ended).toBe(true);
-  const outcomes: BatchLineOutcome[] = [];
-  for await (const outcome of api.results(batchId, `anthropic/${MODEL_ID}`)) outcomes.push(outcome);
-  return { batchId, state: await api.state(batchId), outcomes };
-}
+const chat = chatRequestOf('anthropic', MODEL_ID);
 
 describe('AnthropicBatchApi', () => {
   it('sends the synchronous request without its stream flag', () => {
@@ -62,36 +41,15 @@ describe('AnthropicBatchApi', () => {
   });
 
   it('answers each line as the synchronous adapter answers the same request', async () => {
-    const requests = [
-      chat('Summarise the batch.', { max_tokens: 40 }),
-      chat('Answer in JSON.', { response_format: { type: 'json_object' } }),
-      chat('Answer to the schema.', {
-        response_format: {
-          type: 'json_schema',
-          json_schema: { name: 'verdict', schema: { type: 'object', properties: { ok: { type: 'boolean' } } } },
-        },
-      }),
-      chat('Weather in Paris?', {
-        tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
-        tool_choice: 'required',
-      }),
-    ];
-    const { state, outcomes } = await batchOf(requests);
+    // The samples, and a json_object request (answered from a forced tool).
+    const requests = [...sampleRequests(chat), chat('Answer in JSON.', { response_format: { type: 'json_object' } })];
+    const { state, outcomes } = await batchOf(api, MODEL_ID, requests);
     expect(state).toEqual({ ended: true, status: 'completed' });
     const model = createAnthropicProvider({ apiKey: KEY, baseURL: url }).chatModel(MODEL_ID);
-    for (const [index, request] of requests.entries()) {
-      const sync = await model.doGenerate(request, { timeoutMs: 10_000 });
-      const outcome = outcomes.find((line) => line.customId === `line-${index}`);
-      expect(outcome).toEqual({
-        customId: `line-${index}`,
-        kind: 'answer',
-        result: { ...sync, created: expect.any(Number) },
-        usage: { input_tokens: sync.usage.prompt_tokens, output_tokens: sync.usage.completion_tokens },
-      });
-    }
+    await expectAnswersOfSyncCalls(outcomes, requests, model);
     // The json_object answer is the forced tool's input, as content; the real tool call stays one.
-    expect(outcomes[1]).toMatchObject({ result: { choices: [{ finish_reason: 'stop' }] } });
-    expect(outcomes[3]).toMatchObject({ result: { choices: [{ finish_reason: 'tool_calls' }] } });
+    expect(outcomes[3]).toMatchObject({ result: { choices: [{ finish_reason: 'stop' }] } });
+    expect(outcomes[2]).toMatchObject({ result: { choices: [{ finish_reason: 'tool_calls' }] } });
   });
 
   it("maps a line's error as a synchronous call's: the same kinds", async () => {
@@ -101,7 +59,12 @@ describe('AnthropicBatchApi', () => {
       { match: { contains: 'BROKEN' }, fault: '500' },
       { match: { contains: 'BUSY' }, fault: '503' },
     ]);
-    const { outcomes } = await batchOf([chat('QUOTA-GONE'), chat('SLOW-DOWN'), chat('BROKEN'), chat('BUSY')]);
+    const { outcomes } = await batchOf(api, MODEL_ID, [
+      chat('QUOTA-GONE'),
+      chat('SLOW-DOWN'),
+      chat('BROKEN'),
+      chat('BUSY'),
+    ]);
     const kinds = outcomes.map((line) => (line.kind === 'error' ? [line.error.kind, line.error.status] : line.kind));
     expect(kinds).toEqual([
       ['quota_exceeded', 400],
@@ -112,7 +75,7 @@ describe('AnthropicBatchApi', () => {
   });
 
   it('cannot find a batch by its intent: Message Batches carry no metadata', async () => {
-    await batchOf([chat('Not findable.')]);
+    await batchOf(api, MODEL_ID, [chat('Not findable.')]);
     expect(await api.findByIntent()).toBeNull();
   });
 

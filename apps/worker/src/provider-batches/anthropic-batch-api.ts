@@ -8,7 +8,13 @@ import {
   type ChatCompletionResult,
   type ChatRequest,
 } from '@llmq/core';
-import type { BatchLine, BatchLineOutcome, BatchState, ProviderBatchApi } from './provider-batch-api.js';
+import {
+  type BatchLine,
+  type BatchLineOutcome,
+  type BatchState,
+  type ProviderBatchApi,
+  withMappedFailure,
+} from './provider-batch-api.js';
 
 /** A line's body: the Messages request, and whether its answer is the forced json_object tool's input. */
 export interface AnthropicBatchLineBody {
@@ -98,12 +104,8 @@ export class AnthropicBatchApi implements ProviderBatchApi {
   }
 
   /** Every SDK failure as a ProviderError, as the chat adapter throws them. */
-  private async mapped<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw mapAnthropicError(this.provider, error);
-    }
+  private mapped<T>(work: () => Promise<T>): Promise<T> {
+    return withMappedFailure(work, (error) => mapAnthropicError(this.provider, error));
   }
 
   async *results(batchId: string, model: string): AsyncIterable<BatchLineOutcome> {

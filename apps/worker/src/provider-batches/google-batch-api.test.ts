@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createGoogleClient, createGoogleProvider, type ChatRequest } from '@llmq/core';
+import { createGoogleClient, createGoogleProvider } from '@llmq/core';
 import { createSimulator, type Simulator } from '@llmq/simulator';
 import { GoogleBatchApi } from './google-batch-api.js';
+import { batchOf, chatRequestOf, expectAnswersOfSyncCalls, sampleRequests } from './__fixtures__/batch-api-checks.js';
 import type { BatchLineOutcome } from './provider-batch-api.js';
 
 const MODEL_ID = 'gemini-2.5-flash';
@@ -22,50 +23,18 @@ afterEach(() => {
 });
 afterAll(() => simulator.close());
 
-const chat = (content: string, extra: Partial<ChatRequest> = {}): ChatRequest => ({
-  model: `google/${MODEL_ID}`,
-  messages: [{ role: 'user', content }],
-  ...extra,
-});
-
-/** Sends `requests` as one batch (line ids `line-<index>`) and reads its lines once it has ended. */
-async function batchOf(requests: ChatRequest[], intent = randomUUID()) {
-  const lines = requests.map((request, index) => ({ customId: `line-${index}`, body: api.chatLine(request) }));
-  const batchId = await api.create({ modelId: MODEL_ID, lines, intent });
-  await expect.poll(async () => (await api.state(batchId)).ended).toBe(true);
-  const outcomes: BatchLineOutcome[] = [];
-  for await (const outcome of api.results(batchId, `google/${MODEL_ID}`)) outcomes.push(outcome);
-  return { batchId, state: await api.state(batchId), outcomes };
-}
+const chat = chatRequestOf('google', MODEL_ID);
 
 describe('GoogleBatchApi', () => {
   it('answers each line as the synchronous adapter answers the same request', async () => {
-    const requests = [
-      chat('Summarise the batch.', { max_tokens: 40 }),
-      chat('Answer in JSON.', {
-        response_format: {
-          type: 'json_schema',
-          json_schema: { name: 'verdict', schema: { type: 'object', properties: { ok: { type: 'boolean' } } } },
-        },
-      }),
-      chat('Weather in Paris?', {
-        tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
-        tool_choice: 'required',
-      }),
-    ];
-    const { state, outcomes } = await batchOf(requests);
+    const requests = sampleRequests(chat);
+    const { state, outcomes } = await batchOf(api, MODEL_ID, requests);
     expect(state).toEqual({ ended: true, status: 'completed' });
-    const model = createGoogleProvider({ apiKey: KEY, baseURL: url }).chatModel(MODEL_ID);
-    for (const [index, request] of requests.entries()) {
-      const sync = await model.doGenerate(request, { timeoutMs: 10_000 });
-      const outcome = outcomes.find((line) => line.customId === `line-${index}`);
-      expect(outcome).toEqual({
-        customId: `line-${index}`,
-        kind: 'answer',
-        result: { ...sync, created: expect.any(Number) },
-        usage: { input_tokens: sync.usage.prompt_tokens, output_tokens: sync.usage.completion_tokens },
-      });
-    }
+    await expectAnswersOfSyncCalls(
+      outcomes,
+      requests,
+      createGoogleProvider({ apiKey: KEY, baseURL: url }).chatModel(MODEL_ID),
+    );
     expect(outcomes[2]).toMatchObject({ result: { choices: [{ finish_reason: 'tool_calls' }] } });
   });
 
@@ -75,7 +44,7 @@ describe('GoogleBatchApi', () => {
       { match: { contains: 'SLOW-DOWN' }, fault: '429' },
       { match: { contains: 'BROKEN' }, fault: '500' },
     ]);
-    const { outcomes } = await batchOf([chat('QUOTA-GONE'), chat('SLOW-DOWN'), chat('BROKEN')]);
+    const { outcomes } = await batchOf(api, MODEL_ID, [chat('QUOTA-GONE'), chat('SLOW-DOWN'), chat('BROKEN')]);
     const kinds = outcomes.map((line) => (line.kind === 'error' ? [line.error.kind, line.error.status] : line.kind));
     expect(kinds).toEqual([
       ['quota_exceeded', 429],
@@ -86,8 +55,8 @@ describe('GoogleBatchApi', () => {
 
   it('finds a batch by the intent it was created with', async () => {
     const intent = randomUUID();
-    const { batchId } = await batchOf([chat('Find me.')], intent);
-    await batchOf([chat('Another batch.')]);
+    const { batchId } = await batchOf(api, MODEL_ID, [chat('Find me.')], intent);
+    await batchOf(api, MODEL_ID, [chat('Another batch.')]);
     expect(await api.findByIntent(intent)).toBe(batchId);
     expect(await api.findByIntent(randomUUID())).toBeNull();
   });

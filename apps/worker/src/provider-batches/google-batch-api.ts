@@ -8,7 +8,13 @@ import {
   type ChatRequest,
   type GoogleRequest,
 } from '@llmq/core';
-import type { BatchLine, BatchLineOutcome, BatchState, ProviderBatchApi } from './provider-batch-api.js';
+import {
+  type BatchLine,
+  type BatchLineOutcome,
+  type BatchState,
+  type ProviderBatchApi,
+  withMappedFailure,
+} from './provider-batch-api.js';
 
 /** A batch's `displayName` is this and its intent (see ProviderBatchApi.create). */
 const INTENT_PREFIX = 'llmq-intent-';
@@ -110,12 +116,8 @@ export class GoogleBatchApi implements ProviderBatchApi {
   }
 
   /** Every SDK failure as a ProviderError, as the chat adapter throws them. */
-  private async mapped<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw mapGoogleError(this.provider, error);
-    }
+  private mapped<T>(work: () => Promise<T>): Promise<T> {
+    return withMappedFailure(work, (error) => mapGoogleError(this.provider, error));
   }
 
   async *results(batchId: string, model: string): AsyncIterable<BatchLineOutcome> {

@@ -12,7 +12,14 @@ import {
   type ChatRequest,
   type EmbeddingRequest,
 } from '@llmq/core';
-import type { BatchEndpoint, BatchLine, BatchLineOutcome, BatchState, ProviderBatchApi } from './provider-batch-api.js';
+import {
+  type BatchEndpoint,
+  type BatchLine,
+  type BatchLineOutcome,
+  type BatchState,
+  type ProviderBatchApi,
+  withMappedFailure,
+} from './provider-batch-api.js';
 
 /** The metadata key that names a batch's intent (see ProviderBatchApi.create). */
 const INTENT_KEY = 'llmq_intent';
@@ -69,12 +76,8 @@ export class OpenAIBatchApi implements ProviderBatchApi {
   }
 
   /** Every SDK failure as a ProviderError, as the chat adapter throws them. */
-  private async mapped<T>(work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (error) {
-      throw mapOpenAIError(this.provider, error);
-    }
+  private mapped<T>(work: () => Promise<T>): Promise<T> {
+    return withMappedFailure(work, (error) => mapOpenAIError(this.provider, error));
   }
 
   private async createBatch(options: {

@@ -53,3 +53,12 @@ export interface ProviderBatchApi {
   results(batchId: string, model: string): AsyncIterable<BatchLineOutcome>;
   cancel(batchId: string): Promise<void>;
 }
+
+/** Runs `work` and throws its failure as `mapError` makes it: the adapters' ProviderError, as their chat calls throw it. */
+export async function withMappedFailure<T>(work: () => Promise<T>, mapError: (error: unknown) => Error): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw mapError(error);
+  }
+}
