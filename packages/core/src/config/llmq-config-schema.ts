@@ -51,6 +51,27 @@ const tenantLimitSchema = z.strictObject({
   tpm: z.number().int().positive().optional(),
 });
 
+const tenantWeight = z.number().positive().max(1_000);
+
+/** Fair share of each limited model between tenants (see limiter-fair.lua). */
+const fairnessSchema = z
+  .strictObject({
+    /** Off: a model's calls take their turns in arrival order, whoever sent them. */
+    enabled: z.boolean().default(true),
+    /** The weight of a tenant not listed in `weights`. */
+    default_weight: tenantWeight.default(1),
+    /** Per tenant: while tenants wait for a model, its capacity goes to them in proportion. */
+    weights: z.record(z.string().min(1), tenantWeight).default({}),
+    /** Per tenant (or `"*"`): most calls a tenant has granted or running at once on any one model. */
+    max_in_flight: z.record(z.string().min(1), z.number().int().positive()).default({}),
+    /**
+     * How far ahead the limiter schedules calls, ms. Calls past it wait in the fair queue, so a
+     * backlog never books the future; a new tenant's first call waits about this long at most.
+     */
+    horizon_ms: z.number().int().min(50).max(10_000).default(250),
+  })
+  .default({ enabled: true, default_weight: 1, weights: {}, max_in_flight: {}, horizon_ms: 250 });
+
 /** The `LLMQ_CONFIG` file (YAML or JSON). Every section is optional. */
 export const llmqConfigSchema = z.strictObject({
   providers: z
@@ -66,6 +87,8 @@ export const llmqConfigSchema = z.strictObject({
    * of the model's own limit, so one tenant cannot take the whole quota.
    */
   tenant_limits: z.record(z.string().min(1), tenantLimitSchema).default({}),
+  /** Weighted fair share of each limited model between tenants, and per-tenant caps. */
+  fairness: fairnessSchema,
   /** max_tokens sent to Anthropic (which requires it) when a request sets none. */
   anthropic_default_max_tokens: z.number().int().positive().default(4096),
   /** Output tokens reserved for a request that sets no max_tokens; settled on the real usage. */

@@ -46,24 +46,54 @@ export function bucketParameters(
   return { requestCapacity, requestRate, tokenCapacity, tokenRate };
 }
 
+/** A tenant's place in a model's fair queue (see limiter-fair.lua). */
+export interface FairShare {
+  weight: number;
+  /** Most calls the tenant may have granted or running on the model at once; 0 = no cap. */
+  cap: number;
+  /** How far ahead calls are scheduled, ms; calls past it wait in the fair queue. */
+  horizonMs: number;
+}
+
 export interface ModelLimits {
   model: BucketParameters;
   /** The tenant's share of the model; UNLIMITED when none is configured. */
   tenant: BucketParameters;
+  /** Set when fairness is on: the model's calls take fair turns between tenants. */
+  fair?: FairShare;
 }
+
+type RulesConfig = Pick<LlmqConfig, 'limits' | 'tenant_limits'> & Partial<Pick<LlmqConfig, 'fairness'>>;
 
 /** Resolves the `limits:` and `tenant_limits:` sections for a model and tenant. Exact names win over globs. */
 export class LimitRules {
   readonly #rules: Array<{ pattern: string; match: (model: string) => boolean; limit: LlmqConfig['limits'][string] }>;
   readonly #tenantLimits: LlmqConfig['tenant_limits'];
+  readonly #fairness: LlmqConfig['fairness'] | undefined;
   readonly #cache = new Map<string, BucketParameters | null>();
 
-  constructor(config: Pick<LlmqConfig, 'limits' | 'tenant_limits'>) {
+  constructor(config: RulesConfig) {
     this.#rules = Object.entries(config.limits)
       // Exact names first, then longer (more specific) globs.
       .sort(([left], [right]) => Number(left.includes('*')) - Number(right.includes('*')) || right.length - left.length)
       .map(([pattern, limit]) => ({ pattern, match: picomatch(pattern, { dot: true }), limit }));
     this.#tenantLimits = config.tenant_limits;
+    this.#fairness = config.fairness?.enabled ? config.fairness : undefined;
+  }
+
+  /** Whether the models' calls take fair turns between tenants. */
+  get fair(): boolean {
+    return this.#fairness !== undefined;
+  }
+
+  #fairShare(tenant: string): FairShare | undefined {
+    const fairness = this.#fairness;
+    if (fairness === undefined) return undefined;
+    return {
+      weight: fairness.weights[tenant] ?? fairness.default_weight,
+      cap: fairness.max_in_flight[tenant] ?? fairness.max_in_flight['*'] ?? 0,
+      horizonMs: fairness.horizon_ms,
+    };
   }
 
   /** Prompt tokens the model's provider batches may have enqueued at once; undefined when unbounded. */
@@ -75,7 +105,7 @@ export class LimitRules {
     return this.#rules.find((candidate) => candidate.match(model))?.limit;
   }
 
-  /** Undefined when the model has no limit: it is never throttled. */
+  /** Undefined when the model has no limit and the tenant no cap: it is never throttled. */
   forModel(model: string, tenant: string): ModelLimits | undefined {
     let parameters = this.#cache.get(model);
     if (parameters === undefined) {
@@ -85,8 +115,14 @@ export class LimitRules {
         rule && (rule.rpm !== undefined || rule.tpm !== undefined) ? bucketParameters(rule, rule.burst) : null;
       this.#cache.set(model, parameters);
     }
-    if (parameters === null) return undefined;
+    const fair = this.#fairShare(tenant);
+    // A capped tenant's calls count against its cap on every model, limited or not.
+    if (parameters === null && !(fair && fair.cap > 0)) return undefined;
     const tenantLimit = this.#tenantLimits[tenant] ?? this.#tenantLimits['*'];
-    return { model: parameters, tenant: tenantLimit ? bucketParameters(tenantLimit, 0.02) : UNLIMITED };
+    return {
+      model: parameters ?? UNLIMITED,
+      tenant: tenantLimit ? bucketParameters(tenantLimit, 0.02) : UNLIMITED,
+      ...(fair ? { fair } : {}),
+    };
   }
 }

@@ -1,11 +1,12 @@
 import type { Redis } from 'ioredis';
 import { readLuaScript } from '../store/lua-scripts.js';
 import { KEY_NAMESPACE } from '../store/job-keys.js';
-import { RESERVATION_TOLERANCE_MS, type BucketParameters, type ModelLimits } from './limit-rules.js';
+import { RESERVATION_TOLERANCE_MS, UNLIMITED, type BucketParameters, type ModelLimits } from './limit-rules.js';
 
 interface LimiterCommands {
   llmqLimiterAcquire(model: string, tenant: string, ...args: string[]): Promise<[number, number, number | string]>;
   llmqLimiterAdjust(model: string, tenant: string, ...args: string[]): Promise<number>;
+  llmqLimiterFair(...keysAndArgs: string[]): Promise<[number, number, number | string, ...string[]]>;
 }
 
 /** Keys of a model's buckets; the hash tag keeps the model's and its tenants' in one slot. */
@@ -13,6 +14,32 @@ export function bucketKeys(model: string, tenant: string): { model: string; tena
   const tag = `${KEY_NAMESPACE}:{rl:${model}}`;
   return { model: `${tag}:bucket`, tenant: `${tag}:tenant:${tenant}` };
 }
+
+/** The keys of a model's fair queue (see limiter-fair.lua), in the script's order. */
+export function fairKeys(model: string): string[] {
+  const tag = `${KEY_NAMESPACE}:{rl:${model}}`;
+  return [`${tag}:fair`, ...['tenants', 'calls', 'wants', 'holds', 'leases'].map((part) => `${tag}:fair:${part}`)];
+}
+
+// A granted call whose job has not come back this long after its reservation lets its slot lapse.
+const GRANT_LEASE_MS = 60_000;
+// Longer than the longest deadline (7 days): a queued call's place outlives its job.
+const FAIR_KEY_EXPIRY_MS = 8 * 24 * 3_600_000;
+
+/** What the fair limiter said about one call. */
+export interface FairAdmission {
+  /**
+   * admitted: go now; scheduled: come back at `reservation` (its slot is taken); queued: wait
+   * in the fair queue until woken; refused: no room now (a call without a job to park).
+   */
+  status: 'admitted' | 'scheduled' | 'queued' | 'refused';
+  waitMs: number;
+  reservation: number | undefined;
+  /** Other calls granted by this run: their jobs are to be woken. */
+  granted: string[];
+}
+
+const FAIR_STATUS = ['scheduled', 'admitted', 'queued', 'refused', 'tick'] as const;
 
 // A bucket idle this long has refilled (capacity / rate <= 60 s); dropping it loses nothing.
 const BUCKET_EXPIRY_MS = 120_000;
@@ -62,6 +89,10 @@ export class RateLimiter {
         numberOfKeys: 2,
         lua: readLuaScript(new URL('./lua/limiter-acquire.lua', import.meta.url)),
       });
+      redis.defineCommand('llmqLimiterFair', {
+        numberOfKeys: 8,
+        lua: readLuaScript(new URL('./lua/limiter-fair.lua', import.meta.url)),
+      });
       redis.defineCommand('llmqLimiterAdjust', {
         numberOfKeys: 2,
         lua: readLuaScript(new URL('./lua/limiter-adjust.lua', import.meta.url)),
@@ -110,5 +141,99 @@ export class RateLimiter {
       ...parameters(options.limits.tenant),
       String(BUCKET_EXPIRY_MS),
     );
+  }
+
+  async #fair(
+    op: 'acquire' | 'release' | 'tick',
+    options: {
+      model: string;
+      tenant: string;
+      limits: ModelLimits;
+      callId?: string;
+      requests?: number;
+      tokens?: number;
+      rank?: number;
+      leaseMs?: number;
+      refund?: boolean;
+      dispatch?: boolean;
+    },
+  ): Promise<[number, number, number | string, ...string[]]> {
+    const keys = bucketKeys(options.model, options.tenant);
+    const fair = options.limits.fair ?? { weight: 1, cap: 0, horizonMs: 250 };
+    return this.#redis.llmqLimiterFair(
+      keys.model,
+      keys.tenant,
+      ...fairKeys(options.model),
+      op,
+      options.callId ?? '',
+      options.tenant,
+      String(options.requests ?? 0),
+      String(Math.ceil(options.tokens ?? 0)),
+      String(options.rank ?? 0),
+      String(fair.weight),
+      String(fair.cap),
+      ...parameters(options.limits.model),
+      ...parameters(options.limits.tenant),
+      String(BUCKET_EXPIRY_MS),
+      String(RESERVATION_TOLERANCE_MS),
+      String(fair.horizonMs),
+      String(options.leaseMs ?? 0),
+      String(GRANT_LEASE_MS),
+      String(FAIR_KEY_EXPIRY_MS),
+      options.refund ? '1' : '0',
+      options.dispatch === false ? '0' : '1',
+    );
+  }
+
+  /**
+   * Admission with fair share between tenants: a call goes now, is scheduled within the
+   * horizon, or queues for its fair turn. `callId` names the call's hold (its job's id); ''
+   * for a call with no job to park, which is admitted now or refused.
+   */
+  async fairAcquire(options: {
+    model: string;
+    tenant: string;
+    limits: ModelLimits;
+    requests: number;
+    tokens: number;
+    callId: string;
+    /** Order among the tenant's own queued calls, 0-99, lower first. */
+    rank: number;
+    /** How long an admitted call may hold its slot before it lapses (its worker died), ms. */
+    leaseMs: number;
+  }): Promise<FairAdmission> {
+    const [status, waitMs, reservation, ...granted] = await this.#fair('acquire', options);
+    return {
+      status: FAIR_STATUS[status] as FairAdmission['status'],
+      waitMs: Number(waitMs),
+      reservation: status === 0 ? Number(reservation) : undefined,
+      granted,
+    };
+  }
+
+  /**
+   * Ends a call's hold on the model, or takes it out of the fair queue: `refund` gives its want
+   * back (it never ran). Returns the calls granted in its place (none with `dispatch: false`).
+   */
+  async fairRelease(options: {
+    model: string;
+    tenant: string;
+    limits: ModelLimits;
+    callId: string;
+    refund: boolean;
+    dispatch?: boolean;
+  }): Promise<string[]> {
+    const [, , , ...granted] = await this.#fair('release', options);
+    return granted;
+  }
+
+  /** Grants queued calls the slots the horizon has come to; `queued` is the tenants still waiting. */
+  async fairTick(options: { model: string; limits: ModelLimits }): Promise<{ queued: number; granted: string[] }> {
+    const [, queued, , ...granted] = await this.#fair('tick', {
+      ...options,
+      limits: { ...options.limits, tenant: UNLIMITED },
+      tenant: '',
+    });
+    return { queued: Number(queued), granted };
   }
 }
