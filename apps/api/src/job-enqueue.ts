@@ -1,5 +1,7 @@
 import {
   bullmqAttempts,
+  DEFAULT_RANK,
+  jobRank,
   embeddingInputs,
   estimateJobTokens,
   resolveModel,
@@ -63,6 +65,7 @@ export async function planEnqueue(options: {
       attemptTimeoutMs: Math.round((submission.timeout_s ?? policy.attemptTimeoutSeconds) * 1000),
       deadlineAt: options.createdAt + Math.round((submission.deadline_s ?? defaultDeadline) * 1000),
       ...(submission.completion_window ? { deferrable: true } : {}),
+      ...(jobRank(submission) !== DEFAULT_RANK ? { rank: jobRank(submission) } : {}),
     },
   };
 }

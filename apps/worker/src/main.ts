@@ -36,6 +36,7 @@ import {
   meterProviderCall,
 } from './metrics/metered-parts.js';
 import { WorkerMetrics } from './metrics/worker-metrics.js';
+import { startFairDispatcher } from './fair-dispatcher.js';
 import { startWorkerMetricsServer } from './metrics/worker-metrics-server.js';
 import { startEndDispatcher } from './end-dispatcher.js';
 import { watchFinalFailures } from './final-failure-watch.js';
@@ -101,7 +102,24 @@ async function main(): Promise<void> {
   });
   const store = new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 });
   const limitRules = new LimitRules(config);
-  const gate = new MeteredLimiterGate({ limiter: new RateLimiter(redis), rules: limitRules, metrics });
+  const limiter = new RateLimiter(redis);
+  const llmQueue = createLlmQueue({ connection: redis });
+  // Calls waiting for their fair turn are granted on this clock and woken from delayed.
+  const fair = startFairDispatcher({
+    redis,
+    limiter,
+    rules: limitRules,
+    queue: llmQueue,
+    logger,
+    intervalMs: Math.max(25, Math.floor(config.fairness.horizon_ms / 4)),
+  });
+  const gate = new MeteredLimiterGate({
+    limiter,
+    rules: limitRules,
+    metrics,
+    wake: fair.wake,
+    queuedOn: fair.queuedOn,
+  });
   // Costs and the response cache; their figures go to the metrics.
   const spend = createWorkerSpend({ config, redis, store, router, gate, catalog, logger, observer: metrics });
   // Each job end, announced by the transition that made it (the outbox): the answer into the
@@ -164,7 +182,6 @@ async function main(): Promise<void> {
     redisPatienceMs: env.LLMQ_REDIS_PATIENCE_MS,
     redisRetryDelayMs: env.LLMQ_REDIS_RETRY_DELAY_MS,
   });
-  const llmQueue = createLlmQueue({ connection: redis });
   // Listening before the worker starts: its first stall check may fail for good a job whose
   // workers all died, and an event sent before the watcher listens is not read again.
   const finalFailures = await watchFinalFailures({
@@ -239,6 +256,7 @@ async function main(): Promise<void> {
     watchdog.stop();
     stats.stop();
     reconciler.stop();
+    await fair.stop();
     // close() stops taking jobs and waits for the ones running; past the grace period, force it.
     const drained = await Promise.race([
       worker.close().then(() => true),

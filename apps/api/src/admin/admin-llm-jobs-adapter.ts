@@ -26,6 +26,7 @@ const LLM_JOB_FIELDS_SHOWN: Record<keyof LlmJobData, FieldDisplay> = {
   reservationAttempt: 'as-is',
   reservationModel: 'as-is',
   reservationRequests: 'as-is',
+  rank: 'as-is',
   deferrable: 'as-is',
   batchSkipped: 'as-is',
   // Trace and span ids only: the way from the board to the job's trace.

@@ -12,6 +12,7 @@ export const LLMQ_OPTION_FIELDS = [
   'cache',
   'webhook',
   'completion_window',
+  'priority',
 ];
 
 /** What a chat request asks of the answer rather than of the job. */

@@ -106,12 +106,12 @@ const jobFields = {
   started_at: unixSeconds.nullable(),
   finished_at: unixSeconds.nullable(),
   waiting_for: z
-    .enum(['rate_limit', 'circuit_open', 'provider_batch'] as const satisfies ReadonlyArray<
+    .enum(['rate_limit', 'fair_share', 'circuit_open', 'provider_batch'] as const satisfies ReadonlyArray<
       NonNullable<JobObject['waiting_for']>
     >)
     .nullable()
     .describe(
-      "why a queued job is held back: its turn under the limits, its model failing with no fallback, or its provider's batch",
+      "why a queued job is held back: its turn under the limits, its fair turn among the tenants waiting for its model, its model failing with no fallback, or its provider's batch",
     ),
   earliest_start_at: unixSeconds.nullable().describe('while waiting: the earliest start'),
   provider_batch: z

@@ -23,6 +23,7 @@ import {
 } from '@llmq/core';
 import { CancelRegistry } from '../cancel-registry.js';
 import { CircuitGate } from '../circuit-gate.js';
+import { startFairDispatcher } from '../fair-dispatcher.js';
 import { LimiterGate } from '../limiter-gate.js';
 import { createLlmJobProcessor, type LlmJobReturn } from '../llm-job/llm-job-processor.js';
 import { ModelRouter } from '../model-router.js';
@@ -75,10 +76,13 @@ export async function startProcessorHarness(options: { redisUrl: string; config?
   const circuit = new CircuitGate({ breaker: new CircuitBreaker(redis, { consecutiveFailures: 100 }), logger });
   const script = [...(options.script ?? [])];
   const calls: FakeModelCall[] = [];
+  const limiter = new RateLimiter(redis);
+  const rules = new LimitRules(config);
+  const fair = startFairDispatcher({ redis, limiter, rules, queue, logger, intervalMs: 50 });
   const processor = createLlmJobProcessor({
     store,
     router: new ModelRouter({ catalog, providers: new Map() }),
-    gate: new LimiterGate({ limiter: new RateLimiter(redis), rules: new LimitRules(config) }),
+    gate: new LimiterGate({ limiter, rules, wake: fair.wake, queuedOn: fair.queuedOn }),
     circuit,
     cancels,
     logger,
@@ -148,6 +152,7 @@ export async function startProcessorHarness(options: { redisUrl: string; config?
     ended,
     close: async () => {
       await worker.close();
+      await fair.stop();
       circuit.stop();
       await queue.close();
       await subscriber.quit();

@@ -113,12 +113,14 @@ export class JobRun {
     patch: Partial<LlmJobData>;
     ticket?: LimiterTicket | undefined;
     undoAttemptOn?: number;
+    /** What the record shows as the earliest start; default: the end of the wait. */
+    earliestStartAt?: number;
   }): Promise<boolean> {
-    const earliestStartAt = Date.now() + options.waitMs;
+    const wakeAt = Date.now() + options.waitMs;
     const parked = await this.parts.lifecycle.park({
       ...this.ref,
       reason: options.reason,
-      earliestStartAt,
+      earliestStartAt: options.earliestStartAt ?? wakeAt,
       ...(options.undoAttemptOn !== undefined ? { undoAttemptOn: options.undoAttemptOn } : {}),
     });
     if (!parked) {
@@ -126,7 +128,7 @@ export class JobRun {
       return false;
     }
     await this.job.updateData({ ...this.data, ...options.patch });
-    await this.job.moveToDelayed(earliestStartAt, this.token);
+    await this.job.moveToDelayed(wakeAt, this.token);
     // One event per park on the run's span: the wait and its reason.
     addSpanEvent('llmq.job.parked', { 'llmq.wait.reason': options.reason, 'llmq.wait.ms': options.waitMs });
     this.log.debug({ reason: options.reason, waitMs: options.waitMs }, 'job parked');

@@ -107,10 +107,11 @@ describe('LLM job processor (real Redis and BullMQ, a fake model)', () => {
         expect(await harness.ended(hurried)).toMatchObject({ status: 'failed', error: { type: 'timeout' } });
         await expect
           .poll(async () => (await harness.store.get('acme', patient))?.waitingFor, { timeout: 5_000 })
-          .toBe('rate_limit');
+          .toBe('fair_share');
         const waiting = await harness.store.get('acme', patient);
         // One minute after the first call, not a hundred.
         expect((waiting?.earliestStartAt ?? 0) - Date.now()).toBeLessThan(61_000);
+        expect((waiting?.earliestStartAt ?? 0) - Date.now()).toBeGreaterThan(40_000);
         expect(harness.calls).toHaveLength(1);
       } finally {
         await harness.close();

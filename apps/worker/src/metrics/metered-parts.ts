@@ -46,7 +46,10 @@ export function meterProviderCall<Outcome extends { usage: JobUsage }>(
   };
 }
 
-/** The limiter: every park of a job for its turn, and how long it was told to wait. */
+/**
+ * The limiter: every park of a job for its turn and how long it was told to wait; each admitted
+ * call's share of its model, and a job's wait for its first call.
+ */
 export class MeteredLimiterGate extends LimiterGate {
   readonly #metrics: WorkerMetrics;
 
@@ -57,7 +60,17 @@ export class MeteredLimiterGate extends LimiterGate {
 
   override async admit(options: Parameters<LimiterGate['admit']>[0]): Promise<GateDecision> {
     const decision = await super.admit(options);
-    if (!decision.admitted) this.#metrics.limiterWait(options.model, decision.waitMs);
+    if (!decision.admitted) {
+      if (decision.reason === 'rate_limit' && decision.ticket.callId !== '') {
+        this.#metrics.limiterWait(options.model, decision.waitMs);
+      }
+    } else if (decision.ticket) {
+      this.#metrics.fairShare.admitted({
+        ...options,
+        bucket: decision.ticket.limits.model,
+        queuedSince: options.queuedSince,
+      });
+    }
     return decision;
   }
 }

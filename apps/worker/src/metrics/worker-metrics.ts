@@ -10,6 +10,7 @@ import type {
 import type { ProviderBatchMetrics } from '../provider-batches/provider-batch-metrics.js';
 import { BatchPathMetrics } from './batch-path-metrics.js';
 import { BoundedLabel } from './bounded-label.js';
+import { FairShareMetrics } from './fair-share-metrics.js';
 import { JobEndMetrics } from './job-end-metrics.js';
 
 const CIRCUIT_STATES: readonly CircuitState[] = ['closed', 'half_open', 'open'];
@@ -31,6 +32,8 @@ const NANO_PER_USD = 1e9;
  */
 export class WorkerMetrics implements SpendObserver, ProviderBatchMetrics {
   readonly registry = new Registry();
+  /** Queue wait by tenant and model, and each tenant's share of each limited model. */
+  readonly fairShare: FairShareMetrics;
   readonly #models: BoundedLabel;
   readonly #circuits = new Map<string, CircuitState>();
   readonly #jobsFinished: Counter<'type' | 'status'>;
@@ -63,11 +66,9 @@ export class WorkerMetrics implements SpendObserver, ProviderBatchMetrics {
       labelNames: ['type', 'status'],
       registers,
     });
-    this.#jobEnds = new JobEndMetrics({
-      registry: this.registry,
-      models: this.#models,
-      tenants: new BoundedLabel(options.maxTenants ?? 100),
-    });
+    const tenants = new BoundedLabel(options.maxTenants ?? 100);
+    this.#jobEnds = new JobEndMetrics({ registry: this.registry, models: this.#models, tenants });
+    this.fairShare = new FairShareMetrics({ registry: this.registry, models: this.#models, tenants });
     this.#batchPath = new BatchPathMetrics({ registry: this.registry, models: this.#models });
     this.#providerCalls = new Histogram({
       name: 'llmq_provider_call_duration_seconds',

@@ -22,7 +22,7 @@ export interface JobError {
 }
 
 /** Why a queued job is held back. */
-export type WaitReason = 'rate_limit' | 'circuit_open' | 'provider_batch';
+export type WaitReason = 'rate_limit' | 'fair_share' | 'circuit_open' | 'provider_batch';
 
 /** One provider call of a job, as `attempt_log` shows it. */
 export interface AttemptLogEntry {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createModelCatalog } from '../catalog/provider-setup.js';
 import { llmqConfigSchema } from '../config/llmq-config-schema.js';
 import { formatValidationError } from './format-validation-error.js';
-import { createJobSubmissionSchema } from './job-submission-schema.js';
+import { createJobSubmissionSchema, DEFAULT_RANK, jobRank } from './job-submission-schema.js';
 
 const catalog = createModelCatalog(
   llmqConfigSchema.parse({
@@ -78,7 +78,17 @@ describe('job submission schema', () => {
     ['an unknown type', { type: 'image', request: {} }, 'type: must be "chat" or "embedding" (got "image")'],
     ['a body that is not an object', [1, 2], 'the body must be a JSON object'],
     ['a missing request', { type: 'chat' }, 'request:'],
-    ['an unknown top-level field', chat({}, { priority: 1 }), 'unknown field "priority"'],
+    ['an unknown top-level field', chat({}, { urgency: 1 }), 'unknown field "urgency"'],
+    [
+      'a priority out of range',
+      chat({}, { priority: 12 }),
+      'priority: must be "interactive", "default", "bulk" or an integer from 0 (first) to 9',
+    ],
+    [
+      'a priority by an unknown name',
+      chat({}, { priority: 'urgent' }),
+      'priority: must be "interactive", "default", "bulk" or an integer from 0 (first) to 9',
+    ],
     ['an unknown request field', chat({ logit_bias: {} }), 'request: unknown field "logit_bias"'],
     [
       'a model without provider',
@@ -182,5 +192,15 @@ describe('job submission schema', () => {
     ['an unknown fallback provider', chat({}, { fallbacks: ['nope/x'] }), 'fallbacks[0]: unknown provider "nope"'],
   ])('refuses %s', (_name, body, expected) => {
     expect(problem(body)).toContain(expected);
+  });
+});
+
+describe('jobRank', () => {
+  it('orders interactive, default and bulk, takes 0-9 as they are, and puts deferrable work last', () => {
+    expect(jobRank({ priority: 'interactive' })).toBe(2);
+    expect(jobRank({})).toBe(DEFAULT_RANK);
+    expect(jobRank({ priority: 'bulk' })).toBe(8);
+    expect(jobRank({ priority: 0 })).toBe(0);
+    expect(jobRank({ priority: 9, completion_window: '24h' })).toBe(10);
   });
 });

@@ -26,6 +26,10 @@ const fallbacksSchema = z.array(z.string().min(1)).max(5, 'at most 5 fallback mo
 /** Upper bounds of the per-job overrides; a deployment may set lower ones. */
 export const JOB_OVERRIDE_LIMITS = { attempts: 10, timeoutSeconds: 3_600, deadlineSeconds: 7 * 24 * 3_600 } as const;
 
+const PRIORITY_PROBLEM = 'must be "interactive", "default", "bulk" or an integer from 0 (first) to 9';
+// One message whichever branch refused the value.
+const priorityRange = { error: PRIORITY_PROBLEM };
+
 const common = {
   fallbacks: fallbacksSchema.optional(),
   /** Provider calls per model before falling back or failing. */
@@ -41,7 +45,36 @@ const common = {
    * where the provider has one. Its deadline defaults to 24 h.
    */
   completion_window: z.literal('24h', { error: 'must be "24h", the one window there is' }).optional(),
+  /**
+   * Order among the tenant's own jobs waiting for the same model: "interactive" (2), "default"
+   * (5), "bulk" (8) or 0-9, lower first. Between tenants the fair share decides.
+   */
+  priority: z
+    .union(
+      [
+        z.enum(['interactive', 'default', 'bulk']),
+        z.number(priorityRange).int(priorityRange).min(0, priorityRange).max(9, priorityRange),
+      ],
+      {
+        error: PRIORITY_PROBLEM,
+      },
+    )
+    .optional(),
 };
+
+const PRIORITY_RANKS = { interactive: 2, default: 5, bulk: 8 } as const;
+/** Deferrable work comes after every priority. */
+const DEFERRABLE_RANK = 10;
+
+/** A job's rank among its tenant's calls for a model (see limiter-fair.lua): lower goes first. */
+export function jobRank(submission: Pick<JobSubmission, 'priority' | 'completion_window'>): number {
+  if (submission.completion_window) return DEFERRABLE_RANK;
+  const priority = submission.priority ?? 'default';
+  return typeof priority === 'number' ? priority : PRIORITY_RANKS[priority];
+}
+
+/** The rank of a job that names none. */
+export const DEFAULT_RANK = PRIORITY_RANKS.default;
 
 const chatJobSchema = z.strictObject({
   type: z.literal('chat'),

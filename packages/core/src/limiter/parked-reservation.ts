@@ -15,10 +15,23 @@ export async function releaseParkedReservation(options: {
   attemptsMade: number;
 }): Promise<boolean> {
   const { data } = options;
-  if (data.reservation === undefined || data.reservationModel === undefined) return false;
-  if (data.reservationAttempt !== options.attemptsMade) return false;
+  if (data.reservationModel === undefined || data.reservationAttempt !== options.attemptsMade) return false;
   const limits = options.rules.forModel(data.reservationModel, data.tenant);
   if (limits === undefined) return false;
+  if (limits.fair) {
+    // Its place in the fair queue or its granted slot; the workers' next tick grants the slot anew.
+    const callId = data.jobId;
+    await options.limiter.fairRelease({
+      model: data.reservationModel,
+      tenant: data.tenant,
+      limits,
+      callId,
+      refund: true,
+      dispatch: false,
+    });
+    return true;
+  }
+  if (data.reservation === undefined) return false;
   const requests = data.reservationRequests ?? 1;
   await options.limiter.adjust({
     model: data.reservationModel,

@@ -15,10 +15,24 @@ export function bucketKeys(model: string, tenant: string): { model: string; tena
   return { model: `${tag}:bucket`, tenant: `${tag}:tenant:${tenant}` };
 }
 
-/** The keys of a model's fair queue (see limiter-fair.lua), in the script's order. */
-export function fairKeys(model: string): string[] {
+/** The keys of a model's fair queue (see limiter-fair.lua). */
+export function fairKeys(model: string) {
   const tag = `${KEY_NAMESPACE}:{rl:${model}}`;
-  return [`${tag}:fair`, ...['tenants', 'calls', 'wants', 'holds', 'leases'].map((part) => `${tag}:fair:${part}`)];
+  const part = (name: string) => `${tag}:fair:${name}`;
+  return {
+    state: `${tag}:fair`,
+    tenants: part('tenants'),
+    calls: part('calls'),
+    wants: part('wants'),
+    holds: part('holds'),
+    leases: part('leases'),
+  };
+}
+
+/** The fair keys in the script's KEYS order (3 to 8). */
+function fairKeyList(model: string): string[] {
+  const keys = fairKeys(model);
+  return [keys.state, keys.tenants, keys.calls, keys.wants, keys.holds, keys.leases];
 }
 
 // A granted call whose job has not come back this long after its reservation lets its slot lapse.
@@ -33,6 +47,7 @@ export interface FairAdmission {
    * in the fair queue until woken; refused: no room now (a call without a job to park).
    */
   status: 'admitted' | 'scheduled' | 'queued' | 'refused';
+  /** scheduled: ms until the reservation; queued: the soonest its turn can come. */
   waitMs: number;
   reservation: number | undefined;
   /** Other calls granted by this run: their jobs are to be woken. */
@@ -163,7 +178,7 @@ export class RateLimiter {
     return this.#redis.llmqLimiterFair(
       keys.model,
       keys.tenant,
-      ...fairKeys(options.model),
+      ...fairKeyList(options.model),
       op,
       options.callId ?? '',
       options.tenant,
@@ -225,6 +240,11 @@ export class RateLimiter {
   }): Promise<string[]> {
     const [, , , ...granted] = await this.#fair('release', options);
     return granted;
+  }
+
+  /** Whether the call holds a slot (granted or running) on the model. */
+  async fairHolds(model: string, callId: string): Promise<boolean> {
+    return (await this.#redis.hexists(fairKeys(model).holds, callId)) === 1;
   }
 
   /** Grants queued calls the slots the horizon has come to; `queued` is the tenants still waiting. */

@@ -39,6 +39,8 @@ export interface LlmJobData {
   /** The `provider/model` whose bucket holds the reservation, and the requests it took. */
   reservationModel?: string;
   reservationRequests?: number;
+  /** Order among the tenant's calls waiting for a model (jobRank), when not the default 5. */
+  rank?: number;
   /** `completion_window: "24h"`: the job goes through its provider's batch API where there is one. */
   deferrable?: boolean;
   /** Set once a deferrable job leaves the batch path (late batch, expired or failed line): it runs synchronously. */

@@ -199,7 +199,7 @@ const recordSchema = z
     [RECORD_FIELD.attempts]: optional(integer),
     [RECORD_FIELD.modelIndex]: optional(integer),
     [RECORD_FIELD.waitingFor]: optional(
-      z.enum(['rate_limit', 'circuit_open', 'provider_batch'] satisfies WaitReason[]),
+      z.enum(['rate_limit', 'fair_share', 'circuit_open', 'provider_batch'] satisfies WaitReason[]),
     ),
     [RECORD_FIELD.earliestStartAt]: optional(time),
     [RECORD_FIELD.providerBatchId]: optional(z.string()),

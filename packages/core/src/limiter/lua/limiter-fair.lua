@@ -47,7 +47,7 @@
 
   Returns {status, wait_ms, reservation, granted call ids...}: status 1 = go now; 0 = scheduled
   for `reservation` (come back then); 2 = queued for its fair turn (its job is woken when
-  granted); 3 = refused (call id '' and no room now); 4 = tick, wait_ms = tenants still queued.
+  granted; wait_ms: the soonest that can be, from the buckets alone); 3 = refused (call id '' and no room now); 4 = tick, wait_ms = tenants still queued.
 ]]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + tonumber(time[2]) / 1000
@@ -239,6 +239,16 @@ local function finish(reply)
   return reply
 end
 
+-- Queued: no sooner than the buckets have room for the want (what a deadline is checked against).
+local function queued(granted)
+  local soonest = math.max(waitFor(buckets[1], want), waitFor(buckets[2], want), blocked - now, 0)
+  local reply = { 2, math.ceil(soonest), 0 }
+  for _, id in ipairs(granted) do
+    if id ~= call then reply[#reply + 1] = id end
+  end
+  return reply
+end
+
 local function withGranted(reply, granted)
   for _, id in ipairs(granted) do
     if id ~= call then reply[#reply + 1] = id end
@@ -309,7 +319,7 @@ if call ~= '' and not requeue and redis.call('HEXISTS', WANTS, call) == 1 then
     end
     return finish(withGranted({ 0, math.ceil(reservation - now), tostring(reservation) }, granted))
   end
-  return finish(withGranted({ 2, 0, 0 }, granted))
+  return finish(queued(granted))
 end
 
 local held_now = tonumber(redis.call('HGET', STATE, 'n:' .. tenant)) or 0
@@ -357,4 +367,4 @@ if mine then
   end
   return finish(withGranted({ 0, math.ceil(reservation - now), tostring(reservation) }, granted))
 end
-return finish(withGranted({ 2, 0, 0 }, granted))
+return finish(queued(granted))
