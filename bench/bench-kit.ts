@@ -2,6 +2,8 @@
 import { cpus, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Queue } from 'bullmq';
+import { createJobId, type JobStore, type LlmJobData } from '@llmq/core';
 import { startAppProcess, startLlmqStack, type AppProcess } from '@llmq/devkit';
 
 export async function inParallel(
@@ -143,4 +145,44 @@ export async function startRawWorkers(
     );
   }
   return workers;
+}
+
+/**
+ * Puts `count` chat jobs of one tenant and model straight into the store and the queue, as the API
+ * would (1,000 a round trip): a backlog in seconds, without the API's intake in the measurement.
+ */
+export async function addBacklog(options: {
+  queue: Queue<LlmJobData>;
+  store: JobStore;
+  tenant: string;
+  model: string;
+  count: number;
+}): Promise<void> {
+  const { queue, store, tenant, model, count } = options;
+  for (let start = 0; start < count; start += 1_000) {
+    const batch: Array<{ name: string; data: LlmJobData; opts: { jobId: string; attempts: number } }> = [];
+    for (let index = start; index < Math.min(count, start + 1_000); index += 1) {
+      const jobId = createJobId();
+      const submission = {
+        type: 'chat' as const,
+        request: { model, messages: [{ role: 'user' as const, content: `${tenant} ${index}` }], max_tokens: 8 },
+      };
+      await store.create({ tenant, jobId, submission, createdAt: Date.now() });
+      batch.push({
+        name: 'chat',
+        data: {
+          tenant,
+          jobId,
+          type: 'chat',
+          model,
+          tokens: 20,
+          attemptsPerModel: 3,
+          attemptTimeoutMs: 600_000,
+          deadlineAt: Date.now() + 86_400_000,
+        },
+        opts: { jobId, attempts: 4 },
+      });
+    }
+    await queue.addBulk(batch);
+  }
 }

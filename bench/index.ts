@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import { concurrencyBenchmark } from './concurrency.bench.js';
 import { drainBenchmark } from './drain.bench.js';
+import { fairnessBenchmark } from './fairness.bench.js';
 import { hostileBenchmark } from './hostile.bench.js';
 import { ingestBenchmark } from './ingest.bench.js';
 import { jobCostBenchmark } from './job-cost.bench.js';
@@ -21,6 +22,7 @@ const suites: Array<[string, () => Promise<BenchRow[]>]> = [
   ['latency', latencyBenchmark],
   ['concurrency', concurrencyBenchmark],
   ['limiter', limiterBenchmark],
+  ['fairness', fairnessBenchmark],
   ['drain', drainBenchmark],
   ['hostile', hostileBenchmark],
   ['openai', openAiCompatBenchmark],

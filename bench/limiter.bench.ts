@@ -10,23 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decode, encode } from 'gpt-tokenizer';
 import { Redis } from 'ioredis';
-import {
-  bucketParameters,
-  createJobId,
-  createLlmQueue,
-  JobStore,
-  RateLimiter,
-  UNLIMITED,
-  type LlmJobData,
-} from '@llmq/core';
+import { bucketParameters, createLlmQueue, JobStore, RateLimiter, UNLIMITED } from '@llmq/core';
 import { startLlmqStack, startRedisServer } from '@llmq/devkit';
-import { inParallel, runIfMain, submitJob, waitFor, type BenchRow } from './bench-kit.js';
+import { addBacklog, inParallel, runIfMain, submitJob, waitFor, type BenchRow } from './bench-kit.js';
 
 const RPM = 1_200;
 const TPM = 120_000;
 const ACCURACY_JOBS = Number(process.env.BENCH_LIMITER_JOBS ?? 450);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 50_000);
 const only = process.env.BENCH_ONLY; // accuracy | isolation | cost
+/** `BENCH_FAIRNESS=off`: the accuracy run with fair share off, to compare the use. */
+const FAIR = process.env.BENCH_FAIRNESS !== 'off';
 
 const corpus = encode('The quick brown fox jumps over the lazy dog while queues fill and buckets refill. '.repeat(400));
 /** A prompt of about `tokens` tokens. */
@@ -44,7 +38,7 @@ async function accuracy(): Promise<BenchRow[]> {
     workers: 4,
     workerEnv: { WORKER_CONCURRENCY: '64' },
     simulatorEnv: { SIM_RPM: String(RPM), SIM_TPM: String(TPM), SIM_LATENCY_MS: '200' },
-    config: `limits:\n  openai/gpt-4o-mini: { rpm: ${RPM}, tpm: ${TPM} }\n`,
+    config: `limits:\n  openai/gpt-4o-mini: { rpm: ${RPM}, tpm: ${TPM} }\nfairness: { enabled: ${FAIR} }\n`,
   });
   try {
     const started = Date.now();
@@ -110,7 +104,7 @@ async function accuracy(): Promise<BenchRow[]> {
         met: fullest <= 1 && (window?.maxRequests ?? 0) <= RPM,
       },
       {
-        benchmark: 'limiter accuracy: steady-state use of the binding limit (TPM)',
+        benchmark: `limiter accuracy: steady-state use of the binding limit (TPM), fair share ${FAIR ? 'on' : 'off'}`,
         figure: `${(mean * 100).toFixed(1)}% mean over ${utilisation.length} windows (lowest ${(Math.min(...utilisation) * 100).toFixed(1)}%)`,
         baseline: `TPM ${TPM}`,
         ratio: mean.toFixed(3),
@@ -145,43 +139,11 @@ async function isolation(): Promise<BenchRow[]> {
     await waitFor(async () => (await redis.zcard('llmq:{t:beta}:jobs:succeeded')) >= before + bJobs, 600_000);
     return bJobs / ((performance.now() - started) / 1000);
   };
-  const addBacklog = async () => {
-    for (let start = 0; start < BACKLOG; start += 1_000) {
-      const batch: Array<{ name: string; data: LlmJobData; opts: { jobId: string; attempts: number } }> = [];
-      for (let index = start; index < Math.min(BACKLOG, start + 1_000); index += 1) {
-        const jobId = createJobId();
-        const submission = {
-          type: 'chat' as const,
-          request: {
-            model: 'openai/model-a',
-            messages: [{ role: 'user' as const, content: `a ${index}` }],
-            max_tokens: 8,
-          },
-        };
-        await store.create({ tenant: 'alpha', jobId, submission, createdAt: Date.now() });
-        batch.push({
-          name: 'chat',
-          data: {
-            tenant: 'alpha',
-            jobId,
-            type: 'chat',
-            model: 'openai/model-a',
-            tokens: 20,
-            attemptsPerModel: 3,
-            attemptTimeoutMs: 600_000,
-            deadlineAt: Date.now() + 86_400_000,
-          },
-          opts: { jobId, attempts: 4 },
-        });
-      }
-      await queue.addBulk(batch);
-    }
-  };
   try {
     await runB(); // warm-up: JIT, connections
     const alone = await runB();
     const backlogStarted = performance.now();
-    await addBacklog();
+    await addBacklog({ queue, store, tenant: 'alpha', model: 'openai/model-a', count: BACKLOG });
     await waitFor(async () => (await queue.getWaitingCount()) === 0, 600_000, 200);
     const parkSeconds = (performance.now() - backlogStarted) / 1000;
     const delayed = await queue.getDelayedCount();

@@ -21,11 +21,11 @@ export interface FairDispatcher {
 }
 
 /**
- * The fair queues' clock. Calls waiting for their fair turn are granted when some limiter run
- * finds room within the horizon; this makes one run per active model every `intervalMs` (a
- * quarter of the horizon), so the horizon stays booked while calls wait and none waits for an
- * event. Every worker ticks every active model: the script is idempotent and cheap, and a
- * worker that dies leaves no queue unticked.
+ * The fair queues' clock. Calls waiting for their fair turn are granted whenever some limiter run
+ * finds room; this makes one run per active model every `intervalMs` (20 ms, or a quarter of the
+ * horizon), so refilled capacity is granted without waiting for an event. Every worker ticks every
+ * active model: the script is idempotent and cheap, and a worker that dies leaves no queue
+ * unticked.
  */
 export function startFairDispatcher(options: {
   redis: Redis;

@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     rules: limitRules,
     queue: llmQueue,
     logger,
-    intervalMs: Math.max(25, Math.floor(config.fairness.horizon_ms / 4)),
+    intervalMs: Math.max(20, Math.floor(config.fairness.horizon_ms / 4)),
   });
   const gate = new MeteredLimiterGate({
     limiter,

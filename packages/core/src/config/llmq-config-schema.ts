@@ -65,12 +65,13 @@ const fairnessSchema = z
     /** Per tenant (or `"*"`): most calls a tenant has granted or running at once on any one model. */
     max_in_flight: z.record(z.string().min(1), z.number().int().positive()).default({}),
     /**
-     * How far ahead the limiter schedules calls, ms. Calls past it wait in the fair queue, so a
-     * backlog never books the future; a new tenant's first call waits about this long at most.
+     * How far ahead the limiter may schedule calls while nobody waits, ms; calls past it wait in
+     * the fair queue, so a backlog never books the future. 0 (the default): a call goes now or
+     * waits for its turn, so a tenant whose turn it is goes at once.
      */
-    horizon_ms: z.number().int().min(50).max(10_000).default(250),
+    horizon_ms: z.number().int().min(0).max(10_000).default(0),
   })
-  .default({ enabled: true, default_weight: 1, weights: {}, max_in_flight: {}, horizon_ms: 250 });
+  .default({ enabled: true, default_weight: 1, weights: {}, max_in_flight: {}, horizon_ms: 0 });
 
 /** The `LLMQ_CONFIG` file (YAML or JSON). Every section is optional. */
 export const llmqConfigSchema = z.strictObject({

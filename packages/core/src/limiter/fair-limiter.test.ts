@@ -139,6 +139,32 @@ describe('RateLimiter with fair share', () => {
     expect(granted.indexOf('newcomer-0')).toBeLessThanOrEqual(1);
   });
 
+  test("with no horizon, a tenant whose turn it is goes at once behind another's backlog: the grants leave it a reserve", async ({
+    limiter: { limiter, model },
+  }) => {
+    const limits = fairLimits({ rpm: 6_000 }, { horizonMs: 0 }); // 120 at once, then one per ~10 ms
+    const acquire = (tenant: string, callId: string) =>
+      limiter.fairAcquire({ model, tenant, limits, requests: 1, tokens: 0, callId, rank: 5, leaseMs: 60_000 });
+    const backlog = [];
+    for (let index = 0; index < 300; index++) backlog.push(await acquire('bulk', `bulk-${index}`));
+    // Nothing is scheduled ahead: calls go now or queue.
+    expect(backlog.filter((answer) => answer.status === 'scheduled')).toHaveLength(0);
+    expect(backlog.filter((answer) => answer.status === 'queued').length).toBeGreaterThan(150);
+    const granted: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      await sleep(30);
+      granted.push(...(await limiter.fairTick({ model, limits })).granted);
+    }
+    // The backlog is granted as the bucket refills, past the quarter it keeps in reserve.
+    expect(granted.length).toBeGreaterThan(10);
+    await sleep(30);
+    const newcomer = await acquire('newcomer', 'newcomer-0');
+    expect(newcomer.status).toBe('admitted');
+    // Its tag moved on by that call: within a turn or two its calls queue behind the bulk tenant's.
+    const next = [await acquire('newcomer', 'newcomer-1'), await acquire('newcomer', 'newcomer-2')];
+    expect(next.map((answer) => answer.status)).toContain('queued');
+  });
+
   test("priority orders a tenant's own calls; a released queued call leaves the queue", async ({
     limiter: { limiter, model },
   }) => {

@@ -174,7 +174,7 @@ export class RateLimiter {
     },
   ): Promise<[number, number, number | string, ...string[]]> {
     const keys = bucketKeys(options.model, options.tenant);
-    const fair = options.limits.fair ?? { weight: 1, cap: 0, horizonMs: 250 };
+    const fair = options.limits.fair ?? { weight: 1, cap: 0, horizonMs: 0 };
     return this.#redis.llmqLimiterFair(
       keys.model,
       keys.tenant,

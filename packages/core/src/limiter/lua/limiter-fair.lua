@@ -2,16 +2,19 @@
   The limiter with fair share (weighted start-time fair queuing) for one model, in one round
   trip on Redis's clock.
 
-  A call that fits the model's buckets within the horizon (a few hundred ms) takes its want and
-  goes, or is scheduled within the horizon, as in limiter-acquire.lua; it does so only while no
-  call of any tenant waits. Any other call joins the model's fair queue and its job parks without
-  a time. Whenever this script runs (a call arriving, a call given back, a dispatcher's tick) it
-  grants queued calls slots within the horizon: the tenant with the smallest virtual start tag
-  goes first, its best call (priority, then arrival) takes the slot, and the tenant's tag grows
-  by the call's cost (ms of the model's capacity) over its weight. A tenant that arrives starts
-  at the current virtual time, so it waits one turn, not behind the backlog; one alone gets all
-  of the capacity. Reservations never reach past the horizon, so no backlog locks the future.
-  The ids of the calls granted are returned, so the caller wakes their jobs.
+  A call goes now when the buckets have room for it and either no call of any tenant waits or
+  its tenant's turn has come (none of the tenant's calls waits and its virtual start tag is the
+  smallest). While nobody waits, a call may also be scheduled within the horizon (0 by default),
+  as in limiter-acquire.lua. Any other call joins the model's fair queue and its job parks
+  without a time. Whenever this script runs (a call arriving, a call given back, a dispatcher's
+  tick) it grants queued calls their slots: the tenant with the smallest virtual start tag goes
+  first, its best call (priority, then arrival) takes the slot, and the tenant's tag grows by
+  the call's cost (ms of the model's capacity) over its weight. A tenant alone gets all of the
+  capacity; one that arrives starts at the current virtual time, so it waits one turn, not
+  behind the backlog. With no horizon, grants leave a reserve in the bucket (a quarter of its
+  capacity, or what a call leaves of it): the first call of a tenant whose turn it is takes it
+  and goes at once instead of waiting for the next refill. Nothing is booked past the horizon, so no backlog
+  locks the future. The ids of the calls granted are returned, so the caller wakes their jobs.
 
   Per-tenant caps: a tenant holding `cap` slots (granted or running calls) is passed over until
   one ends. A hold not ended within its lease (a worker died) lapses.
@@ -67,6 +70,7 @@ local fairExpiry = tonumber(ARGV[22])
 
 local STATE, TENANTS, CALLS, WANTS, HOLDS, LEASES = KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local MAX_GRANTS = 64
+local RESERVE = 0.25
 local dirty = false
 
 -- The buckets, refilled to now. [1] is the model's, [2] the caller's tenant's (absent when none).
@@ -181,6 +185,25 @@ local function dequeue(id, parts)
   dirty = true
 end
 
+-- The want and the reserve a grant leaves for a tenant whose turn comes (see the top).
+local function withReserve(bucket, wanted)
+  -- With a horizon, calls are booked ahead and no reserve can be kept at the front.
+  if bucket == nil or horizon > 0 then return wanted end
+  local total = {}
+  for dimension = 1, 2 do
+    local capacity = bucket.caps[dimension]
+    local reserve = math.max(0, math.min(capacity * RESERVE, capacity - wanted[dimension]))
+    total[dimension] = wanted[dimension] + reserve
+  end
+  return total
+end
+
+-- The tenant's virtual start tag for its next call.
+local function startTag(owner)
+  local virtual = tonumber(redis.call('HGET', STATE, 'v')) or 0
+  return math.max(virtual, tonumber(redis.call('HGET', STATE, 'f:' .. owner)) or 0)
+end
+
 -- Grants queued calls slots within the horizon, in fair order; returns their ids.
 local function dispatch()
   local granted = {}
@@ -208,7 +231,7 @@ local function dispatch()
       local id = string.match(first[1], '^[^:]*:[^:]*:[^:]*:(.*)$')
       local parts = split(redis.call('HGET', WANTS, id) or '')
       local wanted = { tonumber(parts[4]) or 1, tonumber(parts[5]) or 0 }
-      local wait = math.max(waitFor(model, wanted), blocked - now)
+      local wait = math.max(waitFor(model, withReserve(model, wanted)), blocked - now)
       if wait > horizon then break end
       take(model, wanted, 1)
       local reservation = now + math.max(wait, (tonumber(parts[6]) or 0) - now, 0)
@@ -324,12 +347,19 @@ end
 
 local held_now = tonumber(redis.call('HGET', STATE, 'n:' .. tenant)) or 0
 local under_cap = cap == 0 or held_now < cap
-local nobody_waits = redis.call('ZCARD', TENANTS) == 0
-if under_cap and nobody_waits and not requeue then
+local head = redis.call('ZRANGE', TENANTS, 0, 0, 'WITHSCORES')
+local nobody_waits = #head == 0
+local tag = startTag(tenant)
+-- Its turn: none of its calls waits and no waiting tenant's tag is smaller.
+local my_turn = nobody_waits or (redis.call('ZSCORE', TENANTS, tenant) == false and tag <= tonumber(head[2]))
+if under_cap and my_turn and not requeue then
   local wait = math.max(waitFor(buckets[1], want), waitFor(buckets[2], want), blocked - now)
-  if (call == '' and wait <= 0) or (call ~= '' and wait <= horizon) then
+  if wait <= 0 or (call ~= '' and nobody_waits and wait <= horizon) then
     take(buckets[1], want, 1)
     take(buckets[2], want, 1)
+    -- Its tag moves on by the call's cost, as if it had been granted from the queue.
+    redis.call('HSET', STATE, 'f:' .. tenant, tag + costOf(want) / weight, 'v', math.max(tag, tonumber(redis.call('HGET', STATE, 'v')) or 0))
+    dirty = true
     if call ~= '' then
       count('n:' .. tenant, 1)
       if wait <= 0 then
