@@ -158,17 +158,16 @@ export class LimiterGate {
   ): Promise<void> {
     const remaining = outcome.headers ? parseRemainingQuota(outcome.headers) : {};
     const rateLimited = outcome.error?.kind === 'rate_limit';
-    await this.#limiter.adjust({
+    const adjustment = {
       ...ticket,
       // A failed call's tokens stay taken: the provider may have counted them.
       tokenCorrection: outcome.usedTokens === undefined ? 0 : outcome.usedTokens - ticket.tokens,
       blockForMs: rateLimited ? (outcome.error?.retryAfterMs ?? 1_000) : 0,
       remainingRequests: remaining.requests,
       remainingTokens: remaining.tokens,
-    });
-    // The call's slot among its tenant's is free for the next.
-    if (ticket.callId) {
-      this.#woken(await this.#limiter.fairRelease({ ...ticket, callId: ticket.callId, refund: false }));
-    }
+    };
+    // With fair share, the call's hold ends in the same round trip: its slot goes to the next.
+    if (ticket.callId) this.#woken(await this.#limiter.settleFairly({ ...adjustment, callId: ticket.callId }));
+    else await this.#limiter.adjust(adjustment);
   }
 }

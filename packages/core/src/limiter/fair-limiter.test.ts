@@ -218,6 +218,26 @@ describe('RateLimiter with fair share', () => {
     expect(holds.sort()).toEqual(['c3', 'c4', 'f1']);
   });
 
+  test('settling a call ends its hold and corrects its tokens in one round trip, and grants the next', async ({
+    limiter: { limiter, model, redis },
+  }) => {
+    const limits = fairLimits({ tpm: 100_000 }, { cap: 1 });
+    const acquire = (callId: string) =>
+      limiter.fairAcquire({ model, tenant: 't', limits, requests: 1, tokens: 1_000, callId, rank: 5, leaseMs: 60_000 });
+    expect((await acquire('first')).status).toBe('admitted');
+    expect((await acquire('second')).status).toBe('queued');
+    const tokensBefore = Number(await redis.hget(`llmq:{rl:${model}}:bucket`, 't'));
+    // The call used 100 of its 1,000 tokens: 900 come back, and the cap's slot goes to 'second'.
+    expect(await limiter.settleFairly({ model, tenant: 't', limits, tokenCorrection: -900, callId: 'first' })).toEqual([
+      'second',
+    ]);
+    const tokensAfter = Number(await redis.hget(`llmq:{rl:${model}}:bucket`, 't'));
+    // 'second' took its 1,000 as it was granted: 900 back, 1,000 out (and a little refill).
+    expect(tokensAfter - tokensBefore).toBeGreaterThan(-150);
+    expect(tokensAfter - tokensBefore).toBeLessThan(0);
+    expect(await redis.hkeys(fairKeys(model).holds)).toEqual(['second']);
+  });
+
   test('a grant come back for too late goes back, and the call queues first among its tenant', async ({
     limiter: { limiter, model },
   }) => {

@@ -5,7 +5,7 @@ import { RESERVATION_TOLERANCE_MS, UNLIMITED, type BucketParameters, type ModelL
 
 interface LimiterCommands {
   llmqLimiterAcquire(model: string, tenant: string, ...args: string[]): Promise<[number, number, number | string]>;
-  llmqLimiterAdjust(model: string, tenant: string, ...args: string[]): Promise<number>;
+  llmqLimiterAdjust(...keysAndArgs: string[]): Promise<number>;
   llmqLimiterFair(...keysAndArgs: string[]): Promise<[number, number, number | string, ...string[]]>;
 }
 
@@ -90,6 +90,67 @@ export interface Adjustment {
   remainingTokens?: number | undefined;
 }
 
+type AdjustOptions = { model: string; tenant: string; limits: ModelLimits } & Adjustment;
+
+interface FairOptions {
+  model: string;
+  tenant: string;
+  limits: ModelLimits;
+  callId?: string;
+  requests?: number;
+  tokens?: number;
+  rank?: number;
+  leaseMs?: number;
+  refund?: boolean;
+  dispatch?: boolean;
+}
+
+/** limiter-adjust.lua's keys and arguments. */
+function adjustArguments(options: AdjustOptions): string[] {
+  const keys = bucketKeys(options.model, options.tenant);
+  return [
+    keys.model,
+    keys.tenant,
+    String(Math.round(options.tokenCorrection ?? 0)),
+    String(options.requestCorrection ?? 0),
+    String(Math.ceil(options.blockForMs ?? 0)),
+    String(options.remainingRequests ?? -1),
+    String(options.remainingTokens ?? -1),
+    ...parameters(options.limits.model),
+    ...parameters(options.limits.tenant),
+    String(BUCKET_EXPIRY_MS),
+  ];
+}
+
+/** limiter-fair.lua's keys and arguments. */
+function fairArguments(op: 'acquire' | 'release' | 'tick', options: FairOptions): string[] {
+  const keys = bucketKeys(options.model, options.tenant);
+  const fair = options.limits.fair ?? { weight: 1, cap: 0, horizonMs: 0 };
+  return [
+    keys.model,
+    keys.tenant,
+    ...fairKeyList(options.model),
+    op,
+    options.callId ?? '',
+    options.tenant,
+    String(options.requests ?? 0),
+    String(Math.ceil(options.tokens ?? 0)),
+    String(options.rank ?? 0),
+    String(fair.weight),
+    String(fair.cap),
+    ...parameters(options.limits.model),
+    ...parameters(options.limits.tenant),
+    String(BUCKET_EXPIRY_MS),
+    String(RESERVATION_TOLERANCE_MS),
+    String(fair.horizonMs),
+    String(options.leaseMs ?? 0),
+    String(GRANT_LEASE_MS),
+    String(FAIR_KEY_EXPIRY_MS),
+    options.refund ? '1' : '0',
+    options.dispatch === false ? '0' : '1',
+  ];
+}
+
 /**
  * The distributed token-bucket limiter: requests/min and tokens/min per provider/model (and per
  * tenant within a model), shared by every worker through Redis, one round trip per admission.
@@ -142,62 +203,32 @@ export class RateLimiter {
       : { admitted: false, waitMs: Number(waitMs), reservation: Number(reservation) };
   }
 
-  async adjust(options: { model: string; tenant: string; limits: ModelLimits } & Adjustment): Promise<void> {
-    const keys = bucketKeys(options.model, options.tenant);
-    await this.#redis.llmqLimiterAdjust(
-      keys.model,
-      keys.tenant,
-      String(Math.round(options.tokenCorrection ?? 0)),
-      String(options.requestCorrection ?? 0),
-      String(Math.ceil(options.blockForMs ?? 0)),
-      String(options.remainingRequests ?? -1),
-      String(options.remainingTokens ?? -1),
-      ...parameters(options.limits.model),
-      ...parameters(options.limits.tenant),
-      String(BUCKET_EXPIRY_MS),
-    );
+  async adjust(options: AdjustOptions): Promise<void> {
+    await this.#redis.llmqLimiterAdjust(...adjustArguments(options));
+  }
+
+  /**
+   * `adjust` and the end of the call's fair-share hold (`fairRelease` without refund) in one
+   * round trip. Returns the calls granted in its place.
+   */
+  async settleFairly(options: AdjustOptions & { callId: string }): Promise<string[]> {
+    const pipeline = this.#redis.pipeline() as ReturnType<Redis['pipeline']> & {
+      llmqLimiterAdjust(...args: string[]): unknown;
+      llmqLimiterFair(...args: string[]): unknown;
+    };
+    pipeline.llmqLimiterAdjust(...adjustArguments(options));
+    pipeline.llmqLimiterFair(...fairArguments('release', { ...options, refund: false }));
+    const results = (await pipeline.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+    const [, , , ...granted] = (results[1]?.[1] ?? []) as string[];
+    return granted;
   }
 
   async #fair(
     op: 'acquire' | 'release' | 'tick',
-    options: {
-      model: string;
-      tenant: string;
-      limits: ModelLimits;
-      callId?: string;
-      requests?: number;
-      tokens?: number;
-      rank?: number;
-      leaseMs?: number;
-      refund?: boolean;
-      dispatch?: boolean;
-    },
+    options: FairOptions,
   ): Promise<[number, number, number | string, ...string[]]> {
-    const keys = bucketKeys(options.model, options.tenant);
-    const fair = options.limits.fair ?? { weight: 1, cap: 0, horizonMs: 0 };
-    return this.#redis.llmqLimiterFair(
-      keys.model,
-      keys.tenant,
-      ...fairKeyList(options.model),
-      op,
-      options.callId ?? '',
-      options.tenant,
-      String(options.requests ?? 0),
-      String(Math.ceil(options.tokens ?? 0)),
-      String(options.rank ?? 0),
-      String(fair.weight),
-      String(fair.cap),
-      ...parameters(options.limits.model),
-      ...parameters(options.limits.tenant),
-      String(BUCKET_EXPIRY_MS),
-      String(RESERVATION_TOLERANCE_MS),
-      String(fair.horizonMs),
-      String(options.leaseMs ?? 0),
-      String(GRANT_LEASE_MS),
-      String(FAIR_KEY_EXPIRY_MS),
-      options.refund ? '1' : '0',
-      options.dispatch === false ? '0' : '1',
-    );
+    return this.#redis.llmqLimiterFair(...fairArguments(op, options));
   }
 
   /**
