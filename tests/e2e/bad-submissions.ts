@@ -119,9 +119,15 @@ export const badSubmissions: BadSubmission[] = [
   },
   {
     name: 'an unknown job field',
+    body: chat({}, { urgency: 'high' }),
+    status: 400,
+    message: 'unknown field "urgency"',
+  },
+  {
+    name: 'a priority by an unknown name',
     body: chat({}, { priority: 'high' }),
     status: 400,
-    message: 'unknown field "priority"',
+    message: 'priority: must be "interactive", "default", "bulk" or an integer from 0 (first) to 9',
   },
   {
     name: 'an image over http',

@@ -236,10 +236,10 @@ describe("errors as the openai SDK's own exceptions", () => {
   it('an unknown llmq option is a BadRequestError naming it', async () => {
     const error = await client.chat.completions
       // @ts-expect-error llmq's own field
-      .create({ model: 'openai/gpt-4o-mini', messages, llmq: { priority: 1 } })
+      .create({ model: 'openai/gpt-4o-mini', messages, llmq: { urgency: 1 } })
       .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-    expect(error).toMatchObject({ param: 'llmq.priority' });
+    expect(error).toMatchObject({ param: 'llmq.urgency' });
   });
 
   it('a bad key is an AuthenticationError', async () => {

@@ -161,6 +161,16 @@ describe('metrics after a run of mixed jobs', () => {
     expect(workers.value('llmq_provider_tokens_total', { direction: 'output' })).toBe(usage('output_tokens'));
 
     expect(workers.value('llmq_limiter_waits_total', { model: 'openai/limited-model' })).toBeGreaterThan(0);
+    // Each limited job's first admission, by tenant, and the capacity the tenant took: 10 calls at RPM 300, 2 s.
+    expect(workers.count('llmq_queue_wait_by_tenant_seconds', { model: 'openai/limited-model', tenant: 'alpha' })).toBe(
+      10,
+    );
+    const capacity = workers.value('llmq_limiter_capacity_used_seconds_total', {
+      model: 'openai/limited-model',
+      tenant: 'alpha',
+    });
+    expect(capacity).toBeGreaterThan(1.9);
+    expect(capacity).toBeLessThan(2.1);
     expect(workers.count('llmq_limiter_wait_seconds', { model: 'openai/limited-model' })).toBe(
       workers.value('llmq_limiter_waits_total', { model: 'openai/limited-model' }),
     );

@@ -292,7 +292,8 @@ describe('OpenTelemetry traces from the real API and worker processes', () => {
     for (const run of parkedRuns) {
       expect(run.attributes['llmq.job.outcome']).toBe('parked');
       const park = run.events.find((event) => event.name === 'llmq.job.parked');
-      expect(park?.attributes['llmq.wait.reason']).toBe('rate_limit');
+      // Past the limit the job waits for its turn in the model's fair queue.
+      expect(park?.attributes['llmq.wait.reason']).toBe('fair_share');
       expect(Number(park?.attributes['llmq.wait.ms'])).toBeGreaterThan(0);
       // The run that parked and the run that answered are in the same trace, under the same enqueue.
       const later = spans.filter(

@@ -34,6 +34,7 @@ export async function validCalls(baseUrl: string, keys: { alpha: string; beta: s
       metadata: { doc: '42' },
       webhook: { url: 'https://example.com/hooks/llmq' },
       cache: { mode: 'off' },
+      priority: 'interactive',
     },
   });
   if (submitted.error) throw new Error(submitted.error.error.message);
@@ -81,7 +82,9 @@ export async function refusedCalls(llmq: Client, job: Job, usage: components['sc
   // @ts-expect-error -- stream: true as well
   await llmq.POST('/v1/jobs', { body: { type: 'chat', request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }], stream: true } } });
   // @ts-expect-error -- an unknown top-level field
-  await llmq.POST('/v1/jobs', { body: { type: 'chat', request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }, priority: 5 } });
+  await llmq.POST('/v1/jobs', { body: { type: 'chat', request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }, urgency: 5 } });
+  // @ts-expect-error -- priority is a name or 0-9, not any string
+  await llmq.POST('/v1/jobs', { body: { type: 'chat', request: { model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'Hi' }] }, priority: 'urgent' } });
   // @ts-expect-error -- an embedding request on a chat job
   await llmq.POST('/v1/jobs', { body: { type: 'chat', request: { model: 'openai/text-embedding-3-small', input: 'x' } } });
   // @ts-expect-error -- roles are a closed set

@@ -129,9 +129,10 @@ export class JobRun {
     }
     await this.job.updateData({ ...this.data, ...options.patch });
     await this.job.moveToDelayed(wakeAt, this.token);
-    // One event per park on the run's span: the wait and its reason.
-    addSpanEvent('llmq.job.parked', { 'llmq.wait.reason': options.reason, 'llmq.wait.ms': options.waitMs });
-    this.log.debug({ reason: options.reason, waitMs: options.waitMs }, 'job parked');
+    // One event per park on the run's span: the wait (to the earliest start) and its reason.
+    const waitMs = Math.max(0, (options.earliestStartAt ?? wakeAt) - Date.now());
+    addSpanEvent('llmq.job.parked', { 'llmq.wait.reason': options.reason, 'llmq.wait.ms': waitMs });
+    this.log.debug({ reason: options.reason, waitMs }, 'job parked');
     return true;
   }
 }

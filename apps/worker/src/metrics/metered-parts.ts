@@ -61,9 +61,8 @@ export class MeteredLimiterGate extends LimiterGate {
   override async admit(options: Parameters<LimiterGate['admit']>[0]): Promise<GateDecision> {
     const decision = await super.admit(options);
     if (!decision.admitted) {
-      if (decision.reason === 'rate_limit' && decision.ticket.callId !== '') {
-        this.#metrics.limiterWait(options.model, decision.waitMs);
-      }
+      // A call with no job to park (refused) does not wait.
+      if (decision.ticket.callId !== '') this.#metrics.limiterWait(options.model, decision.waitMs);
     } else if (decision.ticket) {
       this.#metrics.fairShare.admitted({
         ...options,

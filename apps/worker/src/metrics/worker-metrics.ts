@@ -97,7 +97,7 @@ export class WorkerMetrics implements SpendObserver, ProviderBatchMetrics {
     });
     this.#limiterWait = new Histogram({
       name: 'llmq_limiter_wait_seconds',
-      help: 'How long each park under the shared rate limits was scheduled to last, by model',
+      help: 'How long each park under the shared rate limits was scheduled to last (waiting for a fair turn: the soonest it could end), by model',
       labelNames: ['model'],
       buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600],
       registers,

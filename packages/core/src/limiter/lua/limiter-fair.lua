@@ -279,6 +279,19 @@ local function withGranted(reply, granted)
   return reply
 end
 
+-- The caller's answer once a dispatch ran: its call granted (now, or for later) or still queued.
+local function afterDispatch(granted)
+  local mine = redis.call('HGET', HOLDS, call)
+  if not mine then return queued(granted) end
+  local parts = split(mine)
+  local reservation = tonumber(parts[2])
+  if reservation - now < 1 then
+    hold(call, parts[1], reservation, { tonumber(parts[3]), tonumber(parts[4]) }, 'running', now + runLease)
+    return withGranted({ 1, 0, 0 }, granted)
+  end
+  return withGranted({ 0, math.ceil(reservation - now), tostring(reservation) }, granted)
+end
+
 if op == 'tick' then
   local granted = dispatch()
   return finish(withGranted({ 4, redis.call('ZCARD', TENANTS), 0 }, granted))
@@ -331,18 +344,7 @@ if call ~= '' and held then
 end
 
 if call ~= '' and not requeue and redis.call('HEXISTS', WANTS, call) == 1 then
-  local granted = dispatch()
-  local now_held = redis.call('HGET', HOLDS, call)
-  if now_held then
-    local parts = split(now_held)
-    local reservation = tonumber(parts[2])
-    if reservation - now < 1 then
-      hold(call, parts[1], reservation, { tonumber(parts[3]), tonumber(parts[4]) }, 'running', now + runLease)
-      return finish(withGranted({ 1, 0, 0 }, granted))
-    end
-    return finish(withGranted({ 0, math.ceil(reservation - now), tostring(reservation) }, granted))
-  end
-  return finish(queued(granted))
+  return finish(afterDispatch(dispatch()))
 end
 
 local held_now = tonumber(redis.call('HGET', STATE, 'n:' .. tenant)) or 0
@@ -386,15 +388,4 @@ redis.call('HSET', STATE, 'w:' .. tenant, weight, 'c:' .. tenant, cap)
 if cap == 0 then redis.call('HDEL', STATE, 'c:' .. tenant) end
 local seq = requeue and 0 or redis.call('HINCRBY', STATE, 'seq', 1)
 enqueue(tenant, rank, seq, call, want, tenantEarliest, tenantTaken)
-local granted = dispatch()
-local mine = redis.call('HGET', HOLDS, call)
-if mine then
-  local parts = split(mine)
-  local reservation = tonumber(parts[2])
-  if reservation - now < 1 then
-    hold(call, parts[1], reservation, { tonumber(parts[3]), tonumber(parts[4]) }, 'running', now + runLease)
-    return finish(withGranted({ 1, 0, 0 }, granted))
-  end
-  return finish(withGranted({ 0, math.ceil(reservation - now), tostring(reservation) }, granted))
-end
-return finish(queued(granted))
+return finish(afterDispatch(dispatch()))
