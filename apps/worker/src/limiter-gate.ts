@@ -111,7 +111,8 @@ export class LimiterGate {
     this.#woken(admission.granted);
     switch (admission.status) {
       case 'admitted':
-        return { admitted: true, ticket: fairTicket };
+        // Without a hold the call ends as any limited call does: its settlement is an adjust.
+        return { admitted: true, ticket: admission.held ? fairTicket : ticket };
       case 'scheduled':
         return {
           admitted: false,

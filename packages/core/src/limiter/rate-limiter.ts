@@ -52,6 +52,11 @@ export interface FairAdmission {
   reservation: number | undefined;
   /** Other calls granted by this run: their jobs are to be woken. */
   granted: string[];
+  /**
+   * Admitted holding a slot (a cap counts it, or it came through the queue): its end is a
+   * `fairRelease` (or `settleFairly`). An admitted call without one settles with `adjust`.
+   */
+  held: boolean;
 }
 
 const FAIR_STATUS = ['scheduled', 'admitted', 'queued', 'refused', 'tick'] as const;
@@ -254,6 +259,7 @@ export class RateLimiter {
       waitMs: Number(waitMs),
       reservation: status === 0 ? Number(reservation) : undefined,
       granted,
+      held: status === 1 && Number(reservation) === 1,
     };
   }
 

@@ -48,7 +48,8 @@
   ARGV[23] release: 1 = give the want back to the buckets (never used), 0 = the call ran
   ARGV[24] dispatch: 1 = grant queued calls in this run, 0 = leave it to the next tick
 
-  Returns {status, wait_ms, reservation, granted call ids...}: status 1 = go now; 0 = scheduled
+  Returns {status, wait_ms, reservation, granted call ids...}: status 1 = go now (reservation 1
+  when the call holds a slot, to end with a release after the call, 0 when it holds none); 0 = scheduled
   for `reservation` (come back then); 2 = queued for its fair turn (its job is woken when
   granted; wait_ms: the soonest that can be, from the buckets alone); 3 = refused (call id '' and no room now); 4 = tick, wait_ms = tenants still queued.
 ]]
@@ -71,7 +72,11 @@ local fairExpiry = tonumber(ARGV[22])
 local STATE, TENANTS, CALLS, WANTS, HOLDS, LEASES = KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local MAX_GRANTS = 64
 local RESERVE = 0.25
-local dirty = false
+-- The fair keys (by KEYS index) this run wrote: only they have their expiry renewed.
+local touched = {}
+local function touch(...)
+  for _, index in ipairs({ ... }) do touched[index] = true end
+end
 
 -- The buckets, refilled to now. [1] is the model's, [2] the caller's tenant's (absent when none).
 local buckets = {}
@@ -140,6 +145,7 @@ end
 local function count(field, delta)
   local value = redis.call('HINCRBY', STATE, field, delta)
   if value <= 0 then redis.call('HDEL', STATE, field) end
+  touch(3)
   return value
 end
 
@@ -147,7 +153,7 @@ local function dropHold(id, hold)
   redis.call('HDEL', HOLDS, id)
   redis.call('ZREM', LEASES, id)
   count('n:' .. hold[1], -1)
-  dirty = true
+  touch(7, 8)
 end
 
 -- Holds whose worker died (or whose grant was never come back for) lapse.
@@ -160,7 +166,7 @@ end
 local function hold(id, owner, reservation, wanted, state, lease)
   redis.call('HSET', HOLDS, id, owner .. '|' .. reservation .. '|' .. wanted[1] .. '|' .. wanted[2] .. '|' .. state)
   redis.call('ZADD', LEASES, lease, id)
-  dirty = true
+  touch(7, 8)
 end
 
 local function enqueue(owner, callRank, seq, id, wanted, tenantEarliest, tenantTaken)
@@ -174,7 +180,7 @@ local function enqueue(owner, callRank, seq, id, wanted, tenantEarliest, tenantT
     local finish = tonumber(redis.call('HGET', STATE, 'f:' .. owner)) or 0
     redis.call('ZADD', TENANTS, math.max(virtual, finish), owner)
   end
-  dirty = true
+  touch(4, 5, 6)
 end
 
 local function dequeue(id, parts)
@@ -182,7 +188,7 @@ local function dequeue(id, parts)
   redis.call('ZREM', CALLS, member)
   redis.call('HDEL', WANTS, id)
   if count('q:' .. parts[1], -1) <= 0 then redis.call('ZREM', TENANTS, parts[1]) end
-  dirty = true
+  touch(4, 5, 6)
 end
 
 -- The want and the reserve a grant leaves for a tenant whose turn comes (see the top).
@@ -208,10 +214,11 @@ end
 local function dispatch()
   local granted = {}
   local model = buckets[1]
-  local virtual = tonumber(redis.call('HGET', STATE, 'v')) or 0
+  local virtual
   for _ = 1, MAX_GRANTS do
     local heads = redis.call('ZRANGE', TENANTS, 0, 15, 'WITHSCORES')
     if #heads == 0 then break end
+    virtual = virtual or tonumber(redis.call('HGET', STATE, 'v')) or 0
     local owner, tag
     for index = 1, #heads, 2 do
       local candidate = heads[index]
@@ -245,7 +252,10 @@ local function dispatch()
       granted[#granted + 1] = id
     end
   end
-  if #granted > 0 then redis.call('HSET', STATE, 'v', virtual) end
+  if #granted > 0 then
+    redis.call('HSET', STATE, 'v', virtual)
+    touch(3)
+  end
   return granted
 end
 
@@ -256,9 +266,7 @@ local function finish(reply)
       redis.call('PEXPIRE', bucket.key, bucketExpiry)
     end
   end
-  if dirty then
-    for index = 3, 8 do redis.call('PEXPIRE', KEYS[index], fairExpiry) end
-  end
+  for index in pairs(touched) do redis.call('PEXPIRE', KEYS[index], fairExpiry) end
   return reply
 end
 
@@ -287,7 +295,7 @@ local function afterDispatch(granted)
   local reservation = tonumber(parts[2])
   if reservation - now < 1 then
     hold(call, parts[1], reservation, { tonumber(parts[3]), tonumber(parts[4]) }, 'running', now + runLease)
-    return withGranted({ 1, 0, 0 }, granted)
+    return withGranted({ 1, 0, 1 }, granted)
   end
   return withGranted({ 0, math.ceil(reservation - now), tostring(reservation) }, granted)
 end
@@ -332,7 +340,7 @@ if call ~= '' and held then
     end
     if now - reservation <= tolerance and blocked <= now then
       hold(call, parts[1], reservation, { tonumber(parts[3]), tonumber(parts[4]) }, 'running', now + runLease)
-      return finish({ 1, 0, 0 })
+      return finish({ 1, 0, 1 })
     end
     -- Came back late, or the model was blocked: the slot goes back and the call queues again,
     -- first among its tenant's calls.
@@ -347,28 +355,36 @@ if call ~= '' and not requeue and redis.call('HEXISTS', WANTS, call) == 1 then
   return finish(afterDispatch(dispatch()))
 end
 
-local held_now = tonumber(redis.call('HGET', STATE, 'n:' .. tenant)) or 0
-local under_cap = cap == 0 or held_now < cap
+local under_cap = cap == 0 or (tonumber(redis.call('HGET', STATE, 'n:' .. tenant)) or 0) < cap
 local head = redis.call('ZRANGE', TENANTS, 0, 0, 'WITHSCORES')
 local nobody_waits = #head == 0
-local tag = startTag(tenant)
 -- Its turn: none of its calls waits and no waiting tenant's tag is smaller.
-local my_turn = nobody_waits or (redis.call('ZSCORE', TENANTS, tenant) == false and tag <= tonumber(head[2]))
+local tag = nil
+local my_turn = nobody_waits
+if not nobody_waits and redis.call('ZSCORE', TENANTS, tenant) == false then
+  tag = startTag(tenant)
+  my_turn = tag <= tonumber(head[2])
+end
 if under_cap and my_turn and not requeue then
   local wait = math.max(waitFor(buckets[1], want), waitFor(buckets[2], want), blocked - now)
   if wait <= 0 or (call ~= '' and nobody_waits and wait <= horizon) then
     take(buckets[1], want, 1)
     take(buckets[2], want, 1)
-    -- Its tag moves on by the call's cost, as if it had been granted from the queue.
-    redis.call('HSET', STATE, 'f:' .. tenant, tag + costOf(want) / weight, 'v', math.max(tag, tonumber(redis.call('HGET', STATE, 'v')) or 0))
-    dirty = true
-    if call ~= '' then
+    -- Taking a waiting tenant's turn: the tag moves on by the call's cost, as if granted from the
+    -- queue. While nobody waits, tags do not matter (an idle queue starts everyone afresh).
+    if tag then
+      redis.call('HSET', STATE, 'f:' .. tenant, tag + costOf(want) / weight, 'v', tag)
+      touch(3)
+    end
+    -- A hold only where something needs it: a cap to count, or a call to come back later.
+    if call ~= '' and (cap > 0 or wait > 0) then
       count('n:' .. tenant, 1)
       if wait <= 0 then
         hold(call, tenant, now, want, 'running', now + runLease)
       else
         hold(call, tenant, now + wait, want, 'granted', now + wait + grantLease)
       end
+      if wait <= 0 then return finish({ 1, 0, 1 }) end
     end
     if wait <= 0 then return finish({ 1, 0, 0 }) end
     return finish({ 0, math.ceil(wait), tostring(now + wait) })
