@@ -156,11 +156,14 @@ local function dropHold(id, hold)
   touch(7, 8)
 end
 
--- Holds whose worker died (or whose grant was never come back for) lapse.
-local lapsed = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now, 'LIMIT', 0, 64)
-for _, id in ipairs(lapsed) do
-  local hold = redis.call('HGET', HOLDS, id)
-  if hold then dropHold(id, split(hold)) else redis.call('ZREM', LEASES, id) end
+-- Holds whose worker died (or whose grant was never come back for) lapse: looked for when a
+-- call ends and at every tick (every 20 ms while calls wait), not on the admission path.
+local function lapse()
+  local lapsed = redis.call('ZRANGEBYSCORE', LEASES, '-inf', now, 'LIMIT', 0, 64)
+  for _, id in ipairs(lapsed) do
+    local held = redis.call('HGET', HOLDS, id)
+    if held then dropHold(id, split(held)) else redis.call('ZREM', LEASES, id) end
+  end
 end
 
 local function hold(id, owner, reservation, wanted, state, lease)
@@ -301,11 +304,13 @@ local function afterDispatch(granted)
 end
 
 if op == 'tick' then
+  lapse()
   local granted = dispatch()
   return finish(withGranted({ 4, redis.call('ZCARD', TENANTS), 0 }, granted))
 end
 
 if op == 'release' then
+  lapse()
   local refund = ARGV[23] == '1'
   local held = redis.call('HGET', HOLDS, call)
   if held then

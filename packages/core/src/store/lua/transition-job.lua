@@ -29,8 +29,26 @@
   {'superseded', <current status>}.
 ]]
 local record = KEYS[1]
--- What every transition reads, in one command; id and tenant never change.
-local head = redis.call('HMGET', record, 'status', 'run', 'id', 'tenant')
+-- What every transition reads, and the fields its operations read (counters, lists, copies), in
+-- one command; id and tenant never change.
+local wanted = { 'status', 'run', 'id', 'tenant' }
+for index = 8, #ARGV, 2 do
+  local field = ARGV[index]
+  local op = string.sub(field, 1, 1)
+  if op == '+' or op == '>' then
+    wanted[#wanted + 1] = string.sub(field, 2)
+  elseif op == '&' then
+    wanted[#wanted + 1] = ARGV[index + 1]
+  elseif op == '^' then
+    local source = string.match(ARGV[index + 1], '^%-?%$(.+)$')
+    if source then wanted[#wanted + 1] = source end
+  end
+end
+local head = redis.call('HMGET', record, unpack(wanted))
+local known = {}
+for index = 5, #wanted do
+  known[wanted[index]] = head[index] or false
+end
 local current = head[1]
 if not current then
   return {'missing'}
@@ -59,6 +77,9 @@ local function read(name)
   if pending[name] ~= nil then
     return pending[name]
   end
+  if known[name] ~= nil then
+    return known[name]
+  end
   return redis.call('HGET', record, name)
 end
 local function write(name, value)
@@ -72,12 +93,9 @@ for index = 8, #ARGV, 2 do
   local value = ARGV[index + 1]
   local op = string.sub(field, 1, 1)
   if op == '+' then
+    -- Read with the head: the sum joins the one HSET below.
     local name = string.sub(field, 2)
-    if pending[name] ~= nil then
-      pending[name] = string.format('%d', (tonumber(pending[name]) or 0) + tonumber(value))
-    else
-      redis.call('HINCRBY', record, name, value)
-    end
+    write(name, string.format('%d', (tonumber(read(name)) or 0) + tonumber(value)))
   elseif op == '?' then
     local name = string.sub(field, 2)
     -- A field written in this call is set already; one deleted in it is absent.
@@ -89,6 +107,7 @@ for index = 8, #ARGV, 2 do
     if pending[name] ~= nil then
       pending[name] = false
     end
+    known[name] = false
     redis.call('HDEL', record, name)
   elseif op == '>' then
     local name = string.sub(field, 2)
