@@ -57,7 +57,7 @@ export function renderAnthropicFailure(failure: SimulatedFailure): WireError {
       const unit = failure.limitType === 'requests' ? 'requests' : 'tokens';
       const message = failure.tooLarge
         ? `This request alone (${failure.requested} ${unit}) exceeds the rate limit for your organization of ${failure.limit} ${unit} per minute. Please reduce the prompt length or the maximum tokens requested.`
-        : `This request would exceed the rate limit for your organization (${failure.model}) of ${failure.limit} ${unit} per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.`;
+        : `This request would exceed the rate limit for your organization (${failure.organization ?? failure.model}) of ${failure.limit} ${unit} per minute. For details, refer to: https://docs.claude.com/en/api/rate-limits. You can see the response headers for current usage. Please reduce the prompt length or the maximum tokens requested, or try again later.`;
       return anthropicError(429, 'rate_limit_error', message, rateLimitFailureHeaders(failure));
     }
     case 'insufficient_quota':

@@ -24,17 +24,23 @@ export interface NamedEvent {
 /** Characters per `input_json_delta` fragment. */
 export const PARTIAL_JSON_CHARACTERS_PER_CHUNK = 12;
 
-function usageOf(reply: SimulatedAnthropicReply, outputTokens: number) {
+/**
+ * Anthropic's usage. Unlike OpenAI's, `input_tokens` leaves out the tokens read from the cache:
+ * the prompt is `input_tokens + cache_read_input_tokens` (nothing is ever written to a cache
+ * here, so `cache_creation_input_tokens` stays 0).
+ */
+function usageOf(reply: SimulatedAnthropicReply, outputTokens: number, cachedTokens: number) {
   return {
-    input_tokens: reply.inputTokens,
+    input_tokens: reply.inputTokens - cachedTokens,
     cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
+    cache_read_input_tokens: cachedTokens,
     output_tokens: outputTokens,
     service_tier: 'standard',
   };
 }
 
-export function anthropicMessageBody(identity: MessageIdentity, reply: SimulatedAnthropicReply) {
+/** `cachedTokens`: prompt tokens read from the key's prompt cache. */
+export function anthropicMessageBody(identity: MessageIdentity, reply: SimulatedAnthropicReply, cachedTokens = 0) {
   return {
     id: identity.id,
     type: 'message',
@@ -45,7 +51,7 @@ export function anthropicMessageBody(identity: MessageIdentity, reply: Simulated
     stop_sequence: reply.stopSequence,
     stop_details: null,
     container: null,
-    usage: usageOf(reply, reply.outputTokens),
+    usage: usageOf(reply, reply.outputTokens, cachedTokens),
   };
 }
 
@@ -58,21 +64,26 @@ function splitEvery(text: string, size: number): string[] {
 /**
  * The events of a streamed Message, in order: message_start, a ping, then per content block
  * content_block_start / content_block_delta... / content_block_stop, then message_delta (stop
- * reason and cumulative usage) and message_stop.
+ * reason and cumulative usage) and message_stop. `cachedTokens`: prompt tokens read from the key's
+ * prompt cache, in both usages.
  */
-export function anthropicStreamEvents(identity: MessageIdentity, reply: SimulatedAnthropicReply): NamedEvent[] {
+export function anthropicStreamEvents(
+  identity: MessageIdentity,
+  reply: SimulatedAnthropicReply,
+  cachedTokens = 0,
+): NamedEvent[] {
   const events: NamedEvent[] = [];
   const push = (payload: { type: string } & Record<string, unknown>) =>
     events.push({ event: payload.type, data: JSON.stringify(payload) });
   push({
     type: 'message_start',
     message: {
-      ...anthropicMessageBody(identity, reply),
+      ...anthropicMessageBody(identity, reply, cachedTokens),
       content: [],
       stop_reason: null,
       stop_sequence: null,
       // The real API reports a token or so at the start; the final count comes in message_delta.
-      usage: usageOf(reply, Math.min(1, reply.outputTokens)),
+      usage: usageOf(reply, Math.min(1, reply.outputTokens), cachedTokens),
     },
   });
   push({ type: 'ping' });
@@ -95,9 +106,9 @@ export function anthropicStreamEvents(identity: MessageIdentity, reply: Simulate
     type: 'message_delta',
     delta: { stop_reason: reply.stopReason, stop_sequence: reply.stopSequence, stop_details: null },
     usage: {
-      input_tokens: reply.inputTokens,
+      input_tokens: reply.inputTokens - cachedTokens,
       cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
+      cache_read_input_tokens: cachedTokens,
       output_tokens: reply.outputTokens,
     },
   });

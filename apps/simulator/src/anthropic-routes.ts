@@ -65,19 +65,18 @@ export const anthropicMessagesEndpoint: ProviderEndpoint = {
       model: request.model,
       promptTokens: reply.inputTokens,
       completionTokens: reply.outputTokens,
+      // The system prompt comes first in the prompt the model reads, so in the cached prefix too.
+      promptText: () => JSON.stringify([request.system ?? null, ...request.messages]),
       respond(response, settings) {
         const identity = messageIdentity(request, requestHash);
         const responseHeaders = anthropicHeaders(settings, requestHash);
+        const cached = settings.cachedPromptTokens;
         if (request.stream === true) {
-          writeNamedEventStream(
-            response,
-            responseHeaders,
-            anthropicStreamEvents(identity, reply),
-            settings.chunkDelayMs,
-          );
+          const events = anthropicStreamEvents(identity, reply, cached);
+          writeNamedEventStream(response, responseHeaders, events, settings.chunkDelayMs);
           return;
         }
-        writeJson(response, 200, anthropicMessageBody(identity, reply), responseHeaders);
+        writeJson(response, 200, anthropicMessageBody(identity, reply, cached), responseHeaders);
       },
     };
   },

@@ -45,4 +45,39 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(variable);
   });
+
+  it('reads accounts, which list the accepted keys', () => {
+    const accounts = [
+      { key: 'key-a1', org: 'org-a', rpm: 60, tpm: 100_000 },
+      { key: 'key-a2', org: 'org-a' },
+      { key: 'key-b', org: 'org-b', rpm: 60 },
+    ];
+    const config = loadConfig({ SIM_ACCOUNTS: JSON.stringify(accounts), SIM_RPM: '500' });
+    expect(config.options).toMatchObject({ accounts, limits: { '*': { rpm: 500 } } });
+    expect(config.options.apiKeys).toBeUndefined();
+  });
+
+  it.each([
+    ['is not JSON', { SIM_ACCOUNTS: '[{key: "a"}]' }, /SIM_ACCOUNTS: not valid JSON/],
+    ['lacks an org', { SIM_ACCOUNTS: '[{"key":"a"}]' }, /SIM_ACCOUNTS\.0\.org/],
+    ['is empty', { SIM_ACCOUNTS: '[]' }, /SIM_ACCOUNTS/],
+    [
+      'gives one org two limits',
+      { SIM_ACCOUNTS: '[{"key":"a","org":"org-a","rpm":60},{"key":"b","org":"org-a","rpm":30}]' },
+      /SIM_ACCOUNTS: accounts of org "org-a" give different rpm limits \(60 and 30\)/,
+    ],
+    [
+      'lists a key twice',
+      { SIM_ACCOUNTS: '[{"key":"a","org":"org-a"},{"key":"a","org":"org-b"}]' },
+      /SIM_ACCOUNTS: the key of org "org-b" is listed twice/,
+    ],
+    [
+      'comes with SIM_API_KEYS',
+      { SIM_ACCOUNTS: '[{"key":"a","org":"org-a"}]', SIM_API_KEYS: 'a' },
+      /SIM_ACCOUNTS and SIM_API_KEYS cannot both be set/,
+    ],
+  ])('fails when SIM_ACCOUNTS %s', (_case, environment, message) => {
+    expect(() => loadConfig(environment)).toThrow(ConfigError);
+    expect(() => loadConfig(environment)).toThrow(message);
+  });
 });

@@ -1,8 +1,20 @@
 import { z } from 'zod';
+import { accountListSchema } from './accounts.js';
 import type { RateLimits } from './rate-limiter.js';
 import type { SimulatorOptions } from './simulator-options.js';
 
 const optionalPositiveInt = z.coerce.number().int().min(1).optional();
+
+/** JSON text parsed, or an issue saying it is not JSON; the list schema then checks the value. */
+const jsonText = z.string().transform((text, context): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    context.addIssue({ code: 'custom', message: `not valid JSON (${reason})` });
+    return z.NEVER;
+  }
+});
 
 /** The simulator's environment; every variable optional. */
 const environmentSchema = z.object({
@@ -34,6 +46,11 @@ const environmentSchema = z.object({
         .map((key) => key.trim())
         .filter((key) => key !== ''),
     ),
+  /**
+   * Provider accounts as a JSON array of `{"key", "org", "rpm"?, "tpm"?}`: only their keys are
+   * accepted, one rate window per org, a prompt cache per key. Excludes SIM_API_KEYS.
+   */
+  SIM_ACCOUNTS: jsonText.pipe(accountListSchema).optional(),
 });
 
 export interface SimulatorConfig {
@@ -60,6 +77,10 @@ export function loadConfig(environment: NodeJS.ProcessEnv): SimulatorConfig {
     throw new ConfigError(`Invalid environment variable ${variable}: ${issue?.message ?? 'invalid value'}`);
   }
   const environmentValues = parsed.data;
+  const accounts = environmentValues.SIM_ACCOUNTS;
+  if (accounts !== undefined && environmentValues.SIM_API_KEYS !== undefined) {
+    throw new ConfigError('SIM_ACCOUNTS and SIM_API_KEYS cannot both be set: SIM_ACCOUNTS lists the accepted keys');
+  }
   const globalLimit = { rpm: environmentValues.SIM_RPM, tpm: environmentValues.SIM_TPM };
   const limits: RateLimits = globalLimit.rpm === undefined && globalLimit.tpm === undefined ? {} : { '*': globalLimit };
   const apiKeys = environmentValues.SIM_API_KEYS;
@@ -74,6 +95,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv): SimulatorConfig {
       batchProcessingMs: environmentValues.SIM_BATCH_PROCESSING_MS,
       batchExpiryMs: environmentValues.SIM_BATCH_EXPIRY_MS,
       ...(apiKeys !== undefined && apiKeys.length > 0 ? { apiKeys } : {}),
+      ...(accounts !== undefined ? { accounts } : {}),
     },
   };
 }

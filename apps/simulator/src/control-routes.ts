@@ -46,7 +46,7 @@ async function readJson(request: IncomingMessage): Promise<{ ok: true; value: un
  *   GET    /_sim/faults                -> {"rules":[FaultRuleStatus...]}
  *   POST   /_sim/faults  [rules]       -> replaces all rules -> {"rules":[...]}
  *   DELETE /_sim/faults                -> {"rules":[]}
- *   POST   /_sim/reset                 -> {"ok":true}: counters, log, windows and faults cleared
+ *   POST   /_sim/reset                 -> {"ok":true}: counters, log, windows, prompt caches and faults cleared
  *   GET    /_sim/config                -> SettingsView
  *   PUT    /_sim/config  SettingsUpdate -> SettingsView
  */

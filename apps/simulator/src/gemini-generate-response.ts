@@ -20,17 +20,32 @@ function finishReasonOf(reply: SimulatedChatReply): GeminiFinishReason {
   return reply.finishReason === 'length' ? 'MAX_TOKENS' : 'STOP';
 }
 
-function usageOf(reply: SimulatedChatReply, complete: boolean) {
+/**
+ * Gemini's usage. Cached tokens are part of `promptTokenCount`; like every zero field of the API's
+ * JSON, `cachedContentTokenCount` and `cacheTokensDetails` are left out when nothing was cached.
+ */
+function usageOf(reply: SimulatedChatReply, complete: boolean, cachedTokens: number) {
   const promptTokensDetails = [{ modality: 'TEXT', tokenCount: reply.promptTokens }];
+  const cached = cachedTokens > 0;
+  const cachedCount = cached ? { cachedContentTokenCount: cachedTokens } : {};
+  const cacheDetails = cached ? { cacheTokensDetails: [{ modality: 'TEXT', tokenCount: cachedTokens }] } : {};
   if (!complete) {
     // Mid-stream chunks carry the prompt count only; the totals come with the last chunk.
-    return { promptTokenCount: reply.promptTokens, totalTokenCount: reply.promptTokens, promptTokensDetails };
+    return {
+      promptTokenCount: reply.promptTokens,
+      totalTokenCount: reply.promptTokens,
+      ...cachedCount,
+      promptTokensDetails,
+      ...cacheDetails,
+    };
   }
   return {
     promptTokenCount: reply.promptTokens,
     candidatesTokenCount: reply.completionTokens,
     totalTokenCount: reply.promptTokens + reply.completionTokens,
+    ...cachedCount,
     promptTokensDetails,
+    ...cacheDetails,
   };
 }
 
@@ -46,11 +61,12 @@ function candidate(parts: readonly object[], finishReason: GeminiFinishReason | 
   return { content, ...(finishReason ? { finishReason } : {}), index: 0 };
 }
 
-export function generateContentBody(identity: GeminiResponseIdentity, reply: SimulatedChatReply) {
+/** `cachedTokens`: prompt tokens read from the key's prompt cache. */
+export function generateContentBody(identity: GeminiResponseIdentity, reply: SimulatedChatReply, cachedTokens = 0) {
   const parts = reply.toolCalls.length > 0 ? functionCallParts(reply) : reply.content ? [{ text: reply.content }] : [];
   return {
     candidates: [candidate(parts, finishReasonOf(reply))],
-    usageMetadata: usageOf(reply, true),
+    usageMetadata: usageOf(reply, true, cachedTokens),
     modelVersion: identity.modelVersion,
     responseId: identity.responseId,
   };
@@ -59,14 +75,19 @@ export function generateContentBody(identity: GeminiResponseIdentity, reply: Sim
 /**
  * The `data:` payloads of `streamGenerateContent?alt=sse`: one chunk per few words (or one chunk
  * with every function call), the finish reason and full usage on the last one. Gemini sends no
- * `[DONE]` sentinel: the stream just ends.
+ * `[DONE]` sentinel: the stream just ends. `cachedTokens`: prompt tokens read from the key's prompt
+ * cache, on every chunk with the prompt count.
  */
-export function streamGenerateContentPayloads(identity: GeminiResponseIdentity, reply: SimulatedChatReply): string[] {
+export function streamGenerateContentPayloads(
+  identity: GeminiResponseIdentity,
+  reply: SimulatedChatReply,
+  cachedTokens = 0,
+): string[] {
   const finishReason = finishReasonOf(reply);
   const chunk = (parts: readonly object[], last: boolean) =>
     JSON.stringify({
       candidates: [candidate(parts, last ? finishReason : undefined)],
-      usageMetadata: usageOf(reply, last),
+      usageMetadata: usageOf(reply, last, cachedTokens),
       modelVersion: identity.modelVersion,
       responseId: identity.responseId,
     });

@@ -63,14 +63,18 @@ function prepareGeneration(model: string, body: unknown, stream: boolean): Prepa
     model,
     promptTokens: reply.promptTokens,
     completionTokens: reply.completionTokens,
+    // The system instruction comes first in the prompt the model reads, so in the cached prefix too.
+    promptText: () => JSON.stringify([request.systemInstruction ?? null, ...request.contents]),
     respond(response, settings) {
       const headers = geminiHeaders(settings);
+      const cached = settings.cachedPromptTokens;
       // The simulator always streams as `alt=sse`, the only form the SDKs request.
       if (stream) {
-        writeEventStream(response, headers, streamGenerateContentPayloads(identity, reply), settings.chunkDelayMs);
+        const payloads = streamGenerateContentPayloads(identity, reply, cached);
+        writeEventStream(response, headers, payloads, settings.chunkDelayMs);
         return;
       }
-      writeJson(response, 200, generateContentBody(identity, reply), headers);
+      writeJson(response, 200, generateContentBody(identity, reply, cached), headers);
     },
   };
 }

@@ -24,7 +24,14 @@ export {
   type FaultRule,
   type FaultRuleStatus,
 } from './fault-rules.js';
-export { GLOBAL_LIMIT_KEY, type RateLimit, type RateLimits, type WindowStats } from './rate-limiter.js';
+export { GLOBAL_LIMIT_KEY, orgWindowKey, type RateLimit, type RateLimits, type WindowStats } from './rate-limiter.js';
+export { accountListSchema, type Account, type AccountStats } from './accounts.js';
+export {
+  MAX_CACHED_PREFIXES_PER_KEY,
+  PROMPT_CACHE_BLOCK_TOKENS,
+  PROMPT_CACHE_MIN_TOKENS,
+  PROMPT_CACHE_TTL_MS,
+} from './prompt-cache.js';
 export { formatResetDuration } from './rate-limit-headers.js';
 export { RATE_WINDOW_MS } from './rate-window.js';
 export type { RequestLogEntry, SimulatorStats } from './stats.js';

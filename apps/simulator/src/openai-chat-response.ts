@@ -17,12 +17,13 @@ export interface CompletionIdentity {
 /** Fingerprint the simulator reports; a fixed value marks answers as simulated. */
 export const SYSTEM_FINGERPRINT = 'fp_simulator';
 
-function usageOf(reply: SimulatedChatReply) {
+/** OpenAI's usage; `cachedTokens` are part of `prompt_tokens`, as on the real API. */
+function usageOf(reply: SimulatedChatReply, cachedTokens: number) {
   return {
     prompt_tokens: reply.promptTokens,
     completion_tokens: reply.completionTokens,
     total_tokens: reply.promptTokens + reply.completionTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: cachedTokens, audio_tokens: 0 },
     completion_tokens_details: {
       reasoning_tokens: 0,
       audio_tokens: 0,
@@ -40,7 +41,8 @@ function toolCallsOf(reply: SimulatedChatReply) {
   }));
 }
 
-export function chatCompletionBody(identity: CompletionIdentity, reply: SimulatedChatReply) {
+/** `cachedTokens`: prompt tokens read from the key's prompt cache. */
+export function chatCompletionBody(identity: CompletionIdentity, reply: SimulatedChatReply, cachedTokens = 0) {
   const message =
     reply.toolCalls.length > 0
       ? { role: 'assistant', content: null, tool_calls: toolCallsOf(reply), refusal: null, annotations: [] }
@@ -51,7 +53,7 @@ export function chatCompletionBody(identity: CompletionIdentity, reply: Simulate
     created: identity.created,
     model: identity.model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: reply.finishReason }],
-    usage: usageOf(reply),
+    usage: usageOf(reply, cachedTokens),
     service_tier: 'default',
     system_fingerprint: SYSTEM_FINGERPRINT,
   };
@@ -87,11 +89,13 @@ function splitEvery(text: string, size: number): string[] {
  * The `data:` payloads of a streamed chat completion, in order: role chunk, content or tool-call
  * deltas, the finish chunk, the usage chunk when `includeUsage`, then "[DONE]". With
  * `include_usage` OpenAI sends `"usage": null` on every chunk but the last, so this does too.
+ * `cachedTokens`: prompt tokens read from the key's prompt cache, reported in the usage chunk.
  */
 export function chatCompletionChunkPayloads(
   identity: CompletionIdentity,
   reply: SimulatedChatReply,
   includeUsage: boolean,
+  cachedTokens = 0,
 ): string[] {
   const chunk = (delta: object, finishReason: string | null) =>
     JSON.stringify({
@@ -130,7 +134,7 @@ export function chatCompletionChunkPayloads(
         service_tier: 'default',
         system_fingerprint: SYSTEM_FINGERPRINT,
         choices: [],
-        usage: usageOf(reply),
+        usage: usageOf(reply, cachedTokens),
       }),
     );
   }

@@ -47,9 +47,12 @@ export function renderOpenAIFailure(failure: SimulatedFailure): WireError {
       const name = PER_MINUTE_NAMES[failure.limitType];
       const wait =
         failure.retryAfterMs === undefined ? '' : ` Please try again in ${Math.max(1, failure.retryAfterMs)}ms.`;
+      // Real messages name the organisation: "Rate limit reached for gpt-4o in organization org-... on ...".
+      const subject =
+        failure.organization === undefined ? failure.model : `${failure.model} in organization ${failure.organization}`;
       const message = failure.tooLarge
-        ? `Request too large for ${failure.model} on ${name}: Limit ${failure.limit}, Requested ${failure.requested}. The input or output tokens must be reduced in order to run successfully.`
-        : `Rate limit reached for ${failure.model} on ${name}: Limit ${failure.limit}, Used ${failure.used}, Requested ${failure.requested}.${wait} Visit https://platform.openai.com/account/rate-limits to learn more.`;
+        ? `Request too large for ${subject} on ${name}: Limit ${failure.limit}, Requested ${failure.requested}. The input or output tokens must be reduced in order to run successfully.`
+        : `Rate limit reached for ${subject} on ${name}: Limit ${failure.limit}, Used ${failure.used}, Requested ${failure.requested}.${wait} Visit https://platform.openai.com/account/rate-limits to learn more.`;
       return openAIError(429, { message, type: failure.limitType, code: 'rate_limit_exceeded' });
     }
     case 'insufficient_quota':

@@ -55,16 +55,18 @@ export const openAIChatCompletionsEndpoint: ProviderEndpoint = {
       model: request.model,
       promptTokens: reply.promptTokens,
       completionTokens: reply.completionTokens,
+      promptText: () => JSON.stringify(request.messages),
       respond(response, settings) {
         const identity = chatCompletionIdentity(request, requestHash, settings.receivedAt);
         const headers = openAIHeaders(settings, requestHash);
+        const cached = settings.cachedPromptTokens;
         if (request.stream === true) {
           const includeUsage = request.stream_options?.include_usage === true;
-          const payloads = chatCompletionChunkPayloads(identity, reply, includeUsage);
+          const payloads = chatCompletionChunkPayloads(identity, reply, includeUsage, cached);
           writeEventStream(response, headers, payloads, settings.chunkDelayMs);
           return;
         }
-        writeJson(response, 200, chatCompletionBody(identity, reply), headers);
+        writeJson(response, 200, chatCompletionBody(identity, reply, cached), headers);
       },
     };
   },

@@ -15,6 +15,8 @@ export type SimulatedFailure =
   | {
       kind: 'rate_limit';
       model: string;
+      /** The organisation whose shared limit was hit; absent for model and "*" limits. */
+      organization?: string;
       limitType: 'requests' | 'tokens';
       limit: number;
       used: number;
@@ -47,6 +49,11 @@ export interface RespondSettings {
   headers: Readonly<Record<string, string>>;
   /** Time the request arrived, epoch ms: for `created` fields and processing-time headers. */
   receivedAt: number;
+  /**
+   * Prompt tokens served from the key's prompt cache (see `prompt-cache.ts`); 0 when the prompt
+   * cache is off. Each wire format reports them in its own usage field.
+   */
+  cachedPromptTokens: number;
 }
 
 /** A validated request with its reply computed, waiting for the pipeline to let it answer. */
@@ -56,6 +63,12 @@ export interface PreparedCall {
   /** Tokens charged against the rate window and reported in usage. */
   promptTokens: number;
   completionTokens: number;
+  /**
+   * The prompt as the prompt cache compares it: the messages (or contents) serialised in order.
+   * Absent for calls that have no prompt cache (embeddings). A function, so nothing is serialised
+   * while the prompt cache is off.
+   */
+  promptText?: () => string;
   /** Writes the success answer; called once, and only while the client is still connected. */
   respond(response: ServerResponse, settings: RespondSettings): void;
 }

@@ -110,4 +110,19 @@ describe('RateLimiter with an injected clock', () => {
     expect(limiter.admit('m', 1, 1400).admitted).toBe(true);
     expect(limiter.statistics(1400).m).toMatchObject({ maxRequests: 2, maxOfferedRequests: 4 });
   });
+
+  it('charges an org window on top of the model window and "*", naming the org when it is full', () => {
+    const limiter = new RateLimiter({ '*': { rpm: 10 } }, 1000, { 'org-a': { rpm: 2 } });
+    expect(limiter.admit('m', 1, 0, 'org-a').admitted).toBe(true);
+    expect(limiter.admit('n', 1, 1, 'org-a').admitted).toBe(true);
+    const refused = limiter.admit('m', 1, 2, 'org-a');
+    expect(refused.admitted).toBe(false);
+    if (!refused.admitted) expect(refused.failure).toMatchObject({ organization: 'org-a', limit: 2, used: 2 });
+    expect(limiter.admit('m', 1, 3, 'org-b').admitted).toBe(true);
+    expect(limiter.admit('m', 1, 4).admitted).toBe(true);
+    const windows = limiter.statistics(4);
+    expect(windows['org:org-a']).toMatchObject({ maxRequests: 2, maxOfferedRequests: 3 });
+    expect(windows['org:org-b']).toMatchObject({ maxRequests: 1 });
+    expect(windows['*']).toMatchObject({ maxRequests: 4 });
+  });
 });

@@ -18,6 +18,14 @@ export type RateLimits = Readonly<Record<string, RateLimit>>;
 
 export const GLOBAL_LIMIT_KEY = '*';
 
+/**
+ * The window an organisation's accounts share, as the statistics name it ("org:org-a"). Real
+ * providers count limits per organisation, so every key of one org draws on this one window.
+ */
+export function orgWindowKey(org: string): string {
+  return `org:${org}`;
+}
+
 /** Limits reported in the headers of an injected 429 when none are configured. */
 const REPORTED_DEFAULTS = { rpm: 10_000, tpm: 10_000_000 };
 
@@ -40,20 +48,32 @@ export interface WindowStats {
   currentTokens: number;
 }
 
+/** One window a request is checked against and charged to, with the limit it has (if any). */
+interface ChargedWindow {
+  key: string;
+  limit: RateLimit | undefined;
+  /** Set for an organisation's window: rate-limit messages name the organisation. */
+  organization?: string;
+}
+
 /**
  * Strict sliding-window limiter. A request costs its prompt plus actual completion tokens (known
  * up front, since replies are deterministic). A refused request is not recorded, so it costs
- * nothing. Every model gets windows whether limited or not, for the statistics.
+ * nothing. Every model gets windows whether limited or not, for the statistics; so does every
+ * organisation a request names, under `orgWindowKey(org)`.
  */
 export class RateLimiter {
   private limitsByKey: RateLimits;
+  private readonly orgLimits: RateLimits;
   private readonly windowMs: number;
   private readonly admitted = new Map<string, SlidingWindowLog>();
   private readonly offered = new Map<string, SlidingWindowLog>();
 
-  constructor(limits: RateLimits = {}, windowMs: number = RATE_WINDOW_MS) {
+  /** `orgLimits`: limits by organisation, shared by all its keys and checked on top of the others. */
+  constructor(limits: RateLimits = {}, windowMs: number = RATE_WINDOW_MS, orgLimits: RateLimits = {}) {
     this.limitsByKey = limits;
     this.windowMs = windowMs;
+    this.orgLimits = orgLimits;
   }
 
   get limits(): RateLimits {
@@ -64,41 +84,49 @@ export class RateLimiter {
     this.limitsByKey = limits;
   }
 
-  admit(model: string, tokens: number, now: number): AdmissionDecision {
-    this.window(this.offered, model).add(now, tokens);
-    this.window(this.offered, GLOBAL_LIMIT_KEY).add(now, tokens);
-    for (const key of [model, GLOBAL_LIMIT_KEY]) {
-      const failure = this.check(key, model, tokens, now);
+  /**
+   * Checks the model's window, the "*" window and, when `org` is given, the organisation's window;
+   * charges all of them if every one has room, none if any is full.
+   */
+  admit(model: string, tokens: number, now: number, org?: string): AdmissionDecision {
+    const windows = this.windowsFor(model, org);
+    for (const { key } of windows) this.window(this.offered, key).add(now, tokens);
+    for (const charged of windows) {
+      const failure = this.check(charged, model, tokens, now);
       if (failure !== undefined) {
         return {
           admitted: false,
           failure,
-          headers: { ...this.headersFor(model, now), ...retryAfterHeaders(failure.retryAfterMs) },
+          headers: { ...this.headersFor(model, now, org), ...retryAfterHeaders(failure.retryAfterMs) },
         };
       }
     }
-    this.window(this.admitted, model).add(now, tokens);
-    this.window(this.admitted, GLOBAL_LIMIT_KEY).add(now, tokens);
-    return { admitted: true, headers: this.headersFor(model, now) };
+    for (const { key } of windows) this.window(this.admitted, key).add(now, tokens);
+    return { admitted: true, headers: this.headersFor(model, now, org) };
   }
 
   /**
-   * An injected 429: the model's request limit (or a plausible default when none is set) reported
-   * as used up until `resetMs` from now.
+   * An injected 429: the organisation's request limit when `org` has limits, else the model's
+   * (or a plausible default when none is set), reported as used up until `resetMs` from now.
    */
   injectedRateLimit(
     model: string,
     now: number,
     resetMs: number,
+    org?: string,
   ): { failure: RateLimitFailure; headers: Record<string, string> } {
-    const limit = this.limitsByKey[model] ?? this.limitsByKey[GLOBAL_LIMIT_KEY] ?? {};
+    const orgLimit = org === undefined ? undefined : this.orgLimits[org];
+    const reportsOrg = org !== undefined && (orgLimit?.rpm !== undefined || orgLimit?.tpm !== undefined);
+    const limit =
+      (reportsOrg ? orgLimit : undefined) ?? this.limitsByKey[model] ?? this.limitsByKey[GLOBAL_LIMIT_KEY] ?? {};
     const requestLimit = limit.rpm ?? REPORTED_DEFAULTS.rpm;
     const tokenLimit = limit.tpm ?? REPORTED_DEFAULTS.tpm;
-    const window = this.window(this.admitted, model);
+    const window = this.window(this.admitted, reportsOrg ? orgWindowKey(org) : model);
     return {
       failure: {
         kind: 'rate_limit',
         model,
+        ...(reportsOrg ? { organization: org } : {}),
         limitType: 'requests',
         limit: requestLimit,
         used: requestLimit,
@@ -148,16 +176,31 @@ export class RateLimiter {
     return window;
   }
 
-  private check(key: string, model: string, tokens: number, now: number): RateLimitFailure | undefined {
-    const limit = this.limitsByKey[key];
+  private windowsFor(model: string, org: string | undefined): ChargedWindow[] {
+    const windows: ChargedWindow[] = [
+      { key: model, limit: this.limitsByKey[model] },
+      { key: GLOBAL_LIMIT_KEY, limit: this.limitsByKey[GLOBAL_LIMIT_KEY] },
+    ];
+    if (org !== undefined) windows.push({ key: orgWindowKey(org), limit: this.orgLimits[org], organization: org });
+    return windows;
+  }
+
+  private check(
+    { key, limit, organization }: ChargedWindow,
+    model: string,
+    tokens: number,
+    now: number,
+  ): RateLimitFailure | undefined {
     if (limit === undefined) return undefined;
     const window = this.window(this.admitted, key);
+    const named = organization === undefined ? {} : { organization };
     if (limit.rpm !== undefined) {
       const used = window.requests(now);
       if (used + 1 > limit.rpm) {
         return {
           kind: 'rate_limit',
           model,
+          ...named,
           limitType: 'requests',
           limit: limit.rpm,
           used,
@@ -174,6 +217,7 @@ export class RateLimiter {
         return {
           kind: 'rate_limit',
           model,
+          ...named,
           limitType: 'tokens',
           limit: limit.tpm,
           used,
@@ -186,11 +230,16 @@ export class RateLimiter {
     return undefined;
   }
 
-  /** Headers for each dimension from the model's own limit, else from the global one. */
-  private headersFor(model: string, now: number): Record<string, string> {
+  /**
+   * Headers for each dimension from the organisation's limit when the request names an org that
+   * has one, else from the model's own limit, else from the global one.
+   */
+  private headersFor(model: string, now: number, org: string | undefined): Record<string, string> {
     const state = (dimension: 'rpm' | 'tpm'): LimitState | undefined => {
-      const key = this.limitsByKey[model]?.[dimension] !== undefined ? model : GLOBAL_LIMIT_KEY;
-      const limit = this.limitsByKey[key]?.[dimension];
+      const orgLimit = org === undefined ? undefined : this.orgLimits[org]?.[dimension];
+      const modelKey = this.limitsByKey[model]?.[dimension] !== undefined ? model : GLOBAL_LIMIT_KEY;
+      const key = org !== undefined && orgLimit !== undefined ? orgWindowKey(org) : modelKey;
+      const limit = orgLimit ?? this.limitsByKey[modelKey]?.[dimension];
       if (limit === undefined) return undefined;
       const window = this.window(this.admitted, key);
       const used = dimension === 'rpm' ? window.requests(now) : window.tokenTotal(now);

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccountRegistry } from './accounts.js';
 import type { FaultKind, FaultRuleBook, InjectedFault } from './fault-rules.js';
 import type { HoldGate } from './hold-gate.js';
 import { BodyTooLargeError, parseJson, readBody, writeWireError } from './http-io.js';
-import type { PreparedCall, ProviderEndpoint } from './provider-endpoint.js';
+import type { PreparedCall, ProviderEndpoint, RespondSettings } from './provider-endpoint.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { SimulatorSettings } from './simulator-options.js';
 import type { StatsRecorder } from './stats.js';
@@ -11,6 +12,8 @@ import { WireError } from './wire-error.js';
 /** Everything shared by every provider endpoint; one per simulator. */
 export interface PipelineContext {
   readonly settings: SimulatorSettings;
+  /** The accounts' organisations, per-key counters and prompt caches. */
+  readonly accounts: AccountRegistry;
   readonly faults: FaultRuleBook;
   readonly limiter: RateLimiter;
   readonly stats: StatsRecorder;
@@ -57,18 +60,21 @@ export async function handleProviderRequest(
   pathname: string,
 ): Promise<void> {
   const record: RequestRecord = { time: Date.now(), path: pathname };
+  const { wire } = endpoint;
+  const key = wire.readApiKey(request);
   const fail = (error: WireError, model: string | null, fault: FaultKind | null, headers = {}): void => {
     writeWireError(response, error, headers);
     context.stats.record({ ...record, model, status: error.status, promptTokens: 0, completionTokens: 0, fault });
+    if (key !== undefined)
+      context.accounts.record(key, { status: error.status, promptTokens: 0, cachedPromptTokens: 0 });
   };
-  const { wire } = endpoint;
 
-  const key = wire.readApiKey(request);
   if (key === undefined) return fail(wire.renderFailure({ kind: 'missing_api_key' }), null, null);
   const acceptedKeys = context.settings.apiKeys;
   if (acceptedKeys !== undefined && !acceptedKeys.has(key)) {
     return fail(wire.renderFailure({ kind: 'invalid_api_key', key }), null, null);
   }
+  const org = context.accounts.orgOf(key);
 
   let body: Buffer;
   try {
@@ -103,10 +109,14 @@ export async function handleProviderRequest(
       completionTokens: 0,
       fault: fault.kind,
     };
+    const recordNoAnswer = (): void => {
+      context.stats.record(noAnswer);
+      context.accounts.record(key, { status: 0, promptTokens: 0, cachedPromptTokens: 0 });
+    };
     switch (fault.kind) {
       case '429': {
         const resetMs = fault.retryAfterMs ?? (fault.retryAfterSeconds ?? 1) * 1000;
-        const injected = context.limiter.injectedRateLimit(call.model, context.clock(), resetMs);
+        const injected = context.limiter.injectedRateLimit(call.model, context.clock(), resetMs, org);
         const headers = { ...injected.headers, ...retryHeaders(fault) };
         return fail(wire.renderFailure(injected.failure), call.model, fault.kind, headers);
       }
@@ -125,14 +135,14 @@ export async function handleProviderRequest(
       case 'hang':
         context.hanging.add(response);
         response.once('close', () => context.hanging.delete(response));
-        return context.stats.record(noAnswer);
+        return recordNoAnswer();
       case 'reset':
-        context.stats.record(noAnswer);
+        recordNoAnswer();
         // RST rather than FIN: the client sees ECONNRESET, as when a proxy drops the connection.
         request.socket.resetAndDestroy();
         return;
       case 'hold':
-        if (!(await context.held.wait(response))) return context.stats.record(noAnswer);
+        if (!(await context.held.wait(response))) return recordNoAnswer();
         break;
       case 'timeout_then_ok':
         extraDelayMs = fault.delayMs;
@@ -141,10 +151,13 @@ export async function handleProviderRequest(
   }
 
   const tokens = call.promptTokens + call.completionTokens;
-  const decision = context.limiter.admit(call.model, tokens, context.clock());
+  const now = context.clock();
+  const decision = context.limiter.admit(call.model, tokens, now, org);
   if (!decision.admitted) {
     return fail(wire.renderFailure(decision.failure), call.model, fault?.kind ?? null, decision.headers);
   }
+  // Only an admitted prompt reaches the model, so only an admitted prompt fills the cache.
+  const cachedPromptTokens = context.accounts.cachedPromptTokens(key, call, now);
   context.stats.record({
     ...record,
     model: call.model,
@@ -153,29 +166,31 @@ export async function handleProviderRequest(
     completionTokens: call.completionTokens,
     fault: fault?.kind ?? null,
   });
-  answerAfterDelay(context, call, response, decision.headers, record.time, extraDelayMs);
+  context.accounts.record(key, { status: 200, promptTokens: call.promptTokens, cachedPromptTokens });
+  const answer = { headers: decision.headers, receivedAt: record.time, cachedPromptTokens };
+  answerAfterDelay(context, call, response, answer, extraDelayMs);
 }
 
+/** `answer` is what `respond` gets but the chunk delay, which is read when the answer goes out. */
 function answerAfterDelay(
   context: PipelineContext,
   call: PreparedCall,
   response: ServerResponse,
-  headers: Record<string, string>,
-  receivedAt: number,
+  answer: Omit<RespondSettings, 'chunkDelayMs'>,
   extraDelayMs: number,
 ): void {
   const { settings } = context;
   const jitter = settings.jitterMs > 0 ? Math.random() * settings.jitterMs : 0;
   const delayMs = settings.latencyMs + jitter + extraDelayMs;
-  const answer = (): void => {
+  const respond = (): void => {
     if (response.destroyed || response.writableEnded) return;
-    call.respond(response, { chunkDelayMs: settings.chunkDelayMs, headers, receivedAt });
+    call.respond(response, { ...answer, chunkDelayMs: settings.chunkDelayMs });
   };
   if (delayMs <= 0) {
-    answer();
+    respond();
     return;
   }
   // One plain timer per waiting request: 10,000 of them cost little, and closing clears them.
-  const timer = setTimeout(answer, delayMs);
+  const timer = setTimeout(respond, delayMs);
   response.once('close', () => clearTimeout(timer));
 }

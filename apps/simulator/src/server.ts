@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { accountListSchema, AccountRegistry, orgLimitsOf } from './accounts.js';
 import { anthropicEndpoints } from './anthropic-routes.js';
 import { handleBatchRequest } from './batch-routing.js';
 import { createBatchServices } from './batch-services.js';
@@ -12,6 +13,7 @@ import { DEFAULT_MAX_BODY_BYTES, writeWireError } from './http-io.js';
 import { openAIEndpoints, openAIWire } from './openai-routes.js';
 import type { ProviderEndpoint, WireFormat } from './provider-endpoint.js';
 import { RateLimiter } from './rate-limiter.js';
+import { RATE_WINDOW_MS } from './rate-window.js';
 import { handleProviderRequest, type PipelineContext } from './request-pipeline.js';
 import {
   applySettingsUpdate,
@@ -44,9 +46,12 @@ function defaultOnError(error: unknown): void {
 
 export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const onError = options.onError ?? defaultOnError;
-  const limiter = new RateLimiter(rateLimitsSchema.parse(options.limits ?? {}));
+  const settings = resolveSettings(options);
+  const accounts = options.accounts === undefined ? [] : accountListSchema.parse(options.accounts);
+  const limiter = new RateLimiter(rateLimitsSchema.parse(options.limits ?? {}), RATE_WINDOW_MS, orgLimitsOf(accounts));
   const context: PipelineContext = {
-    settings: resolveSettings(options),
+    settings,
+    accounts: new AccountRegistry(accounts),
     faults: new FaultRuleBook(options.faults ?? []),
     limiter,
     stats: new StatsRecorder(options.requestLogCapacity),
@@ -65,6 +70,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
         limiter.statistics(context.clock()),
         { hanging: context.hanging.size, held: context.held.size },
         batchContext.batchStats.snapshot(),
+        context.accounts.snapshot(),
       ),
     batchSubmissions: (provider) => batchContext.batchStats.submissions(provider),
     requests: (since = 0) => context.stats.requestsSince(since),
@@ -76,6 +82,7 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
     reset: () => {
       context.stats.reset();
       limiter.clear();
+      context.accounts.reset();
       context.faults.clear();
       context.held.releaseAll();
       batchContext.batchStats.reset();

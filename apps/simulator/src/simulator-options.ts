@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Account } from './accounts.js';
 import type { FaultRule } from './fault-rules.js';
 import type { RateLimits } from './rate-limiter.js';
 
@@ -33,8 +34,14 @@ export interface SimulatorOptions {
   jitterMs?: number;
   /** Pause between streamed chunks, ms. Default 0: the whole stream in one write. */
   chunkDelayMs?: number;
-  /** Accepted API keys. Default: any non-empty key. */
+  /** Accepted API keys. Default: any non-empty key. Excludes `accounts`. */
   apiKeys?: readonly string[];
+  /**
+   * Provider accounts (see `accounts.ts`): only their keys are accepted, each organisation's keys
+   * share one rate window with the org's limits, and each key has its own prompt cache. Excludes
+   * `apiKeys`. Default: none, and the prompt cache is off.
+   */
+  accounts?: readonly Account[];
   /** Per-model limits, "*" for all models together. Default: none. */
   limits?: RateLimits;
   /** Fault rules active from the start. Default: none. */
@@ -97,13 +104,18 @@ export interface SettingsView {
   batchEnqueuedTokens: number | null;
 }
 
+/** The settings `options` start with; throws when they contradict each other. */
 export function resolveSettings(options: SimulatorOptions): SimulatorSettings {
+  if (options.apiKeys !== undefined && options.accounts !== undefined) {
+    throw new Error('apiKeys and accounts exclude each other: the accounts are the accepted keys');
+  }
+  const apiKeys = options.accounts?.map((account) => account.key) ?? options.apiKeys;
   const parsed = settingsUpdateSchema.parse({
     latencyMs: options.latencyMs,
     jitterMs: options.jitterMs,
     chunkDelayMs: options.chunkDelayMs,
     limits: options.limits,
-    apiKeys: options.apiKeys === undefined ? undefined : [...options.apiKeys],
+    apiKeys: apiKeys === undefined ? undefined : [...apiKeys],
     batchProcessingMs: options.batchProcessingMs,
     batchExpiryMs: options.batchExpiryMs,
     batchEnqueuedTokens: options.batchEnqueuedTokens,

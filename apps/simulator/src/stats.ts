@@ -1,3 +1,4 @@
+import type { AccountStats } from './accounts.js';
 import type { BatchProvider, BatchProviderStats } from './batch-stats.js';
 import type { FaultKind } from './fault-rules.js';
 import type { WindowStats } from './rate-limiter.js';
@@ -45,8 +46,13 @@ export interface SimulatorStats {
   held: number;
   /** Tokens of admitted requests (the ones answered or being answered successfully). */
   tokens: { prompt: number; completion: number };
-  /** Rate windows by model, plus "*" for all models together. */
+  /**
+   * Rate windows by model, plus "*" for all models together and "org:<org>" for each organisation
+   * of the accounts.
+   */
   windows: Record<string, WindowStats>;
+  /** Counters by API key of the configured accounts; empty without accounts. */
+  accounts: Record<string, AccountStats>;
   /** Batch APIs by provider: batches created, lines submitted (by id), lines ended, tokens. */
   batches: Record<BatchProvider, BatchProviderStats>;
 }
@@ -126,6 +132,7 @@ export class StatsRecorder {
     windows: Record<string, WindowStats>,
     parked: { hanging: number; held: number },
     batches: Record<BatchProvider, BatchProviderStats>,
+    accounts: Record<string, AccountStats>,
   ): SimulatorStats {
     return {
       since: this.since,
@@ -142,6 +149,7 @@ export class StatsRecorder {
       held: parked.held,
       tokens: { prompt: this.promptTokens, completion: this.completionTokens },
       windows,
+      accounts,
       batches,
     };
   }
