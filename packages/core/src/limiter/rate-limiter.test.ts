@@ -182,4 +182,24 @@ describe('RateLimiter', () => {
     expect((await acquire(limiter, model, rule, { tokens: 500 })).admitted).toBe(true);
     expect((await acquire(limiter, model, rule, { tokens: 1 })).admitted).toBe(false);
   });
+
+  test("a bucket's key outlives its refill: its expiry is set on first use and renewed once half is gone, not at every call", async ({
+    limiter: { limiter, model, redis },
+  }) => {
+    const rule = limits({ rpm: 6_000 });
+    const key = `llmq:{rl:${model}}:bucket`;
+    const renewals = async () => {
+      const info = await redis.info('commandstats');
+      return Number(/cmdstat_pexpire:calls=(\d+)/.exec(info)?.[1] ?? 0);
+    };
+    const before = await renewals();
+    for (let index = 0; index < 20; index++) await acquire(limiter, model, rule);
+    await limiter.adjust({ model, tenant: 't', limits: rule, tokenCorrection: 0 });
+    // 21 writes, one expiry set: the first.
+    expect((await renewals()) - before).toBe(1);
+    expect(await redis.pttl(key)).toBeGreaterThan(100_000);
+    // A 429's block outlasts the expiry: the key is kept for the block and an expiry after it.
+    await limiter.adjust({ model, tenant: 't', limits: rule, blockForMs: 300_000 });
+    expect(await redis.pttl(key)).toBeGreaterThan(400_000);
+  });
 });

@@ -44,7 +44,7 @@ for index = 1, 2 do
   local caps = { tonumber(ARGV[base]), tonumber(ARGV[base + 2]) }
   local rates = { tonumber(ARGV[base + 1]), tonumber(ARGV[base + 3]) }
   if caps[1] > 0 or caps[2] > 0 then
-    local state = redis.call('HMGET', KEYS[index], 'r', 't', 'ts', 'blocked')
+    local state = redis.call('HMGET', KEYS[index], 'r', 't', 'ts', 'blocked', 'exp')
     local elapsed = math.max(0, now - (tonumber(state[3]) or now))
     local levels = {}
     for dimension = 1, 2 do
@@ -52,14 +52,20 @@ for index = 1, 2 do
       levels[dimension] = math.min(caps[dimension], stored + elapsed * rates[dimension])
     end
     blocked = math.max(blocked, tonumber(state[4]) or 0)
-    buckets[#buckets + 1] = { key = KEYS[index], levels = levels, caps = caps, rates = rates }
+    buckets[#buckets + 1] = { key = KEYS[index], levels = levels, caps = caps, rates = rates, exp = tonumber(state[5]) or 0 }
   end
 end
 
+-- The key's expiry is renewed only once less than half of it is left (kept in its `exp` field),
+-- so a busy bucket costs no PEXPIRE per call and an idle one still outlives its refill.
 local function save()
   for _, bucket in ipairs(buckets) do
-    redis.call('HSET', bucket.key, 'r', tostring(bucket.levels[1]), 't', tostring(bucket.levels[2]), 'ts', tostring(now))
-    redis.call('PEXPIRE', bucket.key, expiry)
+    if bucket.exp - now < expiry / 2 then
+      redis.call('HSET', bucket.key, 'r', tostring(bucket.levels[1]), 't', tostring(bucket.levels[2]), 'ts', tostring(now), 'exp', tostring(now + expiry))
+      redis.call('PEXPIRE', bucket.key, expiry)
+    else
+      redis.call('HSET', bucket.key, 'r', tostring(bucket.levels[1]), 't', tostring(bucket.levels[2]), 'ts', tostring(now))
+    end
   end
 end
 

@@ -28,7 +28,7 @@ for index = 1, 2 do
   local tcap, trate = tonumber(ARGV[base + 2]), tonumber(ARGV[base + 3])
   if (rcap > 0 or tcap > 0) and KEYS[index] then
     local key = KEYS[index]
-    local state = redis.call('HMGET', key, 'r', 't', 'ts', 'blocked')
+    local state = redis.call('HMGET', key, 'r', 't', 'ts', 'blocked', 'exp')
     local elapsed = math.max(0, now - (tonumber(state[3]) or now))
     local r = math.min(rcap, (tonumber(state[1]) or rcap) + elapsed * rrate)
     local t = math.min(tcap, (tonumber(state[2]) or tcap) + elapsed * trate)
@@ -45,8 +45,14 @@ for index = 1, 2 do
         if rcap > 0 then r = math.min(r, 0) end
       end
     end
-    redis.call('HSET', key, 'r', tostring(r), 't', tostring(t), 'ts', tostring(now))
-    redis.call('PEXPIRE', key, math.max(expiry, block + expiry))
+    -- Renewed once less than half of the expiry is left (see limiter-acquire.lua), or to outlive a block.
+    local lasting = math.max(expiry, block + expiry)
+    if (tonumber(state[5]) or 0) - now < lasting - expiry / 2 then
+      redis.call('HSET', key, 'r', tostring(r), 't', tostring(t), 'ts', tostring(now), 'exp', tostring(now + lasting))
+      redis.call('PEXPIRE', key, lasting)
+    else
+      redis.call('HSET', key, 'r', tostring(r), 't', tostring(t), 'ts', tostring(now))
+    end
   end
 end
 return 1

@@ -86,7 +86,7 @@ for index = 1, 2 do
   local caps = { tonumber(ARGV[base]), tonumber(ARGV[base + 2]) }
   local rates = { tonumber(ARGV[base + 1]), tonumber(ARGV[base + 3]) }
   if caps[1] > 0 or caps[2] > 0 then
-    local state = redis.call('HMGET', KEYS[index], 'r', 't', 'ts', 'blocked')
+    local state = redis.call('HMGET', KEYS[index], 'r', 't', 'ts', 'blocked', 'exp')
     local elapsed = math.max(0, now - (tonumber(state[3]) or now))
     local levels = {}
     for dimension = 1, 2 do
@@ -94,7 +94,9 @@ for index = 1, 2 do
       levels[dimension] = math.min(caps[dimension], stored + elapsed * rates[dimension])
     end
     if index == 1 then blocked = tonumber(state[4]) or 0 end
-    buckets[index] = { key = KEYS[index], levels = levels, caps = caps, rates = rates, changed = false }
+    buckets[index] = {
+      key = KEYS[index], levels = levels, caps = caps, rates = rates, changed = false, exp = tonumber(state[5]) or 0,
+    }
   end
 end
 
@@ -265,8 +267,13 @@ end
 local function finish(reply)
   for _, bucket in pairs(buckets) do
     if bucket.changed then
-      redis.call('HSET', bucket.key, 'r', tostring(bucket.levels[1]), 't', tostring(bucket.levels[2]), 'ts', tostring(now))
-      redis.call('PEXPIRE', bucket.key, bucketExpiry)
+      -- Renewed once less than half of the expiry is left (see limiter-acquire.lua).
+      if bucket.exp - now < bucketExpiry / 2 then
+        redis.call('HSET', bucket.key, 'r', tostring(bucket.levels[1]), 't', tostring(bucket.levels[2]), 'ts', tostring(now), 'exp', tostring(now + bucketExpiry))
+        redis.call('PEXPIRE', bucket.key, bucketExpiry)
+      else
+        redis.call('HSET', bucket.key, 'r', tostring(bucket.levels[1]), 't', tostring(bucket.levels[2]), 'ts', tostring(now))
+      end
     end
   end
   for index in pairs(touched) do redis.call('PEXPIRE', KEYS[index], fairExpiry) end
