@@ -129,14 +129,16 @@ describe('RateLimiter with fair share', () => {
       rank: 5,
       leaseMs: 60_000,
     });
-    expect(arrival.status).toBe('queued');
-    const granted: string[] = [];
+    // Granted as it arrived (the horizon had room since the last grant), or queued for the next.
+    expect(['scheduled', 'queued']).toContain(arrival.status);
+    const granted: string[] = arrival.status === 'scheduled' ? ['newcomer-0'] : [];
     while (!granted.includes('newcomer-0')) {
       granted.push(...(await limiter.fairTick({ model, limits })).granted);
       await sleep(25);
     }
     // At most one bulk call (the turn in progress) before it.
     expect(granted.indexOf('newcomer-0')).toBeLessThanOrEqual(1);
+    expect(arrival.waitMs).toBeLessThan(1_000);
   });
 
   test("with no horizon, a tenant whose turn it is goes at once behind another's backlog: the grants leave it a reserve", async ({
@@ -145,11 +147,11 @@ describe('RateLimiter with fair share', () => {
     const limits = fairLimits({ rpm: 6_000 }, { horizonMs: 0 }); // 120 at once, then one per ~10 ms
     const acquire = (tenant: string, callId: string) =>
       limiter.fairAcquire({ model, tenant, limits, requests: 1, tokens: 0, callId, rank: 5, leaseMs: 60_000 });
-    const backlog = [];
-    for (let index = 0; index < 300; index++) backlog.push(await acquire('bulk', `bulk-${index}`));
+    // A backlog the test cannot see drained: 1,000 calls at 100 a second.
+    const backlog = await Promise.all(Array.from({ length: 1_000 }, (_, index) => acquire('bulk', `bulk-${index}`)));
     // Nothing is scheduled ahead: calls go now or queue.
     expect(backlog.filter((answer) => answer.status === 'scheduled')).toHaveLength(0);
-    expect(backlog.filter((answer) => answer.status === 'queued').length).toBeGreaterThan(150);
+    expect(backlog.filter((answer) => answer.status === 'queued').length).toBeGreaterThan(800);
     const granted: string[] = [];
     for (let round = 0; round < 20; round++) {
       await sleep(30);
@@ -194,7 +196,7 @@ describe('RateLimiter with fair share', () => {
     const acquire = (callId: string, leaseMs = 60_000) =>
       limiter.fairAcquire({ model, tenant: 'capped', limits, requests: 1, tokens: 0, callId, rank: 5, leaseMs });
     expect((await acquire('c1')).status).toBe('admitted');
-    expect((await acquire('c2', 300)).status).toBe('admitted');
+    expect((await acquire('c2', 1_500)).status).toBe('admitted');
     expect((await acquire('c3')).status).toBe('queued');
     expect((await acquire('c4')).status).toBe('queued');
     // Another tenant is not held back by the capped one.
@@ -212,7 +214,7 @@ describe('RateLimiter with fair share', () => {
     expect(await limiter.fairRelease({ model, tenant: 'capped', limits, callId: 'c1', refund: false })).toEqual(['c3']);
     // c2's worker "died": its lease lapses and c4 gets the slot.
     expect((await limiter.fairTick({ model, limits })).granted).toEqual([]);
-    await sleep(350);
+    await sleep(1_600);
     expect((await limiter.fairTick({ model, limits })).granted).toEqual(['c4']);
     const holds = await redis.hkeys(fairKeys(model).holds);
     // The uncapped tenant's call went straight through: it holds nothing to give back.
