@@ -48,11 +48,23 @@ describe('rawJsonShapeProblem', () => {
     );
   });
 
-  it('never refuses what the parsed walk accepts (commas and containers never exceed the values)', () => {
+  it('counts an empty container once, as the parsed walk does', () => {
+    const text = '{"a":[],"b":{},"c":[[],{}]}';
+    // The root, its three members and the two in "c".
+    expect(jsonShapeProblem(JSON.parse(text), { values: 6 })).toBeNull();
+    expect(rawJsonShapeProblem(raw(text), { values: 6 })).toBeNull();
+    expect(rawJsonShapeProblem(raw(text), { values: 5 })).toBe('request body holds more than 5 JSON values');
+    expect(rawJsonShapeProblem(raw('[ ]'), { values: 1 })).toBeNull();
+  });
+
+  it('counts the values the parsed walk counts (first children and commas)', () => {
     fc.assert(
       fc.property(fc.json({ maxDepth: 6 }), (text) => {
-        const walked = jsonShapeProblem(JSON.parse(text), { values: 40, depth: 5 });
-        if (walked === null) expect(rawJsonShapeProblem(raw(text), { values: 40, depth: 5 })).toBeNull();
+        const limits = { values: 40, depth: 5 };
+        // The same verdict; when both limits are passed, each may name the one it met first.
+        expect(rawJsonShapeProblem(raw(text), limits) === null).toBe(
+          jsonShapeProblem(JSON.parse(text), limits) === null,
+        );
       }),
       { numRuns: 2_000 },
     );

@@ -59,12 +59,17 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
+const SPACE = 0x20;
+const TAB = 0x09;
+const LINE_FEED = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 /**
- * The same limits, read from the raw bytes before JSON.parse: one pass, no allocation. Every comma
- * outside a string separates two values (or two members, each with a value), so containers plus
- * commas never exceed the values; a body past either limit is refused before parsing it costs
- * anything (parsing 4 MiB of small objects holds the event loop for 60 ms).
+ * The same limits, read from the raw bytes before JSON.parse: one pass, no allocation. Every value
+ * but the root is either the first in its container or follows a comma outside a string, so
+ * counting first children and commas counts the values as the parsed walk does (an object's
+ * repeated keys, which JSON.parse collapses, count each); a body past either limit is refused
+ * before parsing it costs anything (parsing 4 MiB of small objects holds the event loop for 60 ms).
  */
 export function rawJsonShapeProblem(body: Uint8Array, limits: JsonShapeLimits = {}): string | null {
   const maxDepth = limits.depth ?? MAX_JSON_DEPTH;
@@ -72,15 +77,23 @@ export function rawJsonShapeProblem(body: Uint8Array, limits: JsonShapeLimits = 
   let inString = false;
   let depth = 0;
   let values = 1;
+  // Just past an opening bracket: the next byte that is not whitespace says whether it is empty.
+  let opened = false;
   for (let index = 0; index < body.length; index += 1) {
     const byte = body[index];
     if (inString) {
       if (byte === BACKSLASH) index += 1;
       else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) inString = true;
+      continue;
+    }
+    if (opened && byte !== SPACE && byte !== TAB && byte !== LINE_FEED && byte !== CARRIAGE_RETURN) {
+      opened = false;
+      if (byte !== CLOSE_BRACE && byte !== CLOSE_BRACKET) values += 1;
+    }
+    if (byte === QUOTE) inString = true;
     else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
       depth += 1;
-      values += 1;
+      opened = true;
       if (depth > maxDepth) return `request body nests objects and arrays deeper than ${maxDepth} levels`;
     } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) depth -= 1;
     else if (byte === COMMA) values += 1;
