@@ -260,4 +260,22 @@ describe('RateLimiter with fair share', () => {
     expect(third.status).toBe('scheduled');
     expect(third.waitMs).toBeGreaterThan(800);
   });
+
+  test('a queued call whose want is missing is dropped, not granted, and the call behind it is', async ({
+    limiter: { limiter, model, redis },
+  }) => {
+    const limits = fairLimits({ rpm: 60 }, { horizonMs: 0 }); // capacity 1
+    const acquire = (callId: string) =>
+      limiter.fairAcquire({ model, tenant: 't', limits, requests: 1, tokens: 0, callId, rank: 5, leaseMs: 60_000 });
+    expect((await acquire('first')).status).toBe('admitted');
+    expect((await acquire('lost')).status).toBe('queued');
+    expect((await acquire('kept')).status).toBe('queued');
+    await redis.hdel(fairKeys(model).wants, 'lost');
+    await limiter.settleFairly({ model, tenant: 't', limits, callId: 'first' });
+    // Refilled (and then some): the next tick grants 'kept', and 'lost' is gone from the queue.
+    await redis.hset(`llmq:{rl:${model}}:bucket`, 'r', '1');
+    const tick = await limiter.fairTick({ model, limits });
+    expect(tick.granted).toEqual(['kept']);
+    expect(await redis.zcard(fairKeys(model).calls)).toBe(0);
+  });
 });

@@ -241,20 +241,30 @@ local function dispatch()
       redis.call('HDEL', STATE, 'q:' .. owner)
     else
       local id = string.match(first[1], '^[^:]*:[^:]*:[^:]*:(.*)$')
-      local parts = split(redis.call('HGET', WANTS, id) or '')
-      local wanted = { tonumber(parts[4]) or 1, tonumber(parts[5]) or 0 }
-      local wait = math.max(waitFor(model, withReserve(model, wanted)), blocked - now)
-      if wait > horizon then break end
-      take(model, wanted, 1)
-      local reservation = now + math.max(wait, (tonumber(parts[6]) or 0) - now, 0)
-      dequeue(id, parts)
-      count('n:' .. owner, 1)
-      hold(id, owner, reservation, wanted, 'granted', reservation + grantLease)
-      local nextTag = tag + costOf(wanted) / (tonumber(redis.call('HGET', STATE, 'w:' .. owner)) or 1)
-      virtual = tag
-      redis.call('HSET', STATE, 'f:' .. owner, nextTag)
-      if redis.call('ZSCORE', TENANTS, owner) then redis.call('ZADD', TENANTS, nextTag, owner) end
-      granted[#granted + 1] = id
+      local want_text = redis.call('HGET', WANTS, id)
+      if not want_text then
+        -- A member without its want (never written by this script, but a partial restore could
+        -- leave one): it is dropped rather than granted as a phantom or failing every admission.
+        redis.call('ZREM', CALLS, first[1])
+        if count('q:' .. owner, -1) <= 0 then redis.call('ZREM', TENANTS, owner) end
+        touch(4, 5)
+      end
+      if want_text then
+        local parts = split(want_text)
+        local wanted = { tonumber(parts[4]) or 1, tonumber(parts[5]) or 0 }
+        local wait = math.max(waitFor(model, withReserve(model, wanted)), blocked - now)
+        if wait > horizon then break end
+        take(model, wanted, 1)
+        local reservation = now + math.max(wait, (tonumber(parts[6]) or 0) - now, 0)
+        dequeue(id, parts)
+        count('n:' .. owner, 1)
+        hold(id, owner, reservation, wanted, 'granted', reservation + grantLease)
+        local nextTag = tag + costOf(wanted) / (tonumber(redis.call('HGET', STATE, 'w:' .. owner)) or 1)
+        virtual = tag
+        redis.call('HSET', STATE, 'f:' .. owner, nextTag)
+        if redis.call('ZSCORE', TENANTS, owner) then redis.call('ZADD', TENANTS, nextTag, owner) end
+        granted[#granted + 1] = id
+      end
     end
   end
   if #granted > 0 then
