@@ -3,6 +3,7 @@
  * written to BENCHMARKS.md with the machine, the date and the command.
  */
 import { writeFile } from 'node:fs/promises';
+import { accountsBenchmark } from './accounts.bench.js';
 import { concurrencyBenchmark } from './concurrency.bench.js';
 import { drainBenchmark } from './drain.bench.js';
 import { fairnessBenchmark } from './fairness.bench.js';
@@ -23,6 +24,7 @@ const suites: Array<[string, () => Promise<BenchRow[]>]> = [
   ['concurrency', concurrencyBenchmark],
   ['limiter', limiterBenchmark],
   ['fairness', fairnessBenchmark],
+  ['accounts', accountsBenchmark],
   ['drain', drainBenchmark],
   ['hostile', hostileBenchmark],
   ['openai', openAiCompatBenchmark],

@@ -74,8 +74,11 @@ export interface JobView {
   status: string;
   attempts: number;
   answered_by: string | null;
+  account: string | null;
+  usage: { input_tokens: number; output_tokens: number; cached_input_tokens?: number } | null;
   attempt_log: Array<{
     model: string;
+    account?: string;
     status: string;
     started_at: number;
     duration_ms: number;
@@ -92,6 +95,11 @@ export interface SimulatorStats {
   requests: { total: number; byModel: Record<string, number>; byStatus: Record<string, number>; rateLimited: number };
   inFlight: { current: number; peak: number };
   hanging: number;
+  /** Per API key, when the simulator serves accounts (SIM_ACCOUNTS). */
+  accounts: Record<
+    string,
+    { org: string; requests: number; rateLimited: number; promptTokens: number; cachedPromptTokens: number }
+  >;
 }
 
 export interface SimulatorRequest {

@@ -2,6 +2,7 @@ import {
   bullmqAttempts,
   DEFAULT_RANK,
   jobRank,
+  promptPrefixDigest,
   embeddingInputs,
   estimateJobTokens,
   resolveModel,
@@ -19,6 +20,13 @@ export interface EnqueuePlan {
 
 /** A deferrable job's deadline unless it sets one: its completion window. */
 const DEFERRABLE_DEADLINE_SECONDS = 24 * 3600;
+
+/** A long chat prompt's prefix digest: where the provider has accounts, it picks one whose cache has it. */
+function prefixOf(submission: JobSubmission): { prefix?: string } {
+  if (submission.type !== 'chat') return {};
+  const prefix = promptPrefixDigest(submission.request);
+  return prefix === undefined ? {} : { prefix };
+}
 
 /** Checks a job's overrides against this deployment's bounds and builds what BullMQ carries. */
 export async function planEnqueue(options: {
@@ -60,6 +68,7 @@ export async function planEnqueue(options: {
       tokens: await estimateJobTokens(submission, options.catalog, options.defaultOutputTokens),
       ...(submission.type === 'embedding' ? { inputs: embeddingInputs(submission.request).length } : {}),
       ...(submission.fallbacks?.length ? { fallbacks: submission.fallbacks } : {}),
+      ...prefixOf(submission),
       ...(submission.cache ? { cacheMode: submission.cache.mode } : {}),
       attemptsPerModel,
       attemptTimeoutMs: Math.round((submission.timeout_s ?? policy.attemptTimeoutSeconds) * 1000),

@@ -1,4 +1,4 @@
-import type { CircuitBreaker, CircuitChecker, CircuitState, Logger } from '@llmq/core';
+import type { CircuitBreaker, CircuitChecker, CircuitOutcome, CircuitState, Logger } from '@llmq/core';
 
 export interface CircuitGateOptions {
   breaker: CircuitBreaker;
@@ -40,7 +40,7 @@ export class CircuitGate implements CircuitChecker {
     return verdict;
   }
 
-  async record(model: string, outcome: 'success' | 'failure'): Promise<CircuitState | undefined> {
+  async record(model: string, outcome: CircuitOutcome): Promise<CircuitState | undefined> {
     if (outcome === 'success' && (this.#closedUntil.get(model) ?? 0) > 0) {
       this.#pendingSuccesses.set(model, (this.#pendingSuccesses.get(model) ?? 0) + 1);
       return undefined;

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
 import { Anthropic } from '@anthropic-ai/sdk';
@@ -19,12 +20,14 @@ import {
   JobStore,
   LimitRules,
   llmBackoffStrategy,
+  ProviderAccounts,
   LLM_QUEUE_NAME,
   loadLlmqConfig,
   QUEUE_PREFIX,
   RateLimiter,
   type LlmJobData,
 } from '@llmq/core';
+import { AccountChooser } from './account-chooser.js';
 import { createWorkerSpend } from './cache/create-worker-spend.js';
 import { CancelRegistry } from './cancel-registry.js';
 import { CircuitGate } from './circuit-gate.js';
@@ -71,6 +74,8 @@ async function main(): Promise<void> {
       google: { apiKey: env.GEMINI_API_KEY, baseURL: env.GEMINI_BASE_URL },
     },
     secret: (variable) => process.env[variable],
+    // A mounted secret: read once at start, so a rotated key takes effect as workers roll.
+    secretFile: (path) => readFileSync(path, 'utf8').trim(),
   });
 
   // maxRetriesPerRequest null: while Redis is away, commands wait for it rather than fail. No
@@ -168,7 +173,13 @@ async function main(): Promise<void> {
     config: config.batching,
     enqueuedTokenLimit: (model: string) => limitRules.batchEnqueuedTokens(model),
   };
+  // A provider with accounts calls through the one the documented rule picks (README, "Provider accounts").
+  const accounts =
+    Object.keys(config.accounts).length === 0
+      ? undefined
+      : new AccountChooser({ accounts: new ProviderAccounts(config), limiter, rules: limitRules, circuit });
   const processor = createLlmJobProcessor({
+    ...(accounts ? { accounts } : {}),
     batchPath,
     store,
     router,

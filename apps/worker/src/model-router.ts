@@ -1,4 +1,5 @@
 import {
+  accountProviderKey,
   ProviderError,
   resolveModel,
   type ChatModel,
@@ -37,21 +38,22 @@ export class ModelRouter {
     return chain;
   }
 
-  chatModel(reference: ModelReference): ChatModel {
-    const key = `${reference.provider}/${reference.modelId}`;
+  /** The model's adapter; through one of its provider's accounts when `account` is given. */
+  chatModel(reference: ModelReference, account?: string): ChatModel {
+    const key = `${reference.provider}/${reference.modelId}#${account ?? ''}`;
     let model = this.#chatModels.get(key);
     if (model === undefined) {
-      model = this.#provider(reference).chatModel(reference.modelId);
+      model = this.#provider(reference, account).chatModel(reference.modelId);
       this.#chatModels.set(key, model);
     }
     return model;
   }
 
-  embeddingModel(reference: ModelReference): EmbeddingModel {
-    const key = `${reference.provider}/${reference.modelId}`;
+  embeddingModel(reference: ModelReference, account?: string): EmbeddingModel {
+    const key = `${reference.provider}/${reference.modelId}#${account ?? ''}`;
     let model = this.#embeddingModels.get(key);
     if (model === undefined) {
-      const provider = this.#provider(reference);
+      const provider = this.#provider(reference, account);
       if (provider.embeddingModel === undefined) {
         throw new ProviderError({
           provider: provider.name,
@@ -65,13 +67,14 @@ export class ModelRouter {
     return model;
   }
 
-  #provider(reference: ModelReference): Provider {
-    const provider = this.#providers.get(reference.provider);
+  #provider(reference: ModelReference, account?: string): Provider {
+    const key = account === undefined ? reference.provider : accountProviderKey(reference.provider, account);
+    const provider = this.#providers.get(key);
     if (provider === undefined) {
       throw new ProviderError({
         provider: reference.provider,
         kind: 'invalid_request',
-        message: `provider "${reference.provider}" is not configured on this worker`,
+        message: `provider "${reference.provider}"${account === undefined ? '' : ` account "${account}"`} is not configured on this worker`,
       });
     }
     return provider;

@@ -31,7 +31,7 @@ export function createProviderCall(options: {
   const submissionSchema = createJobSubmissionSchema(options.catalog);
   return async function callProvider(
     record: JobRecord,
-    reference: ModelReference,
+    target: { reference: ModelReference; account?: string | undefined },
     callOptions: CallOptions,
   ): Promise<ProviderCallOutcome> {
     const parsed = submissionSchema.safeParse(record.submission);
@@ -43,8 +43,9 @@ export function createProviderCall(options: {
       });
     }
     const submission = parsed.data;
+    const { reference, account } = target;
     if (submission.type === 'embedding') {
-      const model = options.router.embeddingModel(reference);
+      const model = options.router.embeddingModel(reference, account);
       return options.cache
         ? runCachedEmbeddingJob({ tenant: record.tenant, submission, model, cache: options.cache, callOptions })
         : runEmbeddingJob(submission, model, callOptions);
@@ -58,7 +59,7 @@ export function createProviderCall(options: {
     // Only a retry can find an earlier attempt's text to clear.
     if (record.attempts > 1) await partial.begin();
     try {
-      return await runChatJob(submission, options.router.chatModel(reference), {
+      return await runChatJob(submission, options.router.chatModel(reference, account), {
         ...callOptions,
         onTextDelta: (delta) => partial.write(delta),
       });

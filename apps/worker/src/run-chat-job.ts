@@ -1,4 +1,5 @@
 import {
+  chatJobUsage,
   checkStructuredOutput,
   prepareStructuredOutput,
   type CallOptions,
@@ -21,8 +22,5 @@ export async function runChatJob(
   prepareStructuredOutput(submission.request, model.provider);
   const completion = await model.doGenerate(submission.request, options);
   checkStructuredOutput(submission.request, completion);
-  return {
-    result: completion,
-    usage: { input_tokens: completion.usage.prompt_tokens, output_tokens: completion.usage.completion_tokens },
-  };
+  return { result: completion, usage: chatJobUsage(completion.usage) };
 }

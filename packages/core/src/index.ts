@@ -67,3 +67,4 @@ export * from './cache/index.js';
 export * from './cost/index.js';
 export * from './budget/index.js';
 export * from './tracing/index.js';
+export * from './accounts/index.js';

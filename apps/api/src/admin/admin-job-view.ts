@@ -16,7 +16,8 @@ const describeError = (error: JobError) =>
 /** One attempt in a line: `#2 openai/gpt-4o-mini failed, started 2026-…Z, took 1.2s: overloaded, …`. */
 function attemptLine(attempt: AttemptLogEntry, position: number): string {
   // The log keeps Unix seconds with milliseconds.
-  const line = `#${position + 1} ${attempt.model} ${attempt.status}, started ${isoTime(attempt.started_at * 1000)}, took ${humanDuration(attempt.duration_ms)}`;
+  const via = attempt.account === undefined ? '' : ` (account ${attempt.account})`;
+  const line = `#${position + 1} ${attempt.model}${via} ${attempt.status}, started ${isoTime(attempt.started_at * 1000)}, took ${humanDuration(attempt.duration_ms)}`;
   return attempt.error ? `${line}: ${describeError(attempt.error)}` : line;
 }
 
@@ -61,6 +62,7 @@ export function llmJobRecordView(record: JobRecord) {
     model: job.model,
     fallbacks: job.fallbacks,
     answered_by: job.answered_by,
+    ...(job.account !== null ? { account: job.account } : {}),
     created: isoTime(record.createdAt),
     started: record.startedAt !== null ? isoTime(record.startedAt) : null,
     finished: end !== null ? isoTime(end) : null,

@@ -26,6 +26,10 @@ const LLM_JOB_FIELDS_SHOWN: Record<keyof LlmJobData, FieldDisplay> = {
   reservationAttempt: 'as-is',
   reservationModel: 'as-is',
   reservationRequests: 'as-is',
+  // Account names, never keys; the prefix is a digest, not the prompt.
+  account: 'as-is',
+  avoidAccounts: 'as-is',
+  prefix: false,
   rank: 'as-is',
   deferrable: 'as-is',
   batchSkipped: 'as-is',
@@ -106,7 +110,14 @@ export class LlmJobsBoardAdapter extends BullMQAdapter {
       job.data = { ...view, queue };
       // Replaces the worker's internal run outcome (`skipped` for a canceled job, for instance).
       job.returnvalue =
-        view.finished !== null ? { status: view.status, answered_by: view.answered_by, usage: view.usage } : null;
+        view.finished !== null
+          ? {
+              status: view.status,
+              answered_by: view.answered_by,
+              ...('account' in view ? { account: view.account } : {}),
+              usage: view.usage,
+            }
+          : null;
       // The board marks a job with a reason as failed: every end that is not a success gets one.
       if (view.status === 'failed' || view.status === 'canceled') job.failedReason = view.error ?? view.status;
     }

@@ -24,7 +24,17 @@ const jobErrorSchema = z.strictObject({
   status: z.number().int().optional().describe("the provider's HTTP status"),
 });
 
-const usageSchema = z.strictObject({ input_tokens: z.number().int(), output_tokens: z.number().int() });
+const usageSchema = z.strictObject({
+  input_tokens: z.number().int(),
+  output_tokens: z.number().int(),
+  cached_input_tokens: z
+    .number()
+    .int()
+    .optional()
+    .describe(
+      'of input_tokens, those the provider served from its prompt cache (charged at its cached-input price); left out when none were',
+    ),
+});
 
 const toolCallSchema = z.strictObject({
   id: z.string(),
@@ -51,7 +61,17 @@ export const chatResultSchema = z
         finish_reason: z.enum(['stop', 'length', 'tool_calls', 'content_filter']),
       }),
     ),
-    usage: z.strictObject({ prompt_tokens: z.number(), completion_tokens: z.number(), total_tokens: z.number() }),
+    usage: z.strictObject({
+      prompt_tokens: z.number(),
+      completion_tokens: z.number(),
+      total_tokens: z.number(),
+      prompt_tokens_details: z
+        .strictObject({
+          cached_tokens: z.number().describe("of prompt_tokens, those read from the provider's prompt cache"),
+        })
+        .optional()
+        .describe('set by every adapter, 0 when the provider reports no cached tokens'),
+    }),
     system_fingerprint: z.string().nullable().optional(),
   })
   .describe('OpenAI ChatCompletion, plus the provider that answered');
@@ -90,10 +110,15 @@ const jobFields = {
       status: z.enum(['succeeded', 'failed']),
       started_at: unixSeconds,
       duration_ms: z.number(),
+      account: z.string().optional().describe('the provider account called (its name), for a provider with accounts'),
       error: jobErrorSchema.optional(),
     }),
   ),
   answered_by: z.string().nullable().describe('provider/model that produced the result'),
+  account: z
+    .string()
+    .nullable()
+    .describe('the provider account that produced the result (its name, never its key); null without accounts'),
   metadata: z.record(z.string(), z.string()),
   webhook: z
     .strictObject({

@@ -87,7 +87,7 @@ export async function startProcessorHarness(options: { redisUrl: string; config?
     cancels,
     logger,
     streamIdleTimeoutMs: 5_000,
-    callProvider: async (record: JobRecord, reference: ModelReference) => {
+    callProvider: async (record: JobRecord, { reference }: { reference: ModelReference }) => {
       const model = `${reference.provider}/${reference.modelId}`;
       calls.push({ model, jobId: record.id });
       const next = script.shift() ?? 'answer';

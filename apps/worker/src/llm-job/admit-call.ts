@@ -16,11 +16,11 @@ export type Admission = { record: JobRecord; ticket: LimiterTicket | undefined }
  */
 export async function admitCall(
   run: JobRun,
-  pick: { index: number; model: string; requests: number },
+  pick: { index: number; model: string; requests: number; account?: string | undefined },
   parts: { gate: LimiterGate; lifecycle: JobLifecycle },
 ): Promise<Admission> {
   const { data, job } = run;
-  const { index, model, requests } = pick;
+  const { index, model, requests, account } = pick;
   const ask = (reservation: number | undefined) =>
     parts.gate.admit({
       model,
@@ -32,7 +32,9 @@ export async function admitCall(
       ...(job.attemptsMade === 0 && index === 0 ? { queuedSince: job.timestamp } : {}),
     });
   const decision = await ask(
-    data.reservationAttempt === job.attemptsMade && data.modelIndex === index ? data.reservation : undefined,
+    data.reservationAttempt === job.attemptsMade && data.modelIndex === index && data.account === account
+      ? data.reservation
+      : undefined,
   );
   if (!decision.admitted) {
     if (Date.now() + decision.waitMs >= data.deadlineAt) {
@@ -44,7 +46,7 @@ export async function admitCall(
       });
       throw new UnrecoverableError('deadline before the limiter has room');
     }
-    return wait(run, decision, { index, model, requests }, parts);
+    return wait(run, decision, pick, parts);
   }
   let ticket = decision.ticket;
   const admittedAt = Date.now();
@@ -60,7 +62,7 @@ export async function admitCall(
   if (ticket && Date.now() - admittedAt > RESERVATION_TOLERANCE_MS) {
     await parts.gate.release(ticket);
     const again = await ask(undefined);
-    if (!again.admitted) return wait(run, again, { index, model, requests }, parts, index);
+    if (!again.admitted) return wait(run, again, pick, parts, index);
     ticket = again.ticket;
   }
   return { record: start.record, ticket };
@@ -73,7 +75,7 @@ export async function admitCall(
 async function wait(
   run: JobRun,
   decision: Extract<GateDecision, { admitted: false }>,
-  pick: { index: number; model: string; requests: number },
+  pick: { index: number; model: string; requests: number; account?: string | undefined },
   parts: { gate: LimiterGate },
   undoAttemptOn?: number,
 ): Promise<Admission> {
@@ -85,6 +87,8 @@ async function wait(
     // So that a cancel while parked can give the slot back (releaseParkedReservation).
     reservationModel: pick.model,
     reservationRequests: pick.requests,
+    // The reservation is on this account's bucket: the job comes back to it.
+    ...(pick.account === undefined ? {} : { account: pick.account }),
   };
   const waitMs = fairTurn ? Math.max(0, Math.min(FAIR_RECHECK_MS, run.data.deadlineAt - Date.now())) : decision.waitMs;
   const parked = await run.park({

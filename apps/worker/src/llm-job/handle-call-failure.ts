@@ -4,8 +4,10 @@ import {
   decideAfterFailure,
   isLastRun,
   RetryLater,
+  type AccountRoute,
   type AttemptLogEntry,
   type CircuitChecker,
+  type CircuitOutcome,
   type JobLifecycle,
   type ProviderError,
 } from '@llmq/core';
@@ -15,6 +17,11 @@ import { LLMQ, toJobError, type JobRun, type LlmJobReturn } from './job-run.js';
 export interface FailedCall {
   error: ProviderError;
   model: string;
+  /** The circuit the call counts in: the model's, or its account's on it. Default: the model's. */
+  circuitName?: string;
+  /** The provider account called, and every account serving the model (none without accounts). */
+  account?: string | undefined;
+  accounts?: readonly AccountRoute[];
   index: number;
   /** Models in the job's chain. */
   chainLength: number;
@@ -30,6 +37,39 @@ export interface FailedCall {
   flex?: boolean;
 }
 
+/** Failures that may be one account's own: its limit, its key, its quota, its endpoint. */
+const ACCOUNT_FAULTS: ReadonlySet<ProviderError['kind']> = new Set([
+  'rate_limit',
+  'authentication',
+  'permission',
+  'quota_exceeded',
+  'overloaded',
+  'timeout',
+  'connection',
+  'provider_error',
+]);
+
+/** A refused key or an exhausted quota: the account is out until an operator acts. */
+const ACCOUNT_DEAD: ReadonlySet<ProviderError['kind']> = new Set(['authentication', 'permission', 'quota_exceeded']);
+
+/** What the circuit learns of a failed call; undefined: nothing (an answer about the request, not the model). */
+function circuitOutcome(call: FailedCall): CircuitOutcome | undefined {
+  const { error } = call;
+  if (error.kind === 'canceled' || error.provider === LLMQ || call.flex === true) return undefined;
+  if (call.account !== undefined && ACCOUNT_DEAD.has(error.kind)) return 'dead';
+  return countsAgainstCircuit(error.kind) ? 'failure' : 'success';
+}
+
+/**
+ * The account the job tries next after a failure that may be the account's own, before any
+ * retry on the same account or fallback to another model; undefined when none is left.
+ */
+function nextAccount(run: JobRun, call: FailedCall): string | undefined {
+  if (call.account === undefined || !ACCOUNT_FAULTS.has(call.error.kind)) return undefined;
+  const tried = new Set([...(run.data.avoidAccounts ?? []), call.account]);
+  return call.accounts?.find((route) => !tried.has(route.account))?.account;
+}
+
 /**
  * After a failed provider call (and only then: a hook or a store error after a successful call
  * must never count against the model or repeat the call): records it against the circuit and the
@@ -42,12 +82,12 @@ export async function handleCallFailure(
   parts: { circuit: CircuitChecker; gate: LimiterGate; lifecycle: JobLifecycle },
 ): Promise<LlmJobReturn> {
   const { error, model, index, ticket, headers } = call;
+  const outcome = circuitOutcome(call);
   await Promise.all([
-    // Only outages count against a model; a 429 or a refused request is an answer, and must also
-    // settle a half-open probe instead of leaving it to its lease.
-    error.kind === 'canceled' || error.provider === LLMQ || call.flex === true
-      ? undefined
-      : parts.circuit.record(model, countsAgainstCircuit(error.kind) ? 'failure' : 'success'),
+    // Only outages count against a model (and a refused key against its account); a 429 or a
+    // refused request is an answer, and must also settle a half-open probe instead of leaving it
+    // to its lease.
+    outcome === undefined ? undefined : parts.circuit.record(call.circuitName ?? model, outcome),
     ticket ? parts.gate.settle(ticket, { error, ...(headers ? { headers } : {}) }) : undefined,
   ]).catch((recordError: unknown) => run.log.warn({ err: recordError }, 'could not record the call'));
   run.log.warn({ model, kind: error.kind, status: error.status, err: error.message }, 'provider call failed');
@@ -59,6 +99,19 @@ export async function handleCallFailure(
   }
 
   const { data, job } = run;
+  // Another account of the model first: this one's limit, key or endpoint is not the model's.
+  const moveTo = isLastRun(job.attemptsMade, job.opts.attempts) ? undefined : nextAccount(run, call);
+  if (moveTo !== undefined && call.account !== undefined) {
+    const requeued = await parts.lifecycle.requeue({
+      ...run.ref,
+      attempt: call.logEntry('failed', error),
+      modelIndex: index,
+    });
+    if (!requeued) return { status: 'skipped' };
+    await job.updateData({ ...data, avoidAccounts: [...(data.avoidAccounts ?? []), call.account] });
+    run.log.info({ model, from: call.account, kind: error.kind }, 'moving the call to another account');
+    throw new RetryLater(`${error.kind} on account ${call.account}: another account next`, 0);
+  }
   const failure = isLastRun(job.attemptsMade, job.opts.attempts)
     ? ({ action: 'fail' } as const)
     : decideAfterFailure(
@@ -81,6 +134,10 @@ export async function handleCallFailure(
     modelIndex: next,
   });
   if (!requeued) return { status: 'skipped' };
-  if (next !== (data.modelIndex ?? 0)) await job.updateData({ ...data, modelIndex: next });
+  // A new model, or a new round on this one, may use every account again.
+  if (next !== (data.modelIndex ?? 0) || data.avoidAccounts !== undefined) {
+    const { avoidAccounts: _tried, ...rest } = data;
+    await job.updateData({ ...rest, modelIndex: next });
+  }
   throw new RetryLater(`${error.kind}: ${error.message}`, failure.action === 'retry' ? failure.delayMs : 0);
 }

@@ -10,6 +10,7 @@ import {
   type LlmJobData,
   type Logger,
 } from '@llmq/core';
+import type { AccountChooser } from '../account-chooser.js';
 import type { JobSpendHooks } from '../cache/job-spend-hooks.js';
 import type { CancelRegistry } from '../cancel-registry.js';
 import type { LimiterGate } from '../limiter-gate.js';
@@ -44,6 +45,8 @@ export interface LlmJobProcessorOptions {
   redisRetryDelayMs?: number;
   /** Deferrable jobs through the providers' batch APIs. Default: none (they run synchronously). */
   batchPath?: BatchPath;
+  /** The providers' accounts (config `accounts:`). Default: none (every call uses its provider's key). */
+  accounts?: AccountChooser;
 }
 
 function asProviderError(error: unknown): ProviderError {
@@ -111,15 +114,18 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     const batched = await deferToBatch(run, current, options.batchPath, parts);
     if (batched !== 'sync') return batched;
 
-    const pick = await pickModel(run, chain, circuit);
+    const pick = await pickModel(run, chain, circuit, options.accounts);
     if ('status' in pick) return pick;
-    const { index, reference, model } = pick;
+    const { index, reference, model, route } = pick;
+    const account = route?.account;
+    // An account's calls count against its org's bucket and its own circuit.
+    const circuitName = route?.circuit ?? model;
 
     const requests =
       data.type === 'embedding'
-        ? Math.ceil((data.inputs ?? 1) / router.embeddingModel(reference).maxEmbeddingsPerCall)
+        ? Math.ceil((data.inputs ?? 1) / router.embeddingModel(reference, account).maxEmbeddingsPerCall)
         : 1;
-    const admission = await admitCall(run, { index, model, requests }, parts);
+    const admission = await admitCall(run, { index, model: route?.bucket ?? model, requests, account }, parts);
     if ('status' in admission) return admission;
     const { record, ticket } = admission;
 
@@ -129,6 +135,7 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       status,
       started_at: startedAt / 1000,
       duration_ms: Date.now() - startedAt,
+      ...(account === undefined ? {} : { account }),
       ...(error ? { error: toJobError(error) } : {}),
     });
     // A deferrable job that left its batch tries the flex tier first, where the config names it.
@@ -144,19 +151,26 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
     try {
       // A span per provider call, with the GenAI conventions' attributes (never the prompt or the answer).
       outcome = await traceProviderCall({ type: data.type, reference, attempt: record.attempts }, () =>
-        options.callProvider(record, reference, {
-          signal: run.signal ? AbortSignal.any([cancel.signal, run.signal]) : cancel.signal,
-          timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
-          idleTimeoutMs: options.streamIdleTimeoutMs,
-          onResponseHeaders: (received: Headers) => (headers = received),
-          ...(flex ? { serviceTier: 'flex' as const } : {}),
-        }),
+        options.callProvider(
+          record,
+          { reference, account },
+          {
+            signal: run.signal ? AbortSignal.any([cancel.signal, run.signal]) : cancel.signal,
+            timeoutMs: Math.max(1, Math.min(data.attemptTimeoutMs, data.deadlineAt - Date.now())),
+            idleTimeoutMs: options.streamIdleTimeoutMs,
+            onResponseHeaders: (received: Headers) => (headers = received),
+            ...(flex ? { serviceTier: 'flex' as const } : {}),
+          },
+        ),
       );
     } catch (thrown) {
       cancel.release();
       const failed = {
         error: flex ? flexUnavailable(asProviderError(thrown)) : asProviderError(thrown),
         model,
+        circuitName,
+        account,
+        accounts: route ? (options.accounts?.routes(reference) ?? []) : [],
         index,
         chainLength: chain.length,
         attemptOnModel: record.modelAttempts,
@@ -173,6 +187,8 @@ export function createLlmJobProcessor(options: LlmJobProcessorOptions) {
       run,
       {
         model,
+        circuitName,
+        account,
         outcome,
         ticket,
         headers,

@@ -23,6 +23,10 @@ export async function settleAnswer(
   run: JobRun,
   answer: {
     model: string;
+    /** The circuit the call counts in: the model's, or its account's on it. Default: the model's. */
+    circuitName?: string;
+    /** The provider account that answered. */
+    account?: string | undefined;
     outcome: ProviderCallOutcome;
     ticket: LimiterTicket | undefined;
     headers: Headers | undefined;
@@ -37,7 +41,7 @@ export async function settleAnswer(
 ): Promise<LlmJobReturn> {
   const { model, outcome, ticket, headers } = answer;
   await Promise.all([
-    parts.circuit.record(model, 'success'),
+    parts.circuit.record(answer.circuitName ?? model, 'success'),
     ticket
       ? parts.gate.settle(ticket, {
           usedTokens: outcome.usage.input_tokens + outcome.usage.output_tokens,
@@ -66,6 +70,7 @@ export async function settleAnswer(
           result: outcome.result,
           usage: outcome.usage,
           answeredBy: model,
+          ...(answer.account === undefined ? {} : { account: answer.account }),
           at: finishedAt,
           attempt: answer.attempt,
           ...(money ? { ledger: money } : {}),

@@ -15,16 +15,21 @@ import type { WorkerMetrics } from './worker-metrics.js';
 
 // The worker's parts, each measured from outside: the processor itself holds no metrics code.
 
-type ProviderCall<Outcome> = (record: JobRecord, reference: ModelReference, options: CallOptions) => Promise<Outcome>;
+type ProviderCall<Outcome> = (
+  record: JobRecord,
+  target: { reference: ModelReference; account?: string | undefined },
+  options: CallOptions,
+) => Promise<Outcome>;
 
 /** Provider calls: latency by outcome, tokens, 429s, calls in flight, retries and fallbacks. */
 export function meterProviderCall<Outcome extends { usage: JobUsage }>(
   call: ProviderCall<Outcome>,
   metrics: WorkerMetrics,
 ): ProviderCall<Outcome> {
-  return async (record, reference, options) => {
+  return async (record, target, options) => {
     const started = performance.now();
-    const labels = { provider: reference.provider, model: formatModelName(reference) };
+    const { reference, account } = target;
+    const labels = { provider: reference.provider, model: formatModelName(reference), account };
     // The record as its start left it: this call is counted on its model, the log holds the calls before.
     const callEnded = metrics.callStarted({
       model: labels.model,
@@ -32,7 +37,7 @@ export function meterProviderCall<Outcome extends { usage: JobUsage }>(
       fallbackFrom: record.modelIndex > 0 ? (record.attemptLog.at(-1)?.model ?? null) : null,
     });
     try {
-      const outcome = await call(record, reference, options);
+      const outcome = await call(record, target, options);
       const seconds = (performance.now() - started) / 1000;
       metrics.providerCall({ ...labels, outcome: 'success', seconds, usage: outcome.usage });
       return outcome;

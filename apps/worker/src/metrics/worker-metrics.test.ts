@@ -44,24 +44,29 @@ describe('WorkerMetrics', () => {
       return { result: {}, usage };
     }, metrics);
     const options = { signal: new AbortController().signal, timeoutMs: 1_000 };
-    await call(record(1), reference, options);
-    await call(record(2), reference, options);
+    await call(record(1), { reference }, options);
+    await call(record(2), { reference }, options);
+    await call(record(3), { reference, account: 'team-a' }, options);
     failure.error = new ProviderError({ provider: 'openai', kind: 'rate_limit', message: '429' });
-    await expect(call(record(3), reference, options)).rejects.toBe(failure.error);
+    await expect(call(record(4), { reference, account: 'team-b' }, options)).rejects.toBe(failure.error);
 
     const parsed = await scrape(metrics);
     const labels = { provider: 'openai', model: 'openai/gpt-4o-mini' };
-    expect(parsed.count('llmq_provider_call_duration_seconds', { ...labels, outcome: 'success' })).toBe(2);
+    expect(parsed.count('llmq_provider_call_duration_seconds', { ...labels, outcome: 'success' })).toBe(3);
     expect(parsed.count('llmq_provider_call_duration_seconds', { ...labels, outcome: 'rate_limit' })).toBe(1);
-    expect(parsed.value('llmq_provider_tokens_total', { ...labels, direction: 'input' })).toBe(24);
-    expect(parsed.value('llmq_provider_tokens_total', { ...labels, direction: 'output' })).toBe(60);
+    expect(parsed.value('llmq_provider_tokens_total', { ...labels, direction: 'input' })).toBe(36);
+    expect(parsed.value('llmq_provider_tokens_total', { ...labels, direction: 'output' })).toBe(90);
+    // Calls through a provider's accounts are told apart by account.
+    expect(parsed.value('llmq_provider_tokens_total', { ...labels, account: 'team-a', direction: 'input' })).toBe(12);
     expect(parsed.value('llmq_provider_rate_limited_total', labels)).toBe(1);
+    expect(parsed.value('llmq_provider_rate_limited_total', { ...labels, account: 'team-b' })).toBe(1);
+    expect(parsed.value('llmq_provider_rate_limited_total', { ...labels, account: 'team-a' })).toBe(0);
   });
 
   it('counts retries and fallbacks as their calls start, and the calls in flight by model', async () => {
     const metrics = new WorkerMetrics({ processMetrics: false });
     const release: Array<() => void> = [];
-    const call = meterProviderCall(async (_record, reference) => {
+    const call = meterProviderCall(async (_record, { reference }) => {
       await new Promise<void>((resolve) => release.push(resolve));
       if (reference.modelId === 'broken')
         throw new ProviderError({ provider: 'p', kind: 'overloaded', message: '529' });
@@ -73,9 +78,13 @@ describe('WorkerMetrics', () => {
       { provider: 'p', modelId: 'broken' },
     ];
     const running = [
-      call(record(1), first, options),
-      call(record(2, { modelAttempts: 2, before: ['p/first'] }), first, options),
-      call(record(3, { modelIndex: 1, modelAttempts: 1, before: ['p/first', 'p/first'] }), broken, options),
+      call(record(1), { reference: first }, options),
+      call(record(2, { modelAttempts: 2, before: ['p/first'] }), { reference: first }, options),
+      call(
+        record(3, { modelIndex: 1, modelAttempts: 1, before: ['p/first', 'p/first'] }),
+        { reference: broken },
+        options,
+      ),
     ];
     await expect.poll(() => release.length).toBe(3);
     const during = await scrape(metrics);

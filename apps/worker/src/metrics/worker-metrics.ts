@@ -39,7 +39,7 @@ export class WorkerMetrics implements SpendObserver, ProviderBatchMetrics {
   readonly #jobsFinished: Counter<'type' | 'status'>;
   readonly #jobEnds: JobEndMetrics;
   readonly #batchPath: BatchPathMetrics;
-  readonly #providerCalls: Histogram<'provider' | 'model' | 'outcome'>;
+  readonly #providerCalls: Histogram<'provider' | 'model' | 'account' | 'outcome'>;
   readonly #tokens: Counter<'provider' | 'model' | 'direction'>;
   readonly #limiterWaits: Counter<'model'>;
   readonly #limiterWaitSeconds: Counter<'model'>;
@@ -72,15 +72,15 @@ export class WorkerMetrics implements SpendObserver, ProviderBatchMetrics {
     this.#batchPath = new BatchPathMetrics({ registry: this.registry, models: this.#models });
     this.#providerCalls = new Histogram({
       name: 'llmq_provider_call_duration_seconds',
-      help: 'Provider calls by provider, model and outcome ("success" or the error kind: rate_limit, timeout...)',
-      labelNames: ['provider', 'model', 'outcome'],
+      help: 'Provider calls by provider, model, account (empty for a provider without accounts) and outcome ("success" or the error kind: rate_limit, timeout...)',
+      labelNames: ['provider', 'model', 'account', 'outcome'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600],
       registers,
     });
     this.#tokens = new Counter({
       name: 'llmq_provider_tokens_total',
       help: 'Tokens of successful provider calls as the provider reported them, by direction (input or output)',
-      labelNames: ['provider', 'model', 'direction'],
+      labelNames: ['provider', 'model', 'account', 'direction'],
       registers,
     });
     this.#limiterWaits = new Counter({
@@ -122,8 +122,8 @@ export class WorkerMetrics implements SpendObserver, ProviderBatchMetrics {
     });
     this.#rateLimited = new Counter({
       name: 'llmq_provider_rate_limited_total',
-      help: 'Provider calls answered 429 (rate limit)',
-      labelNames: ['provider', 'model'],
+      help: 'Provider calls answered 429 (rate limit), by provider, model and account',
+      labelNames: ['provider', 'model', 'account'],
       registers,
     });
     this.#webhookDeliveries = new Counter({
@@ -213,17 +213,19 @@ export class WorkerMetrics implements SpendObserver, ProviderBatchMetrics {
   providerCall(call: {
     provider: string;
     model: string;
+    /** The provider account called; absent for a provider without accounts. */
+    account?: string | undefined;
     /** "success" or the error kind. */
     outcome: string;
     seconds: number;
     usage?: { input_tokens: number; output_tokens: number };
   }): void {
-    const model = this.#models.of(call.model);
-    this.#providerCalls.observe({ provider: call.provider, model, outcome: call.outcome }, call.seconds);
-    if (call.outcome === 'rate_limit') this.#rateLimited.inc({ provider: call.provider, model });
+    const labels = { provider: call.provider, model: this.#models.of(call.model), account: call.account ?? '' };
+    this.#providerCalls.observe({ ...labels, outcome: call.outcome }, call.seconds);
+    if (call.outcome === 'rate_limit') this.#rateLimited.inc(labels);
     if (call.usage) {
-      this.#tokens.inc({ provider: call.provider, model, direction: 'input' }, call.usage.input_tokens);
-      this.#tokens.inc({ provider: call.provider, model, direction: 'output' }, call.usage.output_tokens);
+      this.#tokens.inc({ ...labels, direction: 'input' }, call.usage.input_tokens);
+      this.#tokens.inc({ ...labels, direction: 'output' }, call.usage.output_tokens);
     }
   }
 

@@ -1,6 +1,7 @@
 import { APIError, type Anthropic } from '@anthropic-ai/sdk';
 import {
   AnthropicStreamAccumulator,
+  chatJobUsage,
   JSON_OBJECT_TOOL_NAME,
   mapAnthropicError,
   ProviderError,
@@ -122,7 +123,7 @@ export class AnthropicBatchApi implements ProviderBatchApi {
       }
       try {
         const answer = answerOf(result.message, { model, jsonObject });
-        const usage = { input_tokens: answer.usage.prompt_tokens, output_tokens: answer.usage.completion_tokens };
+        const usage = chatJobUsage(answer.usage);
         yield { customId, kind: 'answer', result: answer, usage };
       } catch (error) {
         yield { customId, kind: 'error', error: mapAnthropicError(this.provider, error) };

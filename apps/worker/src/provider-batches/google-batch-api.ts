@@ -1,5 +1,6 @@
 import { ApiError, JobState, type BatchJob, type GoogleGenAI, type InlinedResponse } from '@google/genai';
 import {
+  chatJobUsage,
   GoogleStreamAccumulator,
   mapGoogleError,
   ProviderError,
@@ -135,7 +136,7 @@ export class GoogleBatchApi implements ProviderBatchApi {
     if (inline.response !== undefined) {
       try {
         const result = answerOf(inline.response, model);
-        const usage = { input_tokens: result.usage.prompt_tokens, output_tokens: result.usage.completion_tokens };
+        const usage = chatJobUsage(result.usage);
         return { customId, kind: 'answer', result, usage };
       } catch (error) {
         return { customId, kind: 'error', error: mapGoogleError(this.provider, error) };

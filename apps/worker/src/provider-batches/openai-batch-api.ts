@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { APIError, toFile, type OpenAI } from 'openai';
 import { setImmediate } from 'node:timers/promises';
 import {
+  chatJobUsage,
   embeddingInputs,
   mapOpenAIError,
   openAIEmbeddingResponseSchema,
@@ -185,12 +186,7 @@ export class OpenAIBatchApi implements ProviderBatchApi {
     if (status === 200) {
       try {
         const result = answerOf(line.response?.body, model);
-        return {
-          customId,
-          kind: 'answer',
-          result,
-          usage: { input_tokens: result.usage.prompt_tokens, output_tokens: result.usage.completion_tokens },
-        };
+        return { customId, kind: 'answer', result, usage: chatJobUsage(result.usage) };
       } catch (error) {
         return { customId, kind: 'error', error: error as ProviderError };
       }

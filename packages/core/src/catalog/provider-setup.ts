@@ -41,35 +41,66 @@ export function createModelCatalog(config: LlmqConfig): ModelCatalog {
   return { providers, aliases: new Map(Object.entries(config.aliases)) };
 }
 
+/** The key of a provider's account in the map `createProviders` returns. */
+export function accountProviderKey(provider: string, account: string): string {
+  return `${provider}#${account}`;
+}
+
 /**
- * The adapters the worker calls. `secret` looks up the environment variables that config
- * entries name in `api_key_env`; core itself never reads the environment.
+ * The adapters the worker calls: one per provider, and one per account (`accountProviderKey`)
+ * of a provider with accounts. `secret` looks up the environment variables that config entries
+ * name in `api_key_env`, `secretFile` reads the files named in `api_key_file`; core itself never
+ * reads the environment.
  */
 export function createProviders(options: {
   config: LlmqConfig;
   builtIn: BuiltInProviderSettings;
   secret: (variable: string) => string | undefined;
+  secretFile?: (path: string) => string;
 }): Map<string, Provider> {
   const { builtIn, config } = options;
-  const providers = new Map<string, Provider>([
-    ['openai', createOpenAIProvider({ name: 'openai', ...builtIn.openai })],
-    [
-      'anthropic',
-      createAnthropicProvider({ ...builtIn.anthropic, defaultMaxTokens: config.anthropic_default_max_tokens }),
-    ],
-    ['google', createGoogleProvider(builtIn.google)],
-  ]);
-  for (const [name, provider] of Object.entries(config.providers)) {
-    providers.set(
-      name,
-      createOpenAIProvider({
-        name,
-        apiKey: provider.api_key_env ? options.secret(provider.api_key_env) : undefined,
-        baseURL: provider.base_url,
-        headers: provider.headers,
-        embeddings: provider.embeddings,
-      }),
-    );
+  const build = (name: string, credentials: { apiKey: string | undefined; baseURL: string | undefined }): Provider => {
+    switch (name) {
+      case 'openai':
+        return createOpenAIProvider({ name, ...credentials });
+      case 'anthropic':
+        return createAnthropicProvider({ ...credentials, defaultMaxTokens: config.anthropic_default_max_tokens });
+      case 'google':
+        return createGoogleProvider(credentials);
+      default: {
+        const custom = config.providers[name];
+        return createOpenAIProvider({
+          name,
+          ...credentials,
+          ...(custom ? { headers: custom.headers, embeddings: custom.embeddings } : {}),
+        });
+      }
+    }
+  };
+  const defaults = (name: string) => {
+    if (name === 'openai' || name === 'anthropic' || name === 'google') return builtIn[name];
+    const custom = config.providers[name];
+    return {
+      apiKey: custom?.api_key_env ? options.secret(custom.api_key_env) : undefined,
+      baseURL: custom?.base_url,
+    };
+  };
+  const providers = new Map<string, Provider>();
+  for (const name of ['openai', 'anthropic', 'google', ...Object.keys(config.providers)]) {
+    const fallback = defaults(name);
+    providers.set(name, build(name, { apiKey: fallback.apiKey, baseURL: fallback.baseURL }));
+  }
+  for (const [name, accounts] of Object.entries(config.accounts)) {
+    const fallback = defaults(name);
+    for (const account of accounts) {
+      const apiKey = account.api_key_env
+        ? options.secret(account.api_key_env)
+        : account.api_key_file
+          ? options.secretFile?.(account.api_key_file)
+          : undefined;
+      const adapter = build(name, { apiKey, baseURL: account.base_url ?? fallback.baseURL });
+      providers.set(accountProviderKey(name, account.name), adapter);
+    }
   }
   return providers;
 }

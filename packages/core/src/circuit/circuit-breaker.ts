@@ -35,10 +35,16 @@ export function circuitKey(model: string): string {
   return `${KEY_NAMESPACE}:{rl:${model}}:circuit`;
 }
 
+/**
+ * A call's outcome for the circuit: `dead` is a failure that opens it at once (a provider
+ * account whose key was refused will not heal in the next call).
+ */
+export type CircuitOutcome = 'success' | 'failure' | 'dead';
+
 /** What the worker's processor needs of a circuit breaker. */
 export interface CircuitChecker {
   check(model: string): Promise<{ allowed: boolean; state: CircuitState; waitMs: number }>;
-  record(model: string, outcome: 'success' | 'failure'): Promise<CircuitState | undefined>;
+  record(model: string, outcome: CircuitOutcome): Promise<CircuitState | undefined>;
 }
 
 /** A circuit breaker per provider/model, its state in Redis so every worker shares it. */
@@ -71,9 +77,12 @@ export class CircuitBreaker {
     return { allowed: allowed === 1, state, waitMs: Number(waitMs) };
   }
 
-  /** Records calls' outcomes; `calls` > 1 reports a batch of successes at once. */
-  async record(model: string, outcome: 'success' | 'failure', calls = 1): Promise<CircuitState> {
-    const [, state] = await this.#redis.llmqCircuit(circuitKey(model), outcome, ...this.#settings, String(calls));
+  /** Records calls' outcomes; `calls` > 1 reports a batch of successes at once. `dead` opens it now. */
+  async record(model: string, outcome: CircuitOutcome, calls = 1): Promise<CircuitState> {
+    // A dead call counts as the run of failures that opens the circuit.
+    const counted = outcome === 'dead' ? Number(this.#settings[0]) : calls;
+    const mode = outcome === 'dead' ? 'failure' : outcome;
+    const [, state] = await this.#redis.llmqCircuit(circuitKey(model), mode, ...this.#settings, String(counted));
     return state;
   }
 }

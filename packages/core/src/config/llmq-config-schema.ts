@@ -8,6 +8,8 @@ import { pricesConfigSchema } from '../cost/price-config-schema.js';
 import { formatValidationError } from '../jobs/format-validation-error.js';
 import { webhookConfigSchema } from '../webhooks/webhook-config-schema.js';
 
+const BUILT_IN_PROVIDERS = ['openai', 'anthropic', 'google'];
+
 const providerName = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'provider names are lowercase letters, digits, "-" and "_"');
@@ -46,6 +48,64 @@ const limitSchema = z.strictObject({
   batch_enqueued_tokens: z.number().int().positive().optional(),
 });
 
+const envVariableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+
+/** One provider account (a key of one organisation or project); see ProviderAccounts. */
+const accountSchema = z
+  .strictObject({
+    /** Shown on jobs, metrics and the dashboard; never the key. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'account names are lowercase letters, digits, "-" and "_"'),
+    /** The environment variable holding the key. */
+    api_key_env: envVariableName.optional(),
+    /** Or a file holding it (a mounted secret); read when the worker starts. */
+    api_key_file: z.string().min(1).optional(),
+    /** The account's endpoint; default: the provider's. */
+    base_url: z.url({ protocol: /^https?$/ }).optional(),
+    /**
+     * The organisation or project whose limits the key counts against; accounts of one org share
+     * one bucket per model. Default: the account's own name (an org of its own).
+     */
+    org: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)
+      .optional(),
+    /** Model ids (globs, without the provider) this account serves. Default: all. */
+    models: z.array(z.string().min(1)).min(1).optional(),
+    /** Per model id (glob): the org's own limits there; default: the model's entry under `limits:`. */
+    limits: z.record(z.string().min(1), limitSchema).default({}),
+  })
+  .refine((account) => account.api_key_env === undefined || account.api_key_file === undefined, {
+    message: 'give api_key_env or api_key_file, not both',
+  });
+
+/** Names unique, and the accounts of one org agreeing on each model's limit. */
+const accountListSchema = z
+  .array(accountSchema)
+  .min(1)
+  .superRefine((accounts, context) => {
+    const names = new Set<string>();
+    const limitsByOrg = new Map<string, Map<string, string>>();
+    for (const account of accounts) {
+      if (names.has(account.name))
+        context.addIssue({ code: 'custom', message: `account "${account.name}" is listed twice` });
+      names.add(account.name);
+      const org = account.org ?? account.name;
+      const known = limitsByOrg.get(org) ?? new Map<string, string>();
+      limitsByOrg.set(org, known);
+      for (const [pattern, limit] of Object.entries(account.limits)) {
+        const given = JSON.stringify(limit);
+        const earlier = known.get(pattern);
+        if (earlier !== undefined && earlier !== given) {
+          context.addIssue({
+            code: 'custom',
+            message: `accounts of org "${org}" give different limits for ${pattern}`,
+          });
+        }
+        known.set(pattern, given);
+      }
+    }
+  });
+
 const tenantLimitSchema = z.strictObject({
   rpm: z.number().int().positive().optional(),
   tpm: z.number().int().positive().optional(),
@@ -74,45 +134,67 @@ const fairnessSchema = z
   .default({ enabled: true, default_weight: 1, weights: {}, max_in_flight: {}, horizon_ms: 0 });
 
 /** The `LLMQ_CONFIG` file (YAML or JSON). Every section is optional. */
-export const llmqConfigSchema = z.strictObject({
-  providers: z
-    .record(providerName, openAICompatibleProvider)
-    .refine((providers) => !['openai', 'anthropic', 'google'].some((name) => name in providers), {
-      message: 'openai, anthropic and google are built in; declare custom providers under another name',
-    })
-    .default({}),
-  /** Per provider/model (`openai/gpt-4o-mini`, `anthropic/*`); each matching model has its own bucket. */
-  limits: z.record(z.string().min(1), limitSchema).default({}),
-  /**
-   * Per-tenant share of every limited model (`"*"` for every tenant, or a tenant's name), on top
-   * of the model's own limit, so one tenant cannot take the whole quota.
-   */
-  tenant_limits: z.record(z.string().min(1), tenantLimitSchema).default({}),
-  /** Weighted fair share of each limited model between tenants, and per-tenant caps. */
-  fairness: fairnessSchema,
-  /** max_tokens sent to Anthropic (which requires it) when a request sets none. */
-  anthropic_default_max_tokens: z.number().int().positive().default(4096),
-  /** Output tokens reserved for a request that sets no max_tokens; settled on the real usage. */
-  default_output_tokens: z.number().int().positive().default(1024),
-  aliases: z
-    .record(
-      z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'alias names have no "/"'),
-      z.array(z.string().min(1)).min(1),
-    )
-    .default({}),
-  /** Webhook delivery: address allowlist, retry schedule, timeouts, secret rotation grace. */
-  webhooks: webhookConfigSchema,
-  /** Response cache: defaults per model, TTL, tenant sharing, the semantic cache's embedding model. */
-  cache: cacheConfigSchema,
-  /** USD per million tokens per provider/model (glob allowed), over the built-in table. */
-  prices: pricesConfigSchema,
-  /** Monthly USD budget per tenant (`"*"`: every tenant without its own). */
-  budgets: budgetsConfigSchema,
-  /** Deferrable jobs through the providers' batch APIs: how they are gathered, polled and rescued. */
-  batching: batchingConfigSchema,
-});
+export const llmqConfigSchema = z
+  .strictObject({
+    providers: z
+      .record(providerName, openAICompatibleProvider)
+      .refine((providers) => !BUILT_IN_PROVIDERS.some((name) => name in providers), {
+        message: 'openai, anthropic and google are built in; declare custom providers under another name',
+      })
+      .default({}),
+    /**
+     * Several accounts per provider (keys of one or more orgs), each with its own limits, circuit
+     * and prompt cache. A provider listed here calls only through its accounts.
+     */
+    accounts: z.record(providerName, accountListSchema).default({}),
+    /**
+     * Whether a job whose prompt shares its first ~1,024 tokens with recent ones goes to the same
+     * account while that account has room, so the provider's prompt cache serves it. Default true.
+     */
+    account_stickiness: z.boolean().default(true),
+    /** Per provider/model (`openai/gpt-4o-mini`, `anthropic/*`); each matching model has its own bucket. */
+    limits: z.record(z.string().min(1), limitSchema).default({}),
+    /**
+     * Per-tenant share of every limited model (`"*"` for every tenant, or a tenant's name), on top
+     * of the model's own limit, so one tenant cannot take the whole quota.
+     */
+    tenant_limits: z.record(z.string().min(1), tenantLimitSchema).default({}),
+    /** Weighted fair share of each limited model between tenants, and per-tenant caps. */
+    fairness: fairnessSchema,
+    /** max_tokens sent to Anthropic (which requires it) when a request sets none. */
+    anthropic_default_max_tokens: z.number().int().positive().default(4096),
+    /** Output tokens reserved for a request that sets no max_tokens; settled on the real usage. */
+    default_output_tokens: z.number().int().positive().default(1024),
+    aliases: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'alias names have no "/"'),
+        z.array(z.string().min(1)).min(1),
+      )
+      .default({}),
+    /** Webhook delivery: address allowlist, retry schedule, timeouts, secret rotation grace. */
+    webhooks: webhookConfigSchema,
+    /** Response cache: defaults per model, TTL, tenant sharing, the semantic cache's embedding model. */
+    cache: cacheConfigSchema,
+    /** USD per million tokens per provider/model (glob allowed), over the built-in table. */
+    prices: pricesConfigSchema,
+    /** Monthly USD budget per tenant (`"*"`: every tenant without its own). */
+    budgets: budgetsConfigSchema,
+    /** Deferrable jobs through the providers' batch APIs: how they are gathered, polled and rescued. */
+    batching: batchingConfigSchema,
+  })
+  .superRefine((config, context) => {
+    for (const provider of Object.keys(config.accounts)) {
+      if (BUILT_IN_PROVIDERS.includes(provider) || provider in config.providers) continue;
+      context.addIssue({
+        code: 'custom',
+        path: ['accounts', provider],
+        message: `"${provider}" is neither built in nor declared under providers`,
+      });
+    }
+  });
 
 export type LlmqConfig = z.infer<typeof llmqConfigSchema>;
+export type ProviderAccountConfig = LlmqConfig['accounts'][string][number];
 export type OpenAICompatibleProviderConfig = LlmqConfig['providers'][string];
 
 export class ConfigError extends Error {

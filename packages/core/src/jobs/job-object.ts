@@ -1,5 +1,6 @@
 import type { JobSpendObject } from '../cost/job-spend.js';
-import type { ChatCompletionResult, EmbeddingResult } from '../providers/chat-completion.js';
+import type { PricedUsage } from '../cost/price-table.js';
+import type { ChatCompletionResult, EmbeddingResult, TokenUsage } from '../providers/chat-completion.js';
 import type { ProviderErrorKind } from '../providers/provider-error.js';
 import type { JobWebhook } from '../webhooks/webhook-delivery-state.js';
 import type { JobType } from './job-submission-schema.js';
@@ -32,12 +33,26 @@ export interface AttemptLogEntry {
   /** Unix seconds, with milliseconds. */
   started_at: number;
   duration_ms: number;
+  /** The provider account called, for a provider with accounts (its name, never its key). */
+  account?: string;
   error?: JobError;
 }
 
-export interface JobUsage {
-  input_tokens: number;
-  output_tokens: number;
+/**
+ * A job's tokens, priced as they are: `cached_input_tokens` (part of `input_tokens`) at the
+ * cached-input price. It is left out when the provider served none of the prompt from its cache.
+ */
+export type JobUsage = PricedUsage;
+
+/** The job usage of a chat answer. */
+export function chatJobUsage(usage: TokenUsage): JobUsage {
+  const cached = usage.prompt_tokens_details?.cached_tokens ?? 0;
+  return {
+    input_tokens: usage.prompt_tokens,
+    output_tokens: usage.completion_tokens,
+    // Only when some were cached, so that a job without cache reads keeps the usage it always had.
+    ...(cached > 0 ? { cached_input_tokens: cached } : {}),
+  };
 }
 
 /** What `GET /v1/jobs/{id}` returns. Timestamps are Unix seconds. Cost and cache fields: see JobSpendObject. */
@@ -55,6 +70,8 @@ export interface JobObject extends JobSpendObject {
   attempt_log: AttemptLogEntry[];
   /** `provider/model` that produced the result (differs from `model` after a fallback). */
   answered_by: string | null;
+  /** The provider account that produced the result (its name); null without accounts. */
+  account: string | null;
   metadata: Record<string, string>;
   /** Where the job's end is posted, and how the deliveries went; null without a webhook. */
   webhook: JobWebhook | null;

@@ -1,5 +1,7 @@
 import picomatch from 'picomatch';
+import { ProviderAccounts, splitBucketName } from '../accounts/provider-accounts.js';
 import type { LlmqConfig } from '../config/llmq-config-schema.js';
+import { parseModelName } from '../models/model-name.js';
 
 /** One bucket pair's parameters, as the Lua scripts take them. */
 export interface BucketParameters {
@@ -63,7 +65,7 @@ export interface ModelLimits {
   fair?: FairShare;
 }
 
-type RulesConfig = Pick<LlmqConfig, 'limits' | 'tenant_limits'> & Partial<Pick<LlmqConfig, 'fairness'>>;
+type RulesConfig = Pick<LlmqConfig, 'limits' | 'tenant_limits'> & Partial<Pick<LlmqConfig, 'fairness' | 'accounts'>>;
 
 /** Resolves the `limits:` and `tenant_limits:` sections for a model and tenant. Exact names win over globs. */
 export class LimitRules {
@@ -71,6 +73,7 @@ export class LimitRules {
   readonly #tenantLimits: LlmqConfig['tenant_limits'];
   readonly #fairness: LlmqConfig['fairness'] | undefined;
   readonly #cache = new Map<string, BucketParameters | null>();
+  readonly #accounts: ProviderAccounts;
 
   constructor(config: RulesConfig) {
     this.#rules = Object.entries(config.limits)
@@ -79,6 +82,7 @@ export class LimitRules {
       .map(([pattern, limit]) => ({ pattern, match: picomatch(pattern, { dot: true }), limit }));
     this.#tenantLimits = config.tenant_limits;
     this.#fairness = config.fairness?.enabled ? config.fairness : undefined;
+    this.#accounts = new ProviderAccounts({ accounts: config.accounts ?? {} });
   }
 
   /** Whether the models' calls take fair turns between tenants. */
@@ -105,11 +109,28 @@ export class LimitRules {
     return this.#rules.find((candidate) => candidate.match(model))?.limit;
   }
 
-  /** Undefined when the model has no limit and the tenant no cap: it is never throttled. */
+  /**
+   * An org's bucket of a model (`<provider>/<model>#<org>`, see ProviderAccounts) takes the org's
+   * own limit for the model, else the model's.
+   */
+  #bucketRule(name: string): LlmqConfig['limits'][string] | undefined {
+    const { model, org } = splitBucketName(name);
+    const parsed = org === undefined ? undefined : parseModelName(model);
+    const orgLimit =
+      org !== undefined && parsed?.ok
+        ? this.#accounts.orgLimit(parsed.reference.provider, org, parsed.reference.modelId)
+        : undefined;
+    return orgLimit ?? this.#rule(model);
+  }
+
+  /**
+   * Undefined when the model has no limit and the tenant no cap: it is never throttled. `model`
+   * may name an org's bucket of the model.
+   */
   forModel(model: string, tenant: string): ModelLimits | undefined {
     let parameters = this.#cache.get(model);
     if (parameters === undefined) {
-      const rule = this.#rule(model);
+      const rule = this.#bucketRule(model);
       // A rule that bounds only batch work leaves the model's calls unthrottled.
       parameters =
         rule && (rule.rpm !== undefined || rule.tpm !== undefined) ? bucketParameters(rule, rule.burst) : null;

@@ -40,6 +40,17 @@ const GRANT_LEASE_MS = 60_000;
 // Longer than the longest deadline (7 days): a queued call's place outlives its job.
 const FAIR_KEY_EXPIRY_MS = 8 * 24 * 3_600_000;
 
+/** A bucket's room now (see `RateLimiter.headroom`). */
+export interface BucketRoom {
+  /** The tighter dimension's free share of its capacity, 0-1; 0 when not open. */
+  share: number;
+  /** Requests and tokens it could hand out now; Infinity for an unlimited dimension. */
+  requests: number;
+  tokens: number;
+  /** False while a provider 429 blocks it or calls wait in its fair queue. */
+  open: boolean;
+}
+
 /** What the fair limiter said about one call. */
 export interface FairAdmission {
   /**
@@ -206,6 +217,44 @@ export class RateLimiter {
     return admitted === 1
       ? { admitted: true, waitMs: 0, reservation: undefined }
       : { admitted: false, waitMs: Number(waitMs), reservation: Number(reservation) };
+  }
+
+  /**
+   * What each model bucket could hand out now, read in one round trip without taking anything:
+   * for choosing among buckets (a provider's accounts), not for admission. Levels are refilled
+   * on this machine's clock; a blocked bucket, or one whose fair queue has calls waiting, has
+   * no room whatever its level.
+   */
+  async headroom(buckets: ReadonlyArray<{ model: string; limits: ModelLimits | undefined }>): Promise<BucketRoom[]> {
+    const pipeline = this.#redis.pipeline();
+    for (const { model, limits } of buckets) {
+      if (limits === undefined) continue;
+      pipeline.hmget(bucketKeys(model, '').model, 'r', 't', 'ts', 'blocked');
+      if (limits.fair) pipeline.zcard(fairKeys(model).tenants);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    for (const [error] of results) if (error) throw error;
+    const replies = results.map(([, reply]) => reply);
+    const now = Date.now();
+    return buckets.map(({ limits }) => {
+      if (limits === undefined) return { share: 1, requests: Infinity, tokens: Infinity, open: true };
+      const [r, t, ts, blocked] = (replies.shift() as Array<string | null>).map((field) =>
+        field === null ? undefined : Number(field),
+      );
+      const waiting = limits.fair ? Number(replies.shift()) > 0 : false;
+      const elapsed = Math.max(0, now - (ts ?? now));
+      const level = (stored: number | undefined, capacity: number, rate: number) =>
+        capacity === 0 ? Infinity : Math.min(capacity, (stored ?? capacity) + elapsed * rate);
+      const { requestCapacity, requestRate, tokenCapacity, tokenRate } = limits.model;
+      const requests = level(r, requestCapacity, requestRate);
+      const tokens = level(t, tokenCapacity, tokenRate);
+      const open = !waiting && (blocked ?? 0) <= now;
+      const shares = [
+        requestCapacity === 0 ? 1 : requests / requestCapacity,
+        tokenCapacity === 0 ? 1 : tokens / tokenCapacity,
+      ];
+      return { share: open ? Math.max(0, Math.min(...shares)) : 0, requests, tokens, open };
+    });
   }
 
   async adjust(options: AdjustOptions): Promise<void> {

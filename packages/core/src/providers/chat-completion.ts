@@ -13,6 +13,20 @@ export interface TokenUsage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
+  /**
+   * `cached_tokens`: prompt tokens the provider read from its prompt cache, part of `prompt_tokens`.
+   * Every adapter sets it, so that every provider's answer has one shape; results stored before it
+   * existed have none.
+   */
+  prompt_tokens_details?: { cached_tokens: number };
+}
+
+/**
+ * `prompt_tokens_details` of a provider's cached count. A count it left out is 0: Gemini omits
+ * zero counts, and a server that reports no cache is charged as if nothing was cached.
+ */
+export function promptTokensDetails(cachedTokens: number | null | undefined): { cached_tokens: number } {
+  return { cached_tokens: cachedTokens ?? 0 };
 }
 
 /** OpenAI ChatCompletion, plus the provider that produced it. */

@@ -39,6 +39,15 @@ export interface LlmJobData {
   /** The `provider/model` whose bucket holds the reservation, and the requests it took. */
   reservationModel?: string;
   reservationRequests?: number;
+  /** The provider account whose bucket holds the reservation (a provider with accounts). */
+  account?: string;
+  /** Accounts this attempt's model failed on (a 429, an outage, a refused key): tried last. */
+  avoidAccounts?: string[];
+  /**
+   * Digest of the prompt's first ~1,024 tokens (promptPrefixDigest), for a chat prompt that
+   * long: jobs sharing it prefer the same provider account, where the prompt cache has it.
+   */
+  prefix?: string;
   /** Order among the tenant's calls waiting for a model (jobRank), when not the default 5. */
   rank?: number;
   /** `completion_window: "24h"`: the job goes through its provider's batch API where there is one. */

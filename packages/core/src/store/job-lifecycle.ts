@@ -166,6 +166,8 @@ export class JobLifecycle {
       result: ChatCompletionResult | EmbeddingResult;
       usage: JobUsage;
       answeredBy: string;
+      /** The provider account that answered, for a provider with accounts. */
+      account?: string | undefined;
       at: number;
       /** The call that answered; a cache hit has none. */
       attempt?: AttemptLogEntry;
@@ -185,6 +187,7 @@ export class JobLifecycle {
         [FIELD.result]: JSON.stringify(ref.result),
         [FIELD.usage]: JSON.stringify(ref.usage),
         [FIELD.answeredBy]: ref.answeredBy,
+        ...(ref.account === undefined ? {} : { [FIELD.account]: ref.account }),
         [FIELD.finishedAt]: ref.at,
         ...(ref.attempt ? { [append(FIELD.attemptLog)]: JSON.stringify(ref.attempt) } : {}),
       },

@@ -73,6 +73,13 @@ describe('parseJobRecord', () => {
     ]);
   });
 
+  it('keeps the cached input tokens of the usage, and leaves them out when none were written', () => {
+    const usage = { input_tokens: 2_000, output_tokens: 5, cached_input_tokens: 1_920 };
+    expect(parseJobRecord(stored({ [RECORD_FIELD.usage]: JSON.stringify(usage) }))?.usage).toEqual(usage);
+    const plain = { input_tokens: 3, output_tokens: 4 };
+    expect(parseJobRecord(stored({ [RECORD_FIELD.usage]: JSON.stringify(plain) }))?.usage).toEqual(plain);
+  });
+
   it('is null without a record', () => {
     expect(parseJobRecord({})).toBeNull();
     expect(parseJobRecord({ [RECORD_FIELD.status]: 'queued' })).toBeNull();

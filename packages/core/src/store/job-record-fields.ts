@@ -36,6 +36,8 @@ export const RECORD_FIELD = {
   result: 'result',
   usage: 'usage',
   answeredBy: 'answered_by',
+  /** The provider account that answered (its name), for a provider with accounts. */
+  account: 'account',
   error: 'error',
   webhookUrl: 'webhook_url',
   webhookStatus: 'webhook_status',
@@ -74,6 +76,8 @@ export interface JobRecord {
   attemptLog: AttemptLogEntry[];
   /** `provider/model` that produced the result. */
   answeredBy: string | null;
+  /** The provider account that produced the result; null without accounts. */
+  account: string | null;
   result: ChatCompletionResult | EmbeddingResult | null;
   error: JobError | null;
   usage: JobUsage | null;
@@ -143,6 +147,7 @@ const attemptSchema = z.object({
   status: z.enum(['succeeded', 'failed']),
   started_at: z.number(),
   duration_ms: z.number(),
+  account: z.string().optional(),
   error: jobErrorSchema.optional(),
 }) satisfies z.ZodType<AttemptLogEntry>;
 
@@ -165,7 +170,11 @@ const deliverySchema = z
     error: delivery.error,
   }));
 
-const usageSchema = z.object({ input_tokens: z.number(), output_tokens: z.number() }) satisfies z.ZodType<JobUsage>;
+const usageSchema = z.object({
+  input_tokens: z.number(),
+  output_tokens: z.number(),
+  cached_input_tokens: z.number().optional(),
+}) satisfies z.ZodType<JobUsage>;
 
 /*
  * The submission and the result are validated in full where they are made (the API's submission
@@ -206,6 +215,7 @@ const recordSchema = z
     [RECORD_FIELD.providerBatchSentAt]: optional(time),
     [RECORD_FIELD.attemptLog]: optional(json(z.array(attemptSchema))),
     [RECORD_FIELD.answeredBy]: optional(z.string()),
+    [RECORD_FIELD.account]: optional(z.string()),
     [RECORD_FIELD.result]: optional(json(storedResult)),
     [RECORD_FIELD.error]: optional(json(jobErrorSchema)),
     [RECORD_FIELD.usage]: optional(json(usageSchema)),
@@ -253,6 +263,7 @@ export function parseJobRecord(fields: Record<string, string>): JobRecord | null
     modelAttempts: modelAttempts.success ? modelAttempts.data : 0,
     attemptLog: record[RECORD_FIELD.attemptLog] ?? [],
     answeredBy: record[RECORD_FIELD.answeredBy],
+    account: record[RECORD_FIELD.account],
     result: record[RECORD_FIELD.result],
     error: record[RECORD_FIELD.error],
     usage: record[RECORD_FIELD.usage],

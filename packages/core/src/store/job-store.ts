@@ -236,6 +236,7 @@ export function toJobObject(record: JobRecord): JobObject {
     attempts: record.attempts,
     attempt_log: record.attemptLog,
     answered_by: record.answeredBy,
+    account: record.account,
     metadata: submission.metadata ?? {},
     webhook: submission.webhook
       ? { url: submission.webhook.url, status: record.webhookStatus ?? 'pending', deliveries: record.webhookDeliveries }

@@ -15,7 +15,8 @@
   ARGV[5]  window length, ms
   ARGV[6]  how long the circuit stays open, ms
   ARGV[7]  probe lease, ms (how long other callers wait for the probe's verdict)
-  ARGV[8]  how many calls this record stands for (successes are reported in batches); default 1
+  ARGV[8]  how many calls this record stands for (successes are reported in batches; a failure
+           counted as many as open the circuit trips it at once); default 1
 
   Returns {allowed (1/0), state, wait_ms}: wait_ms is how long until a call may be tried.
 ]]
@@ -68,7 +69,8 @@ if mode == 'check' then
   return { 1, 'closed', 0 }
 end
 
-calls = calls + (tonumber(ARGV[8]) or 1)
+local count = tonumber(ARGV[8]) or 1
+calls = calls + count
 if mode == 'success' then
   consecutive = 0
   -- Only the probe's verdict closes it; a call that started before it opened proves nothing.
@@ -76,8 +78,8 @@ if mode == 'success' then
     state, probe_until, window_start, calls, failures = 'closed', 0, now, 0, 0
   end
 else
-  consecutive = consecutive + 1
-  failures = failures + 1
+  consecutive = consecutive + count
+  failures = failures + count
   if state == 'half_open' then
     open()
   elseif consecutive >= tonumber(ARGV[2])

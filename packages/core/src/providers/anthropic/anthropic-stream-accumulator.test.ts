@@ -41,6 +41,46 @@ describe('AnthropicStreamAccumulator', () => {
     });
   });
 
+  it('reports the cache reads as cached prompt tokens, and cache writes as plain prompt tokens', () => {
+    const { result } = fold([
+      {
+        type: 'message_start',
+        message: {
+          id: 'msg_2',
+          usage: {
+            input_tokens: 4,
+            cache_creation_input_tokens: 100,
+            cache_read_input_tokens: 1_024,
+            output_tokens: 1,
+          },
+        },
+      },
+      { type: 'content_block_start', index: 0, content_block: { type: 'text', text: 'ok' } },
+      stop('end_turn'),
+      { type: 'message_stop' },
+    ]);
+    expect(result().usage).toEqual({
+      prompt_tokens: 1_128,
+      completion_tokens: 7,
+      total_tokens: 1_135,
+      prompt_tokens_details: { cached_tokens: 1_024 },
+    });
+  });
+
+  it('counts no cached tokens when the usage has no cache reads', () => {
+    const { result } = fold([
+      { type: 'message_start', message: { id: 'msg_3', usage: { input_tokens: 4, output_tokens: 1 } } },
+      stop('end_turn'),
+      { type: 'message_stop' },
+    ]);
+    expect(result().usage).toEqual({
+      prompt_tokens: 4,
+      completion_tokens: 7,
+      total_tokens: 11,
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
+  });
+
   it('assembles tool calls from input_json_delta pieces, in block order', () => {
     const { result } = fold([
       start,

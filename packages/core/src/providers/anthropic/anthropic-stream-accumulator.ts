@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChatCompletionResult, ToolCallResult } from '../chat-completion.js';
+import { promptTokensDetails, type ChatCompletionResult, type ToolCallResult } from '../chat-completion.js';
 import { ProviderError } from '../provider-error.js';
 import { mapAnthropicStopReason } from './map-anthropic-stop-reason.js';
 
@@ -155,6 +155,8 @@ export class AnthropicStreamAccumulator {
         prompt_tokens: promptTokens,
         completion_tokens: completionTokens,
         total_tokens: promptTokens + completionTokens,
+        // Cache reads are already counted in prompt_tokens above; writes are not reads, so not cached.
+        prompt_tokens_details: promptTokensDetails(this.#usage.cache_read_input_tokens),
       },
     };
   }

@@ -31,6 +31,38 @@ describe('GoogleStreamAccumulator', () => {
     });
   });
 
+  it('reports the cached content tokens, already part of the prompt count, as cached prompt tokens', () => {
+    const { result } = accumulate([
+      {
+        ...text('ok', { finishReason: 'STOP' }),
+        usageMetadata: {
+          promptTokenCount: 1_500,
+          cachedContentTokenCount: 1_280,
+          candidatesTokenCount: 1,
+          totalTokenCount: 1_501,
+        },
+      },
+    ]);
+    expect(result().usage).toEqual({
+      prompt_tokens: 1_500,
+      completion_tokens: 1,
+      total_tokens: 1_501,
+      prompt_tokens_details: { cached_tokens: 1_280 },
+    });
+  });
+
+  it('counts no cached tokens when Gemini leaves the count out, as it leaves out every zero', () => {
+    const { result } = accumulate([
+      { ...text('ok', { finishReason: 'STOP' }), usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 1 } },
+    ]);
+    expect(result().usage).toEqual({
+      prompt_tokens: 5,
+      completion_tokens: 1,
+      total_tokens: 6,
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
+  });
+
   it('keeps Gemini’s function call ids, numbering the calls that have none', () => {
     const { result } = accumulate([
       {

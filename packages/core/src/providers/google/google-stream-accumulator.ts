@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChatCompletionResult, ToolCallResult } from '../chat-completion.js';
+import { promptTokensDetails, type ChatCompletionResult, type ToolCallResult } from '../chat-completion.js';
 import { ProviderError } from '../provider-error.js';
 import { FAILED_FUNCTION_CALL_REASONS, mapGoogleFinishReason } from './map-google-finish-reason.js';
 
@@ -38,6 +38,8 @@ const chunkSchema = z.object({
   usageMetadata: z
     .object({
       promptTokenCount: count,
+      /** Part of promptTokenCount; Gemini leaves it out when nothing was cached. */
+      cachedContentTokenCount: count,
       candidatesTokenCount: count,
       thoughtsTokenCount: count,
       toolUsePromptTokenCount: count,
@@ -142,6 +144,7 @@ export class GoogleStreamAccumulator {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
       total_tokens: usage?.totalTokenCount ?? promptTokens + completionTokens,
+      prompt_tokens_details: promptTokensDetails(usage?.cachedContentTokenCount),
     };
   }
 

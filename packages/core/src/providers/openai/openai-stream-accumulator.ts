@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ChatCompletionResult, ToolCallResult } from '../chat-completion.js';
+import { promptTokensDetails, type ChatCompletionResult, type ToolCallResult } from '../chat-completion.js';
 import { ProviderError } from '../provider-error.js';
 import { mapOpenAIFinishReason } from './map-openai-finish-reason.js';
 
@@ -38,6 +38,8 @@ const chunkSchema = z.object({
       prompt_tokens: z.number(),
       completion_tokens: z.number().optional(),
       total_tokens: z.number().optional(),
+      // Compatible servers send null, or details without a cached count.
+      prompt_tokens_details: z.object({ cached_tokens: z.number().nullish() }).nullish(),
     })
     .nullable()
     .optional(),
@@ -134,6 +136,7 @@ export class OpenAIStreamAccumulator {
         prompt_tokens: promptTokens,
         completion_tokens: completionTokens,
         total_tokens: this.#usage?.total_tokens ?? promptTokens + completionTokens,
+        prompt_tokens_details: promptTokensDetails(this.#usage?.prompt_tokens_details?.cached_tokens),
       },
     };
   }

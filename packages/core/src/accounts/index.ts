@@ -1,0 +1,2 @@
+export * from './prompt-prefix.js';
+export * from './provider-accounts.js';
