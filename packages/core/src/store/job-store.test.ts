@@ -217,4 +217,61 @@ describe('JobStore', () => {
     expect(fields).toMatchObject({ status: 'running', x_spent: '42', x_gone: 'again', x_first: 'first' });
     expect(await redis.hget(counters, 'x_spent')).toBe('42');
   });
+
+  // Redis Cluster routes a script by its declared keys: a key the script reaches by a name it
+  // built would be on a node the call never went to. lua-declared-keys.test.ts checks the sources;
+  // this checks what the store's calls really touch, as MONITOR reports it.
+  test('every key its scripts touch is a key the call declares', async ({
+    redisUrl,
+    store: { store, redis, tenant },
+  }) => {
+    const client = new Redis(redisUrl);
+    const monitor = await client.monitor();
+    const seen: Array<{ args: string[]; source: string }> = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => seen.push({ args, source }));
+    const jobId = createJobId();
+    await store.create({ tenant, jobId, submission, createdAt: Date.now() });
+    const counters = jobRecordKey(tenant, `${jobId}-counters`);
+    await store.transition({ tenant, jobId, to: 'running', from: ['running', 'queued'] });
+    await store.transition({ tenant, jobId, to: 'running', from: ['queued', 'running'] });
+    await store.transition({ tenant, jobId, to: 'succeeded', from: ['queued'] });
+    await store.transition({
+      tenant,
+      jobId,
+      to: 'succeeded',
+      from: ['running'],
+      counters: [{ key: counters, field: 'n', by: 1, keyTtlMs: 60_000 }],
+    });
+    const ping = `llmq-monitor-end-${jobId}`;
+    await store.get(ping, ping);
+    await expect.poll(() => seen.some(({ args }) => args.includes(jobRecordKey(ping, ping)))).toBe(true);
+    monitor.disconnect();
+    await client.quit();
+
+    let declared: string[] | null = null;
+    let scripted = 0;
+    for (const { args, source } of seen) {
+      const [command, ...rest] = args;
+      if (/^evalsha$|^eval$/i.test(command ?? '')) {
+        declared = rest.slice(2, 2 + Number(rest[1]));
+      } else if (source === 'lua') {
+        scripted += 1;
+        const touched = (await redis.call('COMMAND', 'GETKEYS', ...args).catch((error: Error) => {
+          // TIME, PUBLISH: no keys.
+          if (/no key arguments/i.test(error.message)) return [];
+          throw error;
+        })) as string[];
+        for (const key of touched) expect(declared, args.join(' ')).toContain(key);
+      }
+    }
+    // Creates (HSET, 2 ZADD), moves (ZREM, ZADD, XADD), counters (HINCRBY, PEXPIRE): all seen.
+    expect(scripted).toBeGreaterThan(15);
+
+    // The index sets were kept as before: the job left the index it was in, whatever `from` listed.
+    const index = `llmq:{t:${tenant}}:jobs`;
+    expect(await redis.zscore(index, jobId)).toBe('0');
+    for (const status of ['queued', 'running'])
+      expect(await redis.zscore(`${index}:${status}`, jobId), status).toBeNull();
+    expect(await redis.zscore(`${index}:succeeded`, jobId)).toBe('0');
+  });
 });

@@ -11,7 +11,7 @@ import { readLuaScript } from './lua-scripts.js';
 export type { JobRecord } from './job-record-fields.js';
 
 interface StoreCommands {
-  llmqCreateJob(key: string, ...args: string[]): Promise<number>;
+  llmqCreateJob(record: string, allJobs: string, statusIndex: string, ...args: string[]): Promise<number>;
   llmqTransitionJob(numberOfKeys: number, ...keysAndArgs: string[]): Promise<string[]>;
 }
 
@@ -76,11 +76,13 @@ export class JobStore {
     this.retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
     const redis = options.redis as Redis & StoreCommands;
     if (typeof redis.llmqTransitionJob !== 'function') {
+      // The record, the tenant's index of all jobs and that of the initial status.
       redis.defineCommand('llmqCreateJob', {
-        numberOfKeys: 1,
+        numberOfKeys: 3,
         lua: readLuaScript(new URL('./lua/create-job.lua', import.meta.url)),
       });
-      // The record plus any counter hashes: the key count is the first argument of each call.
+      // The record, the outbox, the status indexes the move may touch and any counter hashes: the
+      // key count is the first argument of each call.
       redis.defineCommand('llmqTransitionJob', {
         lua: readLuaScript(new URL('./lua/transition-job.lua', import.meta.url)),
       });
@@ -107,9 +109,11 @@ export class JobStore {
       [RECORD_FIELD.webhookUrl]: options.submission.webhook?.url ?? '',
       ...options.extraFields,
     };
+    const prefix = jobIndexPrefix(options.tenant);
     const created = await this.#redis.llmqCreateJob(
       jobRecordKey(options.tenant, options.jobId),
-      jobIndexPrefix(options.tenant),
+      prefix,
+      `${prefix}:queued`,
       options.jobId,
       'queued',
       ...Object.entries(stored).flat(),
@@ -139,7 +143,6 @@ export class JobStore {
 
   async transition(options: TransitionOptions): Promise<TransitionOutcome> {
     const args: string[] = [
-      jobIndexPrefix(options.tenant),
       options.to,
       options.from.join(','),
       String(isEnded(options.to) ? this.retentionMs : 0),
@@ -150,7 +153,15 @@ export class JobStore {
     for (const [field, value] of Object.entries(options.fields ?? {})) args.push(field, String(value));
     // Every transition announces itself once: the count orders the events (SSE event ids).
     args.push(`+${RECORD_FIELD.transitions}`, '1');
-    const keys = [jobRecordKey(options.tenant, options.jobId), jobOutboxKey(options.tenant)];
+    // Every key the script may touch is declared (Redis Cluster routes a script by its keys): the
+    // index of `to`, then those of the `from` statuses in order, the one the job leaves among them.
+    const prefix = jobIndexPrefix(options.tenant);
+    const keys = [
+      jobRecordKey(options.tenant, options.jobId),
+      jobOutboxKey(options.tenant),
+      `${prefix}:${options.to}`,
+      ...options.from.map((status) => `${prefix}:${status}`),
+    ];
     for (const counter of options.counters ?? []) {
       let position = keys.indexOf(counter.key) + 1;
       if (position === 0) position = keys.push(counter.key);

@@ -7,16 +7,18 @@
   KEYS[2]  the tenant's outbox stream        llmq:{t:<tenant>}:outbox
            a move to an ended status adds {id, status, ...} to it, atomically with the move:
            the end is announced once, drained by the workers' dispatcher (cache, webhook, metrics)
-  KEYS[3..] counter hashes of the same tenant (same hash tag): usage totals, budget
-  ARGV[1]  index key prefix, same hash tag   llmq:{t:<tenant>}:jobs
-  ARGV[2]  new status
-  ARGV[3]  comma-separated statuses the job may move from
-  ARGV[4]  retention in milliseconds; > 0 makes the record expire (ended jobs)
-  ARGV[5]  pub/sub channel for the change ('' for none)
-  ARGV[6]  '1' to return the record's fields after the change
-  ARGV[7]  the run that must own the job (its `run` field), '' for any: a run that lost its
+  KEYS[3]  the index of the new status       llmq:{t:<tenant>}:jobs:<status> (same hash tag)
+  KEYS[4..3+n] the indexes of the n statuses in ARGV[2], in that order (same hash tag): the job
+           leaves the one of its current status
+  KEYS[4+n..] counter hashes of the same tenant (same hash tag): usage totals, budget
+  ARGV[1]  new status
+  ARGV[2]  comma-separated statuses the job may move from
+  ARGV[3]  retention in milliseconds; > 0 makes the record expire (ended jobs)
+  ARGV[4]  pub/sub channel for the change ('' for none)
+  ARGV[5]  '1' to return the record's fields after the change
+  ARGV[6]  the run that must own the job (its `run` field), '' for any: a run that lost its
            BullMQ lock to another worker can no longer write the record
-  ARGV[8..] field/value pairs; a field named '+name' is incremented by the value,
+  ARGV[7..] field/value pairs; a field named '+name' is incremented by the value,
             '?name' is set only when absent, '-name' is deleted (value ignored),
             '>name' appends the value (JSON) to the JSON array in the field,
             '^<n>:name' increments field name of KEYS[n] by the value, where a value '$f'
@@ -32,7 +34,7 @@ local record = KEYS[1]
 -- What every transition reads, and the fields its operations read (counters, lists, copies), in
 -- one command; id and tenant never change.
 local wanted = { 'status', 'run', 'id', 'tenant' }
-for index = 8, #ARGV, 2 do
+for index = 7, #ARGV, 2 do
   local field = ARGV[index]
   local op = string.sub(field, 1, 1)
   if op == '+' or op == '>' then
@@ -54,20 +56,23 @@ if not current then
   return {'missing'}
 end
 
-local allowed = false
-for status in string.gmatch(ARGV[3], '[^,]+') do
+-- The position in KEYS of the current status's index, when the job may move from it.
+local leaving = nil
+local at = 3
+for status in string.gmatch(ARGV[2], '[^,]+') do
+  at = at + 1
   if status == current then
-    allowed = true
+    leaving = at
   end
 end
-if not allowed then
+if not leaving then
   return {'conflict', current}
 end
-if ARGV[7] ~= '' and head[2] ~= ARGV[7] then
+if ARGV[6] ~= '' and head[2] ~= ARGV[6] then
   return {'superseded', current}
 end
 
-local target = ARGV[2]
+local target = ARGV[1]
 local notice = {}
 -- Plain field writes are gathered and made in one HSET at the end; reads of a field written
 -- earlier in this call see the gathered value, as they would have seen the write.
@@ -88,7 +93,7 @@ local function write(name, value)
   end
   pending[name] = value
 end
-for index = 8, #ARGV, 2 do
+for index = 7, #ARGV, 2 do
   local field = ARGV[index]
   local value = ARGV[index + 1]
   local op = string.sub(field, 1, 1)
@@ -157,11 +162,11 @@ redis.call('HSET', record, unpack(writes))
 
 local id = head[3]
 if current ~= target then
-  redis.call('ZREM', ARGV[1] .. ':' .. current, id)
-  redis.call('ZADD', ARGV[1] .. ':' .. target, 0, id)
+  redis.call('ZREM', KEYS[leaving], id)
+  redis.call('ZADD', KEYS[3], 0, id)
 end
 
-local retention = tonumber(ARGV[4])
+local retention = tonumber(ARGV[3])
 if retention > 0 then
   redis.call('PEXPIRE', record, retention)
 end
@@ -170,8 +175,8 @@ if ends and current ~= target then
   redis.call('XADD', KEYS[2], '*', 'id', id, 'status', target, unpack(notice))
 end
 
-if ARGV[5] ~= '' then
-  redis.call('PUBLISH', ARGV[5], cjson.encode({
+if ARGV[4] ~= '' then
+  redis.call('PUBLISH', ARGV[4], cjson.encode({
     id = id,
     tenant = head[4],
     status = target,
@@ -179,7 +184,7 @@ if ARGV[5] ~= '' then
   }))
 end
 
-if ARGV[6] == '1' then
+if ARGV[5] == '1' then
   local reply = redis.call('HGETALL', record)
   table.insert(reply, 1, 'ok')
   return reply
