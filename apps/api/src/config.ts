@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatValidationError, traceExportEnvSchema } from '@llmq/core';
+import { formatValidationError, redisUrlSchema, traceExportEnvSchema } from '@llmq/core';
 
 /** `tenant:key,tenant:key` -> key -> tenant. */
 export function parseApiKeys(text: string): Map<string, string> {
@@ -35,7 +35,8 @@ const unsetWhenEmpty = <T extends z.ZodType>(schema: T) =>
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(8080),
   HOST: z.string().default('0.0.0.0'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+  /** One node (`redis://`, `rediss://`) or a cluster (`redis-cluster://host:port,host:port`). */
+  REDIS_URL: redisUrlSchema,
   LLMQ_API_KEYS: z.string({ error: 'is required: "tenant:key,tenant:key"' }).transform((text, context) => {
     try {
       return parseApiKeys(text);

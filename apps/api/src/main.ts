@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { Redis } from 'ioredis';
 import {
   warmUpTokenizer,
   checkRedisServer,
@@ -17,6 +16,7 @@ import {
   WebhookDeliveryLog,
   WebhookSecretStore,
   webhookSettingsFrom,
+  createRedisConnection,
 } from '@llmq/core';
 import { createApp } from './app.js';
 import { answerClientError } from './client-error.js';
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   // No offline queue: while Redis is down, commands fail at once and requests get a 503
   // instead of hanging; the connection itself keeps reconnecting. No auto-pipelining: each of its
   // pipelines copies every script BullMQ defined on the client (4x the CPU of a plain command).
-  const redis = new Redis(env.REDIS_URL, {
+  const redis = createRedisConnection(env.REDIS_URL, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
     commandTimeout: 5_000,
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   if (redis.status !== 'ready') await once(redis, 'ready');
   // Refuses a Redis that may evict jobs; says what it persists.
   await checkRedisServer(redis, { allowEviction: env.LLMQ_ALLOW_EVICTION, logger: lifecycleLogger(logger) });
-  const subscriber = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const subscriber = createRedisConnection(env.REDIS_URL, { maxRetriesPerRequest: null });
   const queue = createLlmQueue({ connection: redis, keepFinishedMs: env.LLMQ_RETENTION_SECONDS * 1000 });
   const store = new JobStore({ redis, retentionMs: env.LLMQ_RETENTION_SECONDS * 1000 });
   const events = await JobEvents.start({ subscriber, logger });

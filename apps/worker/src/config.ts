@@ -1,6 +1,6 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
-import { formatValidationError, traceExportEnvSchema } from '@llmq/core';
+import { formatValidationError, redisUrlSchema, traceExportEnvSchema } from '@llmq/core';
 
 const optionalText = z
   .string()
@@ -8,7 +8,8 @@ const optionalText = z
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value));
 
 const envSchema = z.object({
-  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }),
+  /** One node (`redis://`, `rediss://`) or a cluster (`redis-cluster://host:port,host:port`). */
+  REDIS_URL: redisUrlSchema,
   LLMQ_CONFIG: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Jobs one worker process runs at once. Calls are I/O-bound, so the default is high: 64. */

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Worker } from 'bullmq';
 import { Anthropic } from '@anthropic-ai/sdk';
-import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import {
   ANTHROPIC_DEFAULT_BASE_URL,
@@ -16,6 +15,7 @@ import {
   lifecycleLogger,
   createModelCatalog,
   createProviders,
+  createRedisConnection,
   createGoogleClient,
   JobStore,
   LimitRules,
@@ -80,14 +80,14 @@ async function main(): Promise<void> {
 
   // maxRetriesPerRequest null: while Redis is away, commands wait for it rather than fail. No
   // auto-pipelining: each of its pipelines copies every script BullMQ defined on the client.
-  const redis = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null });
+  const redis = createRedisConnection(env.REDIS_URL, { maxRetriesPerRequest: null });
   // Refuses a Redis that may evict jobs; says what it persists.
   await checkRedisServer(redis, { allowEviction: env.LLMQ_ALLOW_EVICTION, logger: lifecycleLogger(logger) });
   // In-memory counters, served on this worker's own port (see README, "Metrics").
   const metrics = new WorkerMetrics({ maxTenants: env.LLMQ_METRICS_MAX_TENANTS });
   const router = new ModelRouter({ catalog, providers });
   const cancels = await CancelRegistry.start({
-    subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+    subscriber: createRedisConnection(env.REDIS_URL, { maxRetriesPerRequest: null }),
     logger,
   });
   const webhooks = await startWebhookDelivery({
@@ -132,7 +132,7 @@ async function main(): Promise<void> {
   // for another try, and the count must not run twice.
   const ends = await startEndDispatcher({
     redis,
-    subscriber: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+    subscriber: createRedisConnection(env.REDIS_URL, { maxRetriesPerRequest: null }),
     store,
     logger,
     consumer: `${hostname()}:${process.pid}`,
@@ -196,14 +196,14 @@ async function main(): Promise<void> {
   // Listening before the worker starts: its first stall check may fail for good a job whose
   // workers all died, and an event sent before the watcher listens is not read again.
   const finalFailures = await watchFinalFailures({
-    connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+    connection: createRedisConnection(env.REDIS_URL, { maxRetriesPerRequest: null }),
     queue: llmQueue,
     store,
     logger,
     redisPatienceMs: env.LLMQ_REDIS_PATIENCE_MS,
   });
   const worker = new Worker<LlmJobData, LlmJobReturn>(LLM_QUEUE_NAME, processor, {
-    connection: new Redis(env.REDIS_URL, { maxRetriesPerRequest: null }),
+    connection: createRedisConnection(env.REDIS_URL, { maxRetriesPerRequest: null }),
     prefix: QUEUE_PREFIX,
     concurrency: env.WORKER_CONCURRENCY,
     settings: { backoffStrategy: llmBackoffStrategy },

@@ -68,3 +68,4 @@ export * from './cost/index.js';
 export * from './budget/index.js';
 export * from './tracing/index.js';
 export * from './accounts/index.js';
+export * from './redis/redis-connection.js';

@@ -3,3 +3,4 @@ export * from './free-port.js';
 export * from './redis-server.js';
 export * from './llmq-stack.js';
 export * from './hostile-inputs.js';
+export * from './redis-cluster.js';

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { startAppProcess, type AppProcess } from './app-process.js';
+import { startRedisCluster, type RunningRedisCluster } from './redis-cluster.js';
 import { removeDir, startRedisServer, type RunningRedis } from './redis-server.js';
 
 const repositoryRoot = new URL('../../../', import.meta.url).pathname;
@@ -26,6 +27,11 @@ export interface StackOptions {
   config?: string;
   /** Use this Redis instead of a private one. */
   redisUrl?: string;
+  /**
+   * Run on a private Redis Cluster (3 masters, 3 replicas) instead of one node. Default: the
+   * `LLMQ_TEST_REDIS` environment variable is `cluster`.
+   */
+  redisCluster?: boolean;
   /** Lines of every process go here too (for debugging a failing test). */
   onLine?: (line: string) => void;
   /** Extra Node.js flags for worker processes (profiling). */
@@ -39,6 +45,8 @@ export interface Stack {
   simulatorUrl: string;
   redisUrl: string;
   redis: RunningRedis | undefined;
+  /** The private cluster, when the stack runs on one. */
+  cluster: RunningRedisCluster | undefined;
   api: AppProcess;
   workers: AppProcess[];
   /** `http://127.0.0.1:<port>/metrics` of each worker, in the order of `workers`. */
@@ -59,8 +67,11 @@ export const STACK_KEYS = { alpha: 'alpha-key-0123456789abcdef', beta: 'beta-key
 /** Redis, the simulator, the API and workers, each a real process, wired together on loopback. */
 export async function startLlmqStack(options: StackOptions = {}): Promise<Stack> {
   const dir = await mkdtemp(join(tmpdir(), 'llmq-stack-'));
-  const redis = options.redisUrl ? undefined : await startRedisServer({ dir: join(dir, 'redis') });
-  const redisUrl = options.redisUrl ?? redis?.url ?? '';
+  const onCluster = options.redisCluster ?? process.env.LLMQ_TEST_REDIS === 'cluster';
+  const cluster =
+    options.redisUrl || !onCluster ? undefined : await startRedisCluster({ dir: join(dir, 'redis-cluster') });
+  const redis = options.redisUrl || cluster ? undefined : await startRedisServer({ dir: join(dir, 'redis') });
+  const redisUrl = options.redisUrl ?? cluster?.url ?? redis?.url ?? '';
   const onLine = options.onLine;
 
   const simulatorPort = await freePort();
@@ -135,6 +146,7 @@ export async function startLlmqStack(options: StackOptions = {}): Promise<Stack>
     simulatorUrl,
     redisUrl,
     redis,
+    cluster,
     api,
     workers,
     workerMetricsUrls,
@@ -149,6 +161,7 @@ export async function startLlmqStack(options: StackOptions = {}): Promise<Stack>
       await stopAll([api, ...workers]);
       await stopAll([simulator]);
       await redis?.stop();
+      await cluster?.stop();
       await removeDir(dir);
     },
   };

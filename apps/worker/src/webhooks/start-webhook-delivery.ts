@@ -1,6 +1,7 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   createJobEndedWebhookHook,
+  createRedisConnection,
   createWebhookQueue,
   JobStore,
   WebhookDeliveryLog,
@@ -27,7 +28,7 @@ export async function startWebhookDelivery(options: {
   const settings = webhookSettingsFrom(options.config);
   const queue = createWebhookQueue({ connection: options.redis, delaysMs: settings.retryDelaysMs });
   const worker = createWebhookWorker({
-    connection: new Redis(options.redisUrl, { maxRetriesPerRequest: null }),
+    connection: createRedisConnection(options.redisUrl, { maxRetriesPerRequest: null }),
     store: new JobStore({ redis: options.redis }),
     secrets: new WebhookSecretStore({ redis: options.redis }),
     deliveries: options.deliveries ?? new WebhookDeliveryLog(options.redis),

@@ -226,22 +226,28 @@ export class RateLimiter {
    * no room whatever its level.
    */
   async headroom(buckets: ReadonlyArray<{ model: string; limits: ModelLimits | undefined }>): Promise<BucketRoom[]> {
-    const pipeline = this.#redis.pipeline();
-    for (const { model, limits } of buckets) {
-      if (limits === undefined) continue;
-      pipeline.hmget(bucketKeys(model, '').model, 'r', 't', 'ts', 'blocked');
-      if (limits.fair) pipeline.zcard(fairKeys(model).tenants);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    for (const [error] of results) if (error) throw error;
-    const replies = results.map(([, reply]) => reply);
+    // A pipeline per bucket, all sent at once: each bucket's keys share a slot, different buckets
+    // need not (Redis Cluster).
+    const replies = await Promise.all(
+      buckets.map(async ({ model, limits }) => {
+        if (limits === undefined) return undefined;
+        const pipeline = this.#redis.pipeline().hmget(bucketKeys(model, '').model, 'r', 't', 'ts', 'blocked');
+        if (limits.fair) pipeline.zcard(fairKeys(model).tenants);
+        const results = (await pipeline.exec()) ?? [];
+        for (const [error] of results) if (error) throw error;
+        return results.map(([, reply]) => reply);
+      }),
+    );
     const now = Date.now();
-    return buckets.map(({ limits }) => {
-      if (limits === undefined) return { share: 1, requests: Infinity, tokens: Infinity, open: true };
-      const [r, t, ts, blocked] = (replies.shift() as Array<string | null>).map((field) =>
+    return buckets.map(({ limits }, index) => {
+      const reply = replies[index];
+      if (limits === undefined || reply === undefined) {
+        return { share: 1, requests: Infinity, tokens: Infinity, open: true };
+      }
+      const [r, t, ts, blocked] = (reply[0] as Array<string | null>).map((field) =>
         field === null ? undefined : Number(field),
       );
-      const waiting = limits.fair ? Number(replies.shift()) > 0 : false;
+      const waiting = limits.fair ? Number(reply[1]) > 0 : false;
       const elapsed = Math.max(0, now - (ts ?? now));
       const level = (stored: number | undefined, capacity: number, rate: number) =>
         capacity === 0 ? Infinity : Math.min(capacity, (stored ?? capacity) + elapsed * rate);

@@ -17,6 +17,11 @@ const REDIS_DOWN = [
   'MASTERDOWN',
   'CLUSTERDOWN',
   'TRYAGAIN',
+  // A Redis Cluster between a master's loss and its replica's promotion: the slot map is stale.
+  'Too many Cluster redirections',
+  'ClusterAllFailedError',
+  'Failed to refresh slots cache',
+  'None of startup nodes is available',
 ];
 
 /** Errors that mean Redis cannot take the request right now (unreachable, or refusing writes): retry, do not give up. */
