@@ -4,6 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { accountsBenchmark } from './accounts.bench.js';
+import { clusterBenchmark } from './cluster.bench.js';
 import { concurrencyBenchmark } from './concurrency.bench.js';
 import { drainBenchmark } from './drain.bench.js';
 import { fairnessBenchmark } from './fairness.bench.js';
@@ -29,6 +30,7 @@ const suites: Array<[string, () => Promise<BenchRow[]>]> = [
   ['hostile', hostileBenchmark],
   ['openai', openAiCompatBenchmark],
   ['cost', jobCostBenchmark],
+  ['cluster', clusterBenchmark],
 ];
 const only = process.env.BENCH_SUITES?.split(',');
 

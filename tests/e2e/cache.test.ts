@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { countTextTokens, simulatedEmbedding } from '@llmq/simulator';
 import { llmqClient } from '../support/llmq-client.js';
+import { createRedisConnection } from '@llmq/core';
 
 /** The job object fields these tests read. */
 interface CachedJob {
@@ -70,7 +70,7 @@ describe('exact cache', () => {
     const callsBefore = await callsTo('/v1/chat/completions');
 
     // The status changes SSE clients, webhooks and waiters follow.
-    const subscriber = new Redis(stack.redisUrl);
+    const subscriber = createRedisConnection(stack.redisUrl);
     const events: Array<{ id: string; status: string }> = [];
     subscriber.on('message', (_channel: string, message: string) => {
       events.push(JSON.parse(message) as { id: string; status: string });

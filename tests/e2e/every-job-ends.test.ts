@@ -1,9 +1,8 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { JOB_EVENTS_CHANNEL, jobOutboxKey, jobRecordKey } from '@llmq/core';
+import { JOB_EVENTS_CHANNEL, jobOutboxKey, jobRecordKey, createRedisConnection } from '@llmq/core';
 import { startLlmqStack } from '@llmq/devkit';
 import { startWebhookReceiver } from '../../packages/core/src/webhooks/__fixtures__/webhook-receiver.js';
 import { llmqClient } from '../support/llmq-client.js';
@@ -85,7 +84,7 @@ describe('Redis full mid-run', () => {
       startWebhookReceiver({ host: '127.0.0.2' }),
     ]);
     receiver.handle((_request, response) => void response.writeHead(200).end('ok'));
-    const admin = new Redis(stack.redisUrl);
+    const admin = createRedisConnection(stack.redisUrl);
     try {
       const client = llmqClient(stack);
       const ids: string[] = [];
@@ -210,8 +209,8 @@ describe('SIGKILL during the end announcement', () => {
       startWebhookReceiver({ host: '127.0.0.2' }),
     ]);
     receiver.handle((_request, response) => void response.writeHead(200).end('ok'));
-    const events = new Redis(stack.redisUrl);
-    const admin = new Redis(stack.redisUrl);
+    const events = createRedisConnection(stack.redisUrl);
+    const admin = createRedisConnection(stack.redisUrl);
     try {
       const api = apiClient(stack);
       const outbox = jobOutboxKey('alpha');

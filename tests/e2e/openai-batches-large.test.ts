@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
-import { jobRecordKey, RECORD_FIELD } from '@llmq/core';
+import { jobRecordKey, RECORD_FIELD, createRedisConnection } from '@llmq/core';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { MAX_FILE_LINES } from '../../apps/api/src/openai-compat/batches/batch-file-upload.js';
 import { batchJobId } from '../../apps/api/src/openai-compat/batches/batch-job-id.js';
@@ -19,7 +19,7 @@ beforeAll(async () => {
   // The lines run as ordinary jobs: this measures the API's intake at the largest size.
   stack = await startLlmqStack({ workers: 1, config: 'batching:\n  batch_api_lines: run\n' });
   client = checkedOpenAi(stack, 'alpha', problems).client;
-  redis = new Redis(stack.redisUrl);
+  redis = createRedisConnection(stack.redisUrl);
 }, 120_000);
 afterAll(async () => {
   redis?.disconnect();

@@ -1,8 +1,8 @@
-import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { checkedOpenAi } from '../support/checked-openai.js';
+import { createRedisConnection } from '@llmq/core';
 
 /** The burst model's rpm, enforced by llmq's limiter and by the simulator alike. */
 const BURST_RPM = 10;
@@ -326,7 +326,7 @@ describe('the job behind the answer', () => {
 describe('a record that disappears while its caller waits', () => {
   it('is a NotFoundError naming the job, not an answer that never comes', async () => {
     await simulator('POST', '/_sim/faults', [{ match: { model: 'gpt-4o-gone' }, fault: 'hold' }]);
-    const redis = new Redis(stack.redisUrl);
+    const redis = createRedisConnection(stack.redisUrl);
     try {
       const call = client.chat.completions
         .create(

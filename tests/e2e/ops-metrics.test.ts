@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { Redis } from 'ioredis';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appEntry, freePort, startAppProcess, startLlmqStack, type Stack } from '@llmq/devkit';
@@ -10,6 +9,7 @@ import {
 import { llmqClient, type JobView } from '../support/llmq-client.js';
 import { dashboardProblems, dashboardQueries } from '../support/grafana-dashboard-queries.js';
 import { PrometheusMetrics } from '../support/prometheus-text.js';
+import { createRedisConnection } from '@llmq/core';
 
 // A model under a tight limit (6 at once, then about 5/s), so some jobs wait their turn.
 const CONFIG = `
@@ -267,7 +267,7 @@ describe('metrics after a run of mixed jobs', () => {
   }, 300_000);
 
   it('every key llmq wrote carries a hash tag, so each Lua script stays in one cluster slot', async () => {
-    const redis = new Redis(stack.redisUrl);
+    const redis = createRedisConnection(stack.redisUrl);
     // The API rate-limit window lives one second: a request now keeps its key there for the scan.
     await client.get('job_00000000000000000000000000');
     try {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { llmqClient, type JobView } from '../support/llmq-client.js';
+import { PrometheusMetrics } from '../support/prometheus-text.js';
 
 // Each org's limit, in the simulator and in llmq's config alike: two calls a second.
 const RPM = 120;
@@ -152,6 +153,17 @@ describe('several accounts per provider, with real workers and a simulator that 
       expect(job.status).toBe('succeeded');
       expect(job.attempt_log.map((call) => call.account)).toEqual(['live']);
     }
+    // The workers' metrics charge the tokens to the account that answered.
+    const metrics = new PrometheusMetrics(
+      await Promise.all(stack.workerMetricsUrls.map(async (url) => (await fetch(url)).text())),
+    );
+    const charged = (account: string) =>
+      metrics.value('llmq_account_tokens_total', { model: 'openai/dead-or-alive', account, direction: 'input' });
+    expect(charged('live')).toBeGreaterThan(0);
+    expect(charged('dead')).toBe(0);
+    expect(
+      metrics.count('llmq_provider_call_duration_seconds', { model: 'openai/dead-or-alive', account: 'dead' }),
+    ).toBeGreaterThan(0);
   }, 60_000);
 
   it('sends prompts sharing a long prefix to one account, whose prompt cache then serves them', async () => {

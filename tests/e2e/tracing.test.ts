@@ -1,7 +1,6 @@
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LLM_QUEUE_NAME, QUEUE_PREFIX, type LlmJobData } from '@llmq/core';
+import { LLM_QUEUE_NAME, QUEUE_PREFIX, type LlmJobData, createRedisConnection } from '@llmq/core';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import {
   startWebhookReceiver,
@@ -394,7 +393,7 @@ describe('without an OTLP endpoint', () => {
     });
     const id = String(body.id);
     expect((await quietClient.waitForEnd(id)).status).toBe('succeeded');
-    const connection = new Redis(quiet.redisUrl, { maxRetriesPerRequest: null });
+    const connection = createRedisConnection(quiet.redisUrl, { maxRetriesPerRequest: null });
     const queue = new Queue<LlmJobData>(LLM_QUEUE_NAME, { connection, prefix: QUEUE_PREFIX });
     try {
       const entry = await queue.getJob(id);

@@ -1,7 +1,12 @@
-import { Redis } from 'ioredis';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWebhookQueue, jobOutboxKey, jobRecordKey, webhookDeliveryJobId } from '@llmq/core';
+import {
+  createWebhookQueue,
+  jobOutboxKey,
+  jobRecordKey,
+  webhookDeliveryJobId,
+  createRedisConnection,
+} from '@llmq/core';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { startCanary, type CanaryListener } from '../../packages/core/src/webhooks/__fixtures__/canary-listener.js';
 import {
@@ -163,7 +168,7 @@ describe('webhooks, end to end', () => {
     const id = String((await api.submit(`${receiver.url}/recovered`)).body.id);
     await api.settled(id);
     // As if the worker had died holding the end: its outbox entry taken, its webhook never queued.
-    const redis = new Redis(stack.redisUrl);
+    const redis = createRedisConnection(stack.redisUrl);
     const webhookQueue = createWebhookQueue({ connection: redis });
     try {
       await webhookQueue.remove(webhookDeliveryJobId(id, 'succeeded', 0));

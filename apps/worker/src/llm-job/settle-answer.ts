@@ -74,7 +74,13 @@ export async function settleAnswer(
           at: finishedAt,
           attempt: answer.attempt,
           ...(money ? { ledger: money } : {}),
-          details: { type: run.data.type, cache: cache ?? null, path: answer.path ?? 'sync', ...traceFields() },
+          details: {
+            type: run.data.type,
+            cache: cache ?? null,
+            path: answer.path ?? 'sync',
+            ...(answer.account === undefined ? {} : { account: answer.account }),
+            ...traceFields(),
+          },
         }),
       {
         maxMs: run.parts.redisPatienceMs,

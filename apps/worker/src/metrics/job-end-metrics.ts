@@ -18,6 +18,8 @@ export class JobEndMetrics {
   readonly #queueWait: Histogram<'model' | 'type' | 'outcome'>;
   readonly #tenantTokens: Counter<'tenant' | 'direction'>;
   readonly #tenantCost: Counter<'tenant'>;
+  readonly #accountTokens: Counter<'model' | 'account' | 'direction'>;
+  readonly #accountCost: Counter<'model' | 'account'>;
 
   constructor(options: { registry: Registry; models: BoundedLabel; tenants: BoundedLabel }) {
     const registers = [options.registry];
@@ -49,6 +51,18 @@ export class JobEndMetrics {
       labelNames: ['tenant'],
       registers,
     });
+    this.#accountTokens = new Counter({
+      name: 'llmq_account_tokens_total',
+      help: 'Tokens of jobs answered through a provider account, as charged, by the model that answered, account and direction (input, output)',
+      labelNames: ['model', 'account', 'direction'],
+      registers,
+    });
+    this.#accountCost = new Counter({
+      name: 'llmq_account_cost_usd_total',
+      help: 'What jobs answered through a provider account cost, USD, by the model that answered and account (models without a price are not counted)',
+      labelNames: ['model', 'account'],
+      registers,
+    });
   }
 
   observe(notice: JobEndNotice): void {
@@ -71,6 +85,15 @@ export class JobEndMetrics {
       this.#tenantTokens.inc({ tenant, direction: 'input' }, spend.inputTokens);
       this.#tenantTokens.inc({ tenant, direction: 'output' }, spend.outputTokens);
       if (spend.costNano !== null) this.#tenantCost.inc({ tenant }, spend.costNano / NANO_PER_USD);
+      if (notice.account !== undefined) this.#perAccount(notice.account, spend);
     }
+  }
+
+  /** Accounts are few and named in the config: their label needs no cap. */
+  #perAccount(account: string, spend: NonNullable<JobEndNotice['spend']>): void {
+    const labels = { model: this.#models.of(spend.model), account };
+    this.#accountTokens.inc({ ...labels, direction: 'input' }, spend.inputTokens);
+    this.#accountTokens.inc({ ...labels, direction: 'output' }, spend.outputTokens);
+    if (spend.costNano !== null) this.#accountCost.inc(labels, spend.costNano / NANO_PER_USD);
   }
 }

@@ -44,6 +44,9 @@ describe('parseEndNotice', () => {
     expect(parseEndNotice('acme', entry(noticeFields({ type: 'chat', path: 'batch' })))?.path).toBe('batch');
     expect(parseEndNotice('acme', entry(noticeFields({ type: 'chat', path: 'flex' })))?.path).toBe('flex');
     expect(parseEndNotice('acme', entry(noticeFields({ type: 'chat', path: 'sync' })))).not.toHaveProperty('path');
+    // The account that answered rides along for the per-account metrics.
+    expect(parseEndNotice('acme', entry(noticeFields({ type: 'chat', account: 'team-a' })))?.account).toBe('team-a');
+    expect(parseEndNotice('acme', entry(noticeFields({ type: 'chat' })))).not.toHaveProperty('account');
   });
 
   it.each([

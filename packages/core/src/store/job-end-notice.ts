@@ -33,13 +33,17 @@ export interface JobEndNotice {
   finishedAt: number | null;
   /** `batch` when the job ended with its provider batch line's answer; absent for every other end. */
   path?: JobPath;
+  /** The provider account that answered, for a provider with accounts. */
+  account?: string;
 }
 
 /** How a job got its answer: a call of its own, or a line of a provider batch. */
 export type JobPath = 'sync' | 'batch' | 'flex';
 
 /** What an ending run may add to its notice. */
-export type JobEndDetails = Partial<Pick<JobEndNotice, 'type' | 'spend' | 'cache' | 'traceparent' | 'path'>>;
+export type JobEndDetails = Partial<
+  Pick<JobEndNotice, 'type' | 'spend' | 'cache' | 'traceparent' | 'path' | 'account'>
+>;
 
 const TRACEPARENT_FIELD = 'traceparent';
 
@@ -53,6 +57,7 @@ const NOTICE_FIELD = {
   startedAt: 'started_at',
   finishedAt: 'finished_at',
   path: 'path',
+  account: 'account',
 } as const;
 
 /**
@@ -79,6 +84,7 @@ export function noticeFields(details: JobEndDetails | undefined): Record<string,
   if (details.spend) fields[`@${NOTICE_FIELD.spend}`] = JSON.stringify(details.spend);
   if (details.traceparent) fields[`@${TRACEPARENT_FIELD}`] = details.traceparent;
   if (details.path !== undefined && details.path !== 'sync') fields[`@${NOTICE_FIELD.path}`] = details.path;
+  if (details.account !== undefined) fields[`@${NOTICE_FIELD.account}`] = details.account;
   if (details.cache) {
     fields[`@${NOTICE_FIELD.cache}`] = details.cache.model;
     const vector = details.cache.vector;
@@ -139,6 +145,7 @@ const detailSchemas = {
   [NOTICE_FIELD.startedAt]: millis,
   [NOTICE_FIELD.finishedAt]: millis,
   [NOTICE_FIELD.path]: z.enum(['sync', 'batch', 'flex'] satisfies JobPath[]),
+  [NOTICE_FIELD.account]: z.string().min(1),
 } as const;
 type Details = { [Name in keyof typeof detailSchemas]?: z.output<(typeof detailSchemas)[Name]> };
 
@@ -167,6 +174,7 @@ export function parseEndNotice(
   const vector = read[NOTICE_FIELD.vector];
   const traceparent = read[TRACEPARENT_FIELD];
   const path = read[NOTICE_FIELD.path];
+  const account = read[NOTICE_FIELD.account];
   return {
     tenant,
     jobId: head.data.id,
@@ -180,6 +188,7 @@ export function parseEndNotice(
     startedAt: read[NOTICE_FIELD.startedAt] ?? null,
     finishedAt: read[NOTICE_FIELD.finishedAt] ?? null,
     ...(path === undefined ? {} : { path }),
+    ...(account === undefined ? {} : { account }),
   };
 }
 
