@@ -114,9 +114,13 @@ export async function openLoop(
  * (two of 64 by default), the zero-latency simulator, and a limit that never binds, so the
  * limiter is in every call's path.
  */
-export const startBenchStack = (redisUrl: string, options: { workers?: number; concurrency?: number } = {}) =>
+export const startBenchStack = (
+  redisUrl: string,
+  options: { workers?: number; concurrency?: number; apiEnv?: Record<string, string> } = {},
+) =>
   startLlmqStack({
     redisUrl,
+    ...(options.apiEnv ? { apiEnv: options.apiEnv } : {}),
     workers: options.workers ?? 2,
     workerEnv: { WORKER_CONCURRENCY: String(options.concurrency ?? 64) },
     simulatorEnv: { SIM_LATENCY_MS: '0' },
