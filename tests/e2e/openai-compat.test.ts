@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmqStack, type Stack } from '@llmq/devkit';
 import { checkedOpenAi } from '../support/checked-openai.js';
 import { createRedisConnection } from '@llmq/core';
+import { allKeys } from '../support/redis-keys.js';
 
 /** The burst model's rpm, enforced by llmq's limiter and by the simulator alike. */
 const BURST_RPM = 10;
@@ -336,7 +337,7 @@ describe('a record that disappears while its caller waits', () => {
         .catch((caught: unknown) => caught);
       // The provider holds the call (the job is running); meanwhile the job's record is lost.
       const running = async () => {
-        for (const key of await redis.keys('llmq:{t:alpha}:job:*')) {
+        for (const key of await allKeys(redis, 'llmq:{t:alpha}:job:*')) {
           if ((await redis.type(key)) !== 'hash') continue;
           const [model, status] = await redis.hmget(key, 'model', 'status');
           if (model === 'openai/gpt-4o-gone' && status === 'running') return key;

@@ -10,6 +10,7 @@ import { llmqClient, type JobView } from '../support/llmq-client.js';
 import { dashboardProblems, dashboardQueries } from '../support/grafana-dashboard-queries.js';
 import { PrometheusMetrics } from '../support/prometheus-text.js';
 import { createRedisConnection } from '@llmq/core';
+import { allKeys } from '../support/redis-keys.js';
 
 // A model under a tight limit (6 at once, then about 5/s), so some jobs wait their turn.
 const CONFIG = `
@@ -271,13 +272,7 @@ describe('metrics after a run of mixed jobs', () => {
     // The API rate-limit window lives one second: a request now keeps its key there for the scan.
     await client.get('job_00000000000000000000000000');
     try {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, batch] = await redis.scan(cursor, 'COUNT', 1000);
-        cursor = next;
-        keys.push(...batch);
-      } while (cursor !== '0');
+      const keys = await allKeys(redis);
       expect(keys.length).toBeGreaterThan(50);
       expect(keys.filter((key) => !/\{[^{}]+\}/.test(key))).toEqual([]);
       expect(keys.some((key) => key.startsWith('llmq:{t:alpha}:idempotency:'))).toBe(true);
