@@ -121,3 +121,34 @@ export function printSummary(
     `chaos ${name}: jobs=${figures.jobs} lost=${figures.lost} duplicated=${figures.duplicated} failed=${figures.failed} (${details})\n`,
   );
 }
+
+/**
+ * Batches of 20 chat jobs every 50 ms until stopped: each accepted job with the time its batch
+ * was answered, and a count of the batch answers by status (0: no connection).
+ */
+export function submitContinuously(client: ReturnType<typeof chaosClient>) {
+  const accepted: Array<{ id: string; at: number }> = [];
+  const answers = new Map<string, number>();
+  let submitting = true;
+  const running = (async () => {
+    for (let batch = 0; submitting; batch += 1) {
+      const jobs = Array.from({ length: 20 }, (_, index) => chatJob(batch * 20 + index));
+      const outcome = await client.submitBatch(jobs).catch(() => ({ status: 0, ids: [] }));
+      const at = Date.now();
+      answers.set(String(outcome.status), (answers.get(String(outcome.status)) ?? 0) + 1);
+      for (const id of outcome.ids) accepted.push({ id, at });
+      await sleep(50);
+    }
+  })();
+  return {
+    accepted,
+    answers,
+    /** The batch answers as `202x103 503x1`. */
+    answersLine: () =>
+      [...answers].map(([status, count]) => `${status === '0' ? 'no-connection' : status}x${count}`).join(' '),
+    stop: async () => {
+      submitting = false;
+      await running;
+    },
+  };
+}

@@ -4,12 +4,12 @@ import { startLlmqStack, type Stack } from '@llmq/devkit';
 import {
   ANY_METRICS_PORT,
   chaosClient,
-  chatJob,
   FAST_STALLS,
   printSummary,
   QUIET,
   simulatorCalls,
   sleep,
+  submitContinuously,
   tally,
 } from './chaos-support.js';
 
@@ -58,19 +58,8 @@ describe('chaos: a Redis Cluster master SIGKILLed while jobs are submitted and r
     if (!cluster) throw new Error('the stack runs on a single node');
     const client = chaosClient(running);
 
-    const accepted: Array<{ id: string; at: number }> = [];
-    const answers = new Map<string, number>();
-    let submitting = true;
-    const submitter = (async () => {
-      for (let batch = 0; submitting; batch += 1) {
-        const jobs = Array.from({ length: 20 }, (_, index) => chatJob(batch * 20 + index));
-        const outcome = await client.submitBatch(jobs).catch(() => ({ status: 0, ids: [] }));
-        const at = Date.now();
-        answers.set(String(outcome.status), (answers.get(String(outcome.status)) ?? 0) + 1);
-        for (const id of outcome.ids) accepted.push({ id, at });
-        await sleep(50);
-      }
-    })();
+    const submitter = submitContinuously(client);
+    const { accepted, answers } = submitter;
 
     // The master of the queues' slot: the hardest one to lose.
     const victim = await masterOf(cluster.seeds, '{llmq}');
@@ -78,8 +67,7 @@ describe('chaos: a Redis Cluster master SIGKILLed while jobs are submitted and r
     const killedAt = Date.now();
     await cluster.killNode(victim, 'SIGKILL');
     await sleep(12_000);
-    submitting = false;
-    await submitter;
+    await submitter.stop();
     const masters = await cluster.masters();
 
     const views = await client.settleAll(
@@ -103,7 +91,7 @@ describe('chaos: a Redis Cluster master SIGKILLed while jobs are submitted and r
       },
       `master of {llmq} (port ${victim}) SIGKILLed, masters after: ${masters.map((master) => master.port).join(', ')}; ` +
         `accepted >1 s before the kill or after it: ${safe.length}, lost ${safeLost.length}; within 1 s before: ${risky.length}, lost ${riskyLost.length}; ` +
-        `batch answers ${[...answers].map(([status, count]) => `${status === '0' ? 'no-connection' : status}x${count}`).join(' ')}; ` +
+        `batch answers ${submitter.answersLine()}; ` +
         `statuses ${tally([...views.values()].map((job) => job?.status ?? 'unreadable'))}; provider calls ${calls}`,
     );
 

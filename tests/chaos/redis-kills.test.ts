@@ -6,12 +6,12 @@ import { removeDir, startLlmqStack, startRedisServer, type RunningRedis, type St
 import {
   ANY_METRICS_PORT,
   chaosClient,
-  chatJob,
   FAST_STALLS,
   printSummary,
   QUIET,
   simulatorCalls,
   sleep,
+  submitContinuously,
   tally,
 } from './chaos-support.js';
 
@@ -45,19 +45,8 @@ describe('chaos: Redis (AOF) SIGKILLed and restarted twice while jobs are submit
     const client = chaosClient(running);
 
     // Batches of 20 every 50 ms, from before the first crash until after the second restart.
-    const accepted: Array<{ id: string; at: number }> = [];
-    const answers = new Map<string, number>();
-    let submitting = true;
-    const submitter = (async () => {
-      for (let batch = 0; submitting; batch += 1) {
-        const jobs = Array.from({ length: 20 }, (_, index) => chatJob(batch * 20 + index));
-        const outcome = await client.submitBatch(jobs).catch(() => ({ status: 0, ids: [] }));
-        const at = Date.now();
-        answers.set(String(outcome.status), (answers.get(String(outcome.status)) ?? 0) + 1);
-        for (const id of outcome.ids) accepted.push({ id, at });
-        await sleep(50);
-      }
-    })();
+    const submitter = submitContinuously(client);
+    const { accepted, answers } = submitter;
 
     const kills: number[] = [];
     for (const uptimeMs of [4_000, 5_000]) {
@@ -68,8 +57,7 @@ describe('chaos: Redis (AOF) SIGKILLed and restarted twice while jobs are submit
       redis = await startRedisServer({ dir, appendOnly: true, port });
     }
     await sleep(3_000);
-    submitting = false;
-    await submitter;
+    await submitter.stop();
 
     const views = await client.settleAll(
       accepted.map((job) => job.id),
@@ -93,7 +81,7 @@ describe('chaos: Redis (AOF) SIGKILLed and restarted twice while jobs are submit
       },
       `2 Redis SIGKILLs, ${DOWN_MS / 1000} s down each, AOF everysec; accepted >1 s before a crash: ${safe.length}, ` +
         `lost ${safeLost.length}; accepted within 1 s of a crash: ${risky.length}, lost ${riskyLost.length}; ` +
-        `batch answers ${[...answers].map(([status, count]) => `${status === '0' ? 'no-connection' : status}x${count}`).join(' ')}; ` +
+        `batch answers ${submitter.answersLine()}; ` +
         `statuses ${tally([...views.values()].map((job) => job?.status ?? 'unreadable'))}; provider calls ${calls}`,
     );
 
