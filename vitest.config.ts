@@ -22,6 +22,7 @@ const TIMING_UNIT_TESTS = [
 const LONGEST_E2E_TESTS = [
   'tests/e2e/every-job-ends.test.ts',
   'tests/e2e/openai-compat.test.ts',
+  'tests/e2e/fair-share.test.ts',
   'tests/e2e/openai-batches-large.test.ts',
   'tests/e2e/job-events.test.ts',
   'tests/fuzz/api-fuzz.test.ts',
@@ -29,6 +30,7 @@ const LONGEST_E2E_TESTS = [
   'tests/e2e/tracing.test.ts',
   'tests/fuzz/hostile-inputs.test.ts',
   'tests/e2e/rate-limits.test.ts',
+  'tests/e2e/provider-accounts.test.ts',
   'tests/e2e/provider-batches-providers.test.ts',
   'tests/e2e/process-life.test.ts',
 ];
