@@ -61,13 +61,14 @@ function circuitOutcome(call: FailedCall): CircuitOutcome | undefined {
 }
 
 /**
- * The account the job tries next after a failure that may be the account's own, before any
- * retry on the same account or fallback to another model; undefined when none is left.
+ * The account a failure that may be its own happened on, when another account of the model is
+ * left to try (the chooser picks which, before any retry on this one or fallback to another model).
  */
-function nextAccount(run: JobRun, call: FailedCall): string | undefined {
-  if (call.account === undefined || !ACCOUNT_FAULTS.has(call.error.kind)) return undefined;
-  const tried = new Set([...(run.data.avoidAccounts ?? []), call.account]);
-  return call.accounts?.find((route) => !tried.has(route.account))?.account;
+function accountToLeave(run: JobRun, call: FailedCall): string | undefined {
+  const { account } = call;
+  if (account === undefined || !ACCOUNT_FAULTS.has(call.error.kind)) return undefined;
+  const tried = new Set([...(run.data.avoidAccounts ?? []), account]);
+  return call.accounts?.some((route) => !tried.has(route.account)) ? account : undefined;
 }
 
 /**
@@ -100,17 +101,17 @@ export async function handleCallFailure(
 
   const { data, job } = run;
   // Another account of the model first: this one's limit, key or endpoint is not the model's.
-  const moveTo = isLastRun(job.attemptsMade, job.opts.attempts) ? undefined : nextAccount(run, call);
-  if (moveTo !== undefined && call.account !== undefined) {
+  const leaving = isLastRun(job.attemptsMade, job.opts.attempts) ? undefined : accountToLeave(run, call);
+  if (leaving !== undefined) {
     const requeued = await parts.lifecycle.requeue({
       ...run.ref,
       attempt: call.logEntry('failed', error),
       modelIndex: index,
     });
     if (!requeued) return { status: 'skipped' };
-    await job.updateData({ ...data, avoidAccounts: [...(data.avoidAccounts ?? []), call.account] });
-    run.log.info({ model, from: call.account, kind: error.kind }, 'moving the call to another account');
-    throw new RetryLater(`${error.kind} on account ${call.account}: another account next`, 0);
+    await job.updateData({ ...data, avoidAccounts: [...(data.avoidAccounts ?? []), leaving] });
+    run.log.info({ model, from: leaving, kind: error.kind }, 'moving the call to another account');
+    throw new RetryLater(`${error.kind} on account ${leaving}: another account next`, 0);
   }
   const failure = isLastRun(job.attemptsMade, job.opts.attempts)
     ? ({ action: 'fail' } as const)
