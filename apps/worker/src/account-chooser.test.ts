@@ -7,7 +7,7 @@ import { AccountChooser } from './account-chooser.js';
 
 const test = redisTest.extend('accounts', async ({ redisUrl }, { onCleanup }) => {
   const redis = new Redis(redisUrl);
-  onCleanup(() => void redis.quit());
+  onCleanup(() => void redis.quit().catch(() => undefined));
   // A fresh model per test: fresh buckets and circuits.
   const modelId = `m-${randomUUID().slice(0, 8)}`;
   const config = parseLlmqConfig(

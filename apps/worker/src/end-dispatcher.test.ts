@@ -21,7 +21,7 @@ const logger = createLogger({ name: 'test', level: 'silent' });
 
 const test = redisTest.extend('outbox', async ({ redisUrl }, { onCleanup }) => {
   const redis = new Redis(redisUrl);
-  onCleanup(() => void redis.quit());
+  onCleanup(() => void redis.quit().catch(() => undefined));
   const store = new JobStore({ redis });
   const tenant = `t${randomUUID().slice(0, 8)}`;
   /** Creates and ends `count` jobs; their ends are in the outbox. */

@@ -8,8 +8,8 @@ const test = redisTest.extend('circuit', async ({ redisUrl }, { onCleanup }) => 
   const redis = new Redis(redisUrl);
   const other = new Redis(redisUrl);
   onCleanup(() => {
-    void redis.quit();
-    void other.quit();
+    void redis.quit().catch(() => undefined);
+    void other.quit().catch(() => undefined);
   });
   const options = {
     consecutiveFailures: 3,

@@ -17,7 +17,7 @@ const submission: JobSubmission = {
 
 const test = redisTest.extend('ledger', async ({ redisUrl }, { onCleanup }) => {
   const redis = new Redis(redisUrl);
-  onCleanup(() => void redis.quit());
+  onCleanup(() => void redis.quit().catch(() => undefined));
   const store = new JobStore({ redis, retentionMs: 60_000 });
   const accounting = new JobAccounting({ prices: new PriceTable() });
   const tenant = `t${randomUUID().slice(0, 8)}`;

@@ -7,7 +7,7 @@ import { fairKeys, RateLimiter } from './rate-limiter.js';
 
 const test = redisTest.extend('limiter', async ({ redisUrl }, { onCleanup }) => {
   const redis = new Redis(redisUrl);
-  onCleanup(() => void redis.quit());
+  onCleanup(() => void redis.quit().catch(() => undefined));
   // A fresh model name per test is a fresh set of buckets and a fresh fair queue.
   return { limiter: new RateLimiter(redis), redis, model: `openai/f-${randomUUID().slice(0, 8)}` };
 });

@@ -7,7 +7,7 @@ import { RateLimiter } from './rate-limiter.js';
 
 const test = redisTest.extend('limiter', async ({ redisUrl }, { onCleanup }) => {
   const redis = new Redis(redisUrl);
-  onCleanup(() => void redis.quit());
+  onCleanup(() => void redis.quit().catch(() => undefined));
   // A fresh model name per test is a fresh set of buckets.
   return { limiter: new RateLimiter(redis), redis, model: `openai/m-${randomUUID().slice(0, 8)}` };
 });

@@ -29,7 +29,7 @@ const result: ChatCompletionResult = {
 
 const test = redisTest.extend('lifecycle', async ({ redisUrl }, { onCleanup }) => {
   const redis = new Redis(redisUrl);
-  onCleanup(() => void redis.quit());
+  onCleanup(() => void redis.quit().catch(() => undefined));
   const store = new JobStore({ redis, retentionMs: 60_000 });
   const tenant = `t${randomUUID().slice(0, 8)}`;
   const jobId = createJobId();

@@ -15,7 +15,7 @@ const submission: JobSubmission = {
 
 const test = redisTest.extend('store', async ({ redisUrl }, { onCleanup }) => {
   const redis = new Redis(redisUrl);
-  onCleanup(() => void redis.quit());
+  onCleanup(() => void redis.quit().catch(() => undefined));
   // A fresh tenant per test is a fresh key prefix: every key carries the tenant's hash tag.
   return { redis, store: new JobStore({ redis, retentionMs: 60_000 }), tenant: `t${randomUUID().slice(0, 8)}` };
 });

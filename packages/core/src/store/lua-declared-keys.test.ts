@@ -179,7 +179,7 @@ async function undeclaredKeys(redis: Redis, source: string): Promise<string[]> {
 
 const test = redisTest.extend('redis', async ({ redisUrl }, { onCleanup }) => {
   const redis = new Redis(redisUrl);
-  onCleanup(() => void redis.quit());
+  onCleanup(() => void redis.quit().catch(() => undefined));
   return redis;
 });
 
